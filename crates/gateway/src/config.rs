@@ -1,0 +1,391 @@
+//! Configuration: a TOML file overridden by environment variables (section 7), validated once at
+//! start-up. A bad setting is reported as one line naming the setting and the reason.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use types::Secret;
+
+pub const DEFAULT_CONFIG_PATH: &str = "config/default.toml";
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{setting}: {reason}")]
+pub struct ConfigError {
+    pub setting: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Where the Privy verification key comes from (checked further by the auth layer).
+#[derive(Clone, Debug, Default)]
+pub struct PrivyConfig {
+    pub app_id: Option<String>,
+    /// An SPKI P-256 PEM, read from the file when the setting was `@path`.
+    pub verification_key_pem: Option<String>,
+    pub jwks_url: Option<String>,
+    pub app_secret: Option<Secret<String>>,
+    pub api_base: String,
+    pub leeway: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub http_addr: SocketAddr,
+    pub ws_addr: SocketAddr,
+    pub database_url: Secret<String>,
+    pub redis_url: Option<Secret<String>>,
+    pub privy: PrivyConfig,
+    pub api_key_pepper: Option<Secret<Vec<u8>>>,
+    pub admin_token: Option<Secret<String>>,
+    pub dev_mode: bool,
+    pub log_format: LogFormat,
+    pub market_refresh: Duration,
+}
+
+/// The file's keys: the environment variable names in lower case, without `FS_`.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    http_addr: Option<String>,
+    ws_addr: Option<String>,
+    database_url: Option<String>,
+    redis_url: Option<String>,
+    privy_app_id: Option<String>,
+    privy_verification_key: Option<String>,
+    privy_jwks_url: Option<String>,
+    privy_app_secret: Option<String>,
+    privy_api_base: Option<String>,
+    jwt_leeway_secs: Option<u64>,
+    api_key_pepper: Option<String>,
+    admin_token: Option<String>,
+    dev_mode: Option<bool>,
+    log_format: Option<String>,
+    market_refresh_ms: Option<u64>,
+}
+
+/// One setting's value and the name to blame when it is wrong.
+struct Raw {
+    value: String,
+    source: String,
+}
+
+struct Sources<'a> {
+    env: &'a HashMap<String, String>,
+    file_label: String,
+}
+
+impl Sources<'_> {
+    /// The environment wins over the file; an empty environment variable counts as unset.
+    fn pick(&self, env: &str, key: &str, file: Option<String>) -> Option<Raw> {
+        match self.env.get(env).filter(|v| !v.is_empty()) {
+            Some(v) => Some(Raw {
+                value: v.clone(),
+                source: env.to_string(),
+            }),
+            None => file.map(|v| Raw {
+                value: v,
+                source: format!("{key} in {}", self.file_label),
+            }),
+        }
+    }
+}
+
+fn bad(raw: &Raw, reason: impl Into<String>) -> ConfigError {
+    ConfigError {
+        setting: raw.source.clone(),
+        reason: reason.into(),
+    }
+}
+
+fn socket_addr(raw: Option<Raw>, default: &str) -> Result<SocketAddr, ConfigError> {
+    match raw {
+        None => Ok(default.parse().expect("default address parses")),
+        Some(r) => r.value.parse().map_err(|_| {
+            bad(
+                &r,
+                format!(
+                    "{:?} is not a socket address such as 127.0.0.1:8080",
+                    r.value
+                ),
+            )
+        }),
+    }
+}
+
+fn boolean(raw: Option<Raw>) -> Result<bool, ConfigError> {
+    match raw {
+        None => Ok(false),
+        Some(r) => match r.value.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => Ok(true),
+            "false" | "0" | "no" => Ok(false),
+            _ => Err(bad(&r, format!("{:?} is not true or false", r.value))),
+        },
+    }
+}
+
+fn integer(
+    raw: Option<Raw>,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
+    match raw {
+        None => Ok(default),
+        Some(r) => match r.value.parse::<u64>() {
+            Ok(n) if range.contains(&n) => Ok(n),
+            _ => Err(bad(
+                &r,
+                format!(
+                    "must be an integer from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            )),
+        },
+    }
+}
+
+fn url_with_scheme(raw: Option<Raw>, schemes: &[&str]) -> Result<Option<String>, ConfigError> {
+    match raw {
+        None => Ok(None),
+        Some(r)
+            if schemes
+                .iter()
+                .any(|s| r.value.starts_with(s) && r.value.len() > s.len()) =>
+        {
+            Ok(Some(r.value))
+        }
+        Some(r) => Err(bad(&r, format!("must start with {}", schemes.join(" or ")))),
+    }
+}
+
+fn pem_key(raw: Option<Raw>) -> Result<Option<String>, ConfigError> {
+    let Some(r) = raw else { return Ok(None) };
+    let pem = match r.value.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| bad(&r, format!("cannot read {path}: {e}")))?,
+        None => r.value.replace("\\n", "\n"),
+    };
+    if !pem.contains("-----BEGIN PUBLIC KEY-----") {
+        return Err(bad(
+            &r,
+            "is not a PEM public key (-----BEGIN PUBLIC KEY-----), inline or as @path",
+        ));
+    }
+    Ok(Some(pem))
+}
+
+impl Config {
+    /// Loads `path` (the default path may be missing; an explicit one may not) and applies `env`.
+    pub fn load(path: Option<&Path>, env: &HashMap<String, String>) -> Result<Config, ConfigError> {
+        let (path, explicit) = match path {
+            Some(p) => (p.to_path_buf(), true),
+            None => (PathBuf::from(DEFAULT_CONFIG_PATH), false),
+        };
+        let file_label = path.display().to_string();
+        let file: FileConfig = match std::fs::read_to_string(&path) {
+            Ok(text) => toml::from_str(&text).map_err(|e| ConfigError {
+                setting: file_label.clone(),
+                reason: e.message().to_string(),
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
+                FileConfig::default()
+            }
+            Err(e) => {
+                return Err(ConfigError {
+                    setting: file_label,
+                    reason: format!("cannot read: {e}"),
+                })
+            }
+        };
+        Config::from_sources(file, &Sources { env, file_label })
+    }
+
+    fn from_sources(f: FileConfig, s: &Sources) -> Result<Config, ConfigError> {
+        let http_addr = socket_addr(
+            s.pick("FS_HTTP_ADDR", "http_addr", f.http_addr),
+            "127.0.0.1:8080",
+        )?;
+        let ws_addr = socket_addr(s.pick("FS_WS_ADDR", "ws_addr", f.ws_addr), "127.0.0.1:8081")?;
+        if http_addr == ws_addr && http_addr.port() != 0 {
+            return Err(ConfigError {
+                setting: "FS_WS_ADDR".into(),
+                reason: "must differ from FS_HTTP_ADDR".into(),
+            });
+        }
+        let database_url = url_with_scheme(
+            s.pick("DATABASE_URL", "database_url", f.database_url),
+            &["sqlite:", "postgres://", "postgresql://"],
+        )?
+        .unwrap_or_else(|| "sqlite://data/gateway.db".to_string());
+        let redis_url = url_with_scheme(
+            s.pick("REDIS_URL", "redis_url", f.redis_url),
+            &["redis://", "rediss://", "redis+unix://", "unix://"],
+        )?;
+        let leeway = integer(
+            s.pick(
+                "FS_JWT_LEEWAY_SECS",
+                "jwt_leeway_secs",
+                f.jwt_leeway_secs.map(|v| v.to_string()),
+            ),
+            30,
+            0..=600,
+        )?;
+        let privy = PrivyConfig {
+            app_id: s
+                .pick("FS_PRIVY_APP_ID", "privy_app_id", f.privy_app_id)
+                .map(|r| r.value),
+            verification_key_pem: pem_key(s.pick(
+                "FS_PRIVY_VERIFICATION_KEY",
+                "privy_verification_key",
+                f.privy_verification_key,
+            ))?,
+            jwks_url: url_with_scheme(
+                s.pick("FS_PRIVY_JWKS_URL", "privy_jwks_url", f.privy_jwks_url),
+                &["https://", "http://", "file://"],
+            )?,
+            app_secret: s
+                .pick(
+                    "FS_PRIVY_APP_SECRET",
+                    "privy_app_secret",
+                    f.privy_app_secret,
+                )
+                .map(|r| Secret::new(r.value)),
+            api_base: url_with_scheme(
+                s.pick("FS_PRIVY_API_BASE", "privy_api_base", f.privy_api_base),
+                &["https://", "http://"],
+            )?
+            .map(|u| u.trim_end_matches('/').to_string())
+            .unwrap_or_else(|| "https://auth.privy.io".to_string()),
+            leeway: Duration::from_secs(leeway),
+        };
+        let api_key_pepper = match s.pick("FS_API_KEY_PEPPER", "api_key_pepper", f.api_key_pepper) {
+            None => None,
+            Some(r) if r.value.len() >= 32 => Some(Secret::new(r.value.into_bytes())),
+            Some(r) => return Err(bad(&r, "must be at least 32 bytes")),
+        };
+        let admin_token = match s.pick("FS_ADMIN_TOKEN", "admin_token", f.admin_token) {
+            None => None,
+            Some(r) if r.value.len() >= 16 && !r.value.chars().any(char::is_whitespace) => {
+                Some(Secret::new(r.value))
+            }
+            Some(r) => return Err(bad(&r, "must be at least 16 characters with no spaces")),
+        };
+        let dev_mode =
+            boolean(s.pick("FS_DEV_MODE", "dev_mode", f.dev_mode.map(|b| b.to_string())))?;
+        let log_format = match s.pick("FS_LOG_FORMAT", "log_format", f.log_format) {
+            None => LogFormat::Text,
+            Some(r) => match r.value.as_str() {
+                "text" => LogFormat::Text,
+                "json" => LogFormat::Json,
+                _ => return Err(bad(&r, "must be text or json")),
+            },
+        };
+        let refresh_ms = integer(
+            s.pick(
+                "FS_MARKET_REFRESH_MS",
+                "market_refresh_ms",
+                f.market_refresh_ms.map(|v| v.to_string()),
+            ),
+            1000,
+            50..=60_000,
+        )?;
+        Ok(Config {
+            http_addr,
+            ws_addr,
+            database_url: Secret::new(database_url),
+            redis_url: redis_url.map(Secret::new),
+            privy,
+            api_key_pepper,
+            admin_token,
+            dev_mode,
+            log_format,
+            market_refresh: Duration::from_millis(refresh_ms),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(toml: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gw.toml");
+        std::fs::write(&path, toml).unwrap();
+        let env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::load(Some(&path), &env)
+    }
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let c = Config::load(Some(Path::new("/nonexistent/x.toml")), &HashMap::new());
+        assert!(c.is_err(), "an explicit config file must exist");
+        let c = load("", &[]).unwrap();
+        assert_eq!(c.http_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.ws_addr.to_string(), "127.0.0.1:8081");
+        assert_eq!(c.database_url.expose(), "sqlite://data/gateway.db");
+        assert_eq!(c.privy.leeway, Duration::from_secs(30));
+        assert_eq!(c.privy.api_base, "https://auth.privy.io");
+        assert!(!c.dev_mode && c.admin_token.is_none() && c.redis_url.is_none());
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let c = load(
+            "http_addr = \"127.0.0.1:9000\"\ndev_mode = false",
+            &[("FS_HTTP_ADDR", "0.0.0.0:9100"), ("FS_DEV_MODE", "true")],
+        )
+        .unwrap();
+        assert_eq!(c.http_addr.to_string(), "0.0.0.0:9100");
+        assert!(c.dev_mode);
+    }
+
+    #[test]
+    fn a_bad_setting_names_itself_and_the_reason() {
+        let e = load("", &[("FS_HTTP_ADDR", "localhost")]).unwrap_err();
+        assert_eq!(e.setting, "FS_HTTP_ADDR");
+        let e = load("jwt_leeway_secs = 9999", &[]).unwrap_err();
+        assert!(e.setting.starts_with("jwt_leeway_secs in "), "{e}");
+        let e = load("", &[("FS_API_KEY_PEPPER", "short")]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "FS_API_KEY_PEPPER: must be at least 32 bytes"
+        );
+        let e = load("", &[("DATABASE_URL", "mysql://x")]).unwrap_err();
+        assert_eq!(e.setting, "DATABASE_URL");
+        let e = load("no_such_key = 1", &[]).unwrap_err();
+        assert!(e.reason.contains("no_such_key"), "{e}");
+        let e = load("", &[("FS_DEV_MODE", "maybe")]).unwrap_err();
+        assert_eq!(e.setting, "FS_DEV_MODE");
+    }
+
+    #[test]
+    fn secret_values_never_appear_in_errors_or_debug_output() {
+        let c = load(
+            "",
+            &[
+                ("FS_ADMIN_TOKEN", "admin-token-0123456789"),
+                ("FS_API_KEY_PEPPER", &"p".repeat(40)),
+            ],
+        )
+        .unwrap();
+        let dump = format!("{c:?}");
+        assert!(
+            !dump.contains("admin-token-0123456789") && !dump.contains(&"p".repeat(40)),
+            "{dump}"
+        );
+        let e = load("", &[("FS_ADMIN_TOKEN", "short secret")]).unwrap_err();
+        assert!(!e.to_string().contains("short secret"));
+    }
+}

@@ -1,0 +1,112 @@
+//! The layer every request passes through: correlation id in, envelope and metrics out.
+//!
+//! Whatever produced an error (a handler's `ApiError`, an extractor, the router's 404 or 405,
+//! the payload limit), it leaves here as the contract's envelope carrying the request's
+//! correlation id, which is also echoed as a header on every response.
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderMap, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{web, Error};
+use rand::Rng;
+use types::http::{code_for_status, envelope_response, CORRELATION_HEADER};
+use types::{ApiError, ErrorCode};
+
+use crate::metrics::Metrics;
+
+/// A client's id is echoed when it is short printable ASCII; anything else is replaced,
+/// so a header cannot inject into logs or responses.
+fn correlation_id(headers: &HeaderMap) -> String {
+    headers
+        .get(CORRELATION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            (1..=128).contains(&v.len())
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("{:032x}", rand::rng().random::<u128>()))
+}
+
+pub async fn envelope_and_metrics(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let started = Instant::now();
+    let correlation_id = correlation_id(req.headers());
+    // The router turns every handler and extractor error into a response, so an `Err` here
+    // could come only from a layer inside this one; there is none. (Cloning the request to
+    // build a response for it would break routing, which needs the request uniquely owned.)
+    let res = next.call(req).await?.map_into_boxed_body();
+    let status = res.status();
+    let mut res = if status.is_client_error() || status.is_server_error() {
+        let api_error = match res.response().error() {
+            Some(err) => match err.as_error::<ApiError>() {
+                Some(api) => api.clone(),
+                None => {
+                    if status.is_server_error() {
+                        tracing::error!(%correlation_id, error = %err, "request failed");
+                    }
+                    code_for_status(status)
+                }
+            },
+            None => code_for_status(status),
+        };
+        if api_error.code == ErrorCode::InternalError {
+            tracing::error!(%correlation_id, "answered INTERNAL_ERROR");
+        }
+        let mut envelope = envelope_response(&api_error, &correlation_id);
+        if status == actix_web::http::StatusCode::METHOD_NOT_ALLOWED {
+            if let Some(allow) = res.headers().get(actix_web::http::header::ALLOW) {
+                envelope
+                    .headers_mut()
+                    .insert(actix_web::http::header::ALLOW, allow.clone());
+            }
+        }
+        res.into_response(envelope)
+    } else {
+        res
+    };
+    if let Ok(v) = HeaderValue::from_str(&correlation_id) {
+        res.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static(CORRELATION_HEADER),
+            v,
+        );
+    }
+    if let Some(metrics) = res.request().app_data::<web::Data<Metrics>>() {
+        let route = res.request().match_pattern();
+        metrics.observe(
+            route.as_deref().unwrap_or("unmatched"),
+            res.request().method().as_str(),
+            res.status().as_u16(),
+            started.elapsed(),
+        );
+    }
+    Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unsafe_correlation_ids_are_replaced() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            actix_web::http::header::HeaderName::from_static(CORRELATION_HEADER),
+            HeaderValue::from_static("abc-123"),
+        );
+        assert_eq!(correlation_id(&h), "abc-123");
+        h.insert(
+            actix_web::http::header::HeaderName::from_static(CORRELATION_HEADER),
+            HeaderValue::from_static("a b\"c"),
+        );
+        let generated = correlation_id(&h);
+        assert_eq!(generated.len(), 32);
+        assert!(generated.bytes().all(|b| b.is_ascii_hexdigit()));
+    }
+}

@@ -1,0 +1,60 @@
+//! Operations routes: `/health` (the process is up), `/ready` (its dependencies answer), `/metrics`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+use store::Store;
+use types::ApiError;
+
+use crate::metrics::Metrics;
+use crate::redis_probe::RedisProbe;
+
+pub struct Readiness {
+    pub store: Store,
+    pub redis: Option<Arc<RedisProbe>>,
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/health").route(web::get().to(health)))
+        .service(web::resource("/ready").route(web::get().to(ready)))
+        .service(web::resource("/metrics").route(web::get().to(metrics)));
+}
+
+async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "ok"}))
+}
+
+const DB_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+async fn ready(r: web::Data<Readiness>) -> Result<HttpResponse, ApiError> {
+    let db = tokio::time::timeout(DB_PROBE_TIMEOUT, r.store.ping()).await;
+    if let Err(reason) = match db {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("timed out".to_string()),
+    } {
+        tracing::warn!(%reason, "not ready: database");
+        return Err(ApiError::degraded(
+            "Not ready: the database does not answer",
+        ));
+    }
+    let redis = match &r.redis {
+        None => "not_configured",
+        Some(probe) => match probe.ping().await {
+            Ok(()) => "ok",
+            Err(reason) => {
+                tracing::warn!(%reason, "not ready: redis");
+                return Err(ApiError::degraded("Not ready: Redis does not answer"));
+            }
+        },
+    };
+    Ok(HttpResponse::Ok().json(json!({"status": "ready", "database": "ok", "redis": redis})))
+}
+
+async fn metrics(m: web::Data<Metrics>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(m.render())
+}

@@ -1,0 +1,69 @@
+use thiserror::Error;
+
+/// What went wrong below the domain: the caller maps it to `INTERNAL_ERROR` or
+/// `SERVICE_DEGRADED` and logs the detail, which never reaches a client.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("database URL not supported: {0} (use sqlite:// or postgres://)")]
+    UnsupportedUrl(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("could not create the database directory {path}: {source}")]
+    CreateDir {
+        path: String,
+        source: std::io::Error,
+    },
+    /// A stored row no longer parses: never expected, always logged.
+    #[error("stored row is corrupt: {0}")]
+    Corrupt(String),
+    #[error("already exists")]
+    Conflict,
+    /// A balance change that would go below zero or above 2^256-1.
+    #[error("balance out of range")]
+    BalanceOutOfRange,
+}
+
+impl StoreError {
+    /// True when the database could not be reached at all (as opposed to a bad query).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Database(
+                sqlx::Error::Io(_)
+                    | sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::Tls(_)
+            )
+        )
+    }
+
+    pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
+        match err {
+            sqlx::Error::Database(db) => db.is_unique_violation(),
+            _ => false,
+        }
+    }
+}
+
+/// Parses a stored column back into a domain type; a failure means the row is corrupt.
+pub(crate) fn parse_col<T: std::str::FromStr>(value: &str, column: &str) -> Result<T, StoreError> {
+    value
+        .parse()
+        .map_err(|_| StoreError::Corrupt(format!("{column} = {value:?}")))
+}
+
+/// Storage failures reach clients only as a code: 503 when the database is out of reach,
+/// 500 otherwise. The detail goes to the log.
+impl From<StoreError> for types::ApiError {
+    fn from(e: StoreError) -> types::ApiError {
+        if e.is_unavailable() {
+            tracing::warn!(error = %e, "database unavailable");
+            types::ApiError::degraded("The database is unavailable; retry shortly")
+        } else {
+            tracing::error!(error = %e, "storage error");
+            types::ApiError::internal()
+        }
+    }
+}

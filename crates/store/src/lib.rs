@@ -1,0 +1,15 @@
+//! Persistence through sqlx: embedded SQLite by default, PostgreSQL for production, embedded migrations.
+//!
+//! One `Store` speaks both dialects through sqlx's `Any` driver with portable SQL (`$n`
+//! placeholders, BIGINT and TEXT columns). Where the dialects differ (row locks), the `Backend`
+//! says which to use. Each domain has its own module; no caller writes SQL.
+
+mod backend;
+pub mod balances;
+mod error;
+pub mod markets;
+mod migrations;
+pub mod trades;
+
+pub use backend::{redact, Backend, Store, StoreOptions};
+pub use error::StoreError;

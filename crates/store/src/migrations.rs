@@ -1,0 +1,38 @@
+//! Migrations embedded in the binary, one list per dialect.
+
+use std::borrow::Cow;
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+use crate::backend::Backend;
+
+/// (version, description, SQLite script, PostgreSQL script)
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
+    1,
+    "markets balances trades",
+    include_str!("../migrations/sqlite/0001_markets_balances_trades.sql"),
+    include_str!("../migrations/postgres/0001_markets_balances_trades.sql"),
+)];
+
+pub(crate) fn migrator(backend: Backend) -> Migrator {
+    let migrations = MIGRATIONS
+        .iter()
+        .map(|&(version, description, sqlite, postgres)| {
+            let sql = match backend {
+                Backend::Sqlite => sqlite,
+                Backend::Postgres => postgres,
+            };
+            Migration::new(
+                version,
+                Cow::Borrowed(description),
+                MigrationType::Simple,
+                Cow::Borrowed(sql),
+                false,
+            )
+        })
+        .collect::<Vec<_>>();
+    Migrator {
+        migrations: Cow::Owned(migrations),
+        ..Migrator::DEFAULT
+    }
+}

@@ -1,0 +1,273 @@
+//! The store's behaviour on both backends: SQLite always, PostgreSQL when reachable (always under CI).
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use store::balances::{Asset, Balance};
+use store::markets::{MarketChange, MarketRecord, TokenSpec, Translation};
+use store::trades::{TradeCursor, TradePrint};
+use store::{Store, StoreError, StoreOptions};
+use test_support::PgSchema;
+use types::{ChainId, MarketStatus, Side, Size, Ticks, Timestamp, Wallet, Wei, U256};
+
+/// Runs `check` against a fresh SQLite file, then against a fresh PostgreSQL schema.
+async fn on_each_backend<F, Fut>(check: F)
+where
+    F: Fn(Store, &'static str) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/nested/dir/gw.db", dir.path().display());
+    let sqlite = Store::connect(&url, &StoreOptions::default())
+        .await
+        .unwrap();
+    check(sqlite, "sqlite").await;
+    if let Some(schema) = PgSchema::create().await {
+        let pg = Store::connect(&schema.url, &StoreOptions::default())
+            .await
+            .unwrap();
+        check(pg.clone(), "postgres").await;
+        pg.close().await;
+    }
+}
+
+fn market(seed: u8) -> MarketRecord {
+    MarketRecord {
+        condition_id: format!("0x{}", format!("{seed:02x}").repeat(32))
+            .parse()
+            .unwrap(),
+        chain_id: ChainId(56),
+        question: format!("Question {seed}?"),
+        status: MarketStatus::Open,
+        yes: TokenSpec {
+            token_id: U256::MAX.to_string().parse().unwrap(),
+            decimals: 18,
+        },
+        no: TokenSpec {
+            token_id: "42".parse().unwrap(),
+            decimals: 18,
+        },
+        collateral_token: "0x55d398326f99059ff775485246999027b3197955"
+            .parse()
+            .unwrap(),
+        ctf_exchange_address: "0x1111111111111111111111111111111111111111"
+            .parse()
+            .unwrap(),
+        conditional_tokens_address: "0x2222222222222222222222222222222222222222"
+            .parse()
+            .unwrap(),
+        fee_rate_bps: 25,
+        min_order_size: "5".parse().unwrap(),
+        end_date: Some(Timestamp(1_800_000_000_000)),
+        summary: "Summary".into(),
+        rules: "Rules".into(),
+        translations: BTreeMap::new(),
+        created_at: Timestamp(1_700_000_000_000),
+        updated_at: Timestamp(1_700_000_000_000),
+    }
+}
+
+#[tokio::test]
+async fn a_market_reads_back_exactly_as_written_and_duplicates_conflict() {
+    on_each_backend(|s, backend| async move {
+        let m = market(1);
+        s.insert_market(&m).await.unwrap();
+        assert_eq!(
+            s.market(&m.condition_id, m.chain_id).await.unwrap(),
+            Some(m.clone()),
+            "{backend}"
+        );
+        assert!(
+            matches!(s.insert_market(&m).await, Err(StoreError::Conflict)),
+            "{backend}"
+        );
+        assert_eq!(
+            s.market(&m.condition_id, ChainId(97)).await.unwrap(),
+            None,
+            "{backend}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn market_changes_apply_and_move_updated_at_forward() {
+    on_each_backend(|s, backend| async move {
+        let m = market(2);
+        s.insert_market(&m).await.unwrap();
+        let mut translations = BTreeMap::new();
+        translations.insert(
+            "cn".to_string(),
+            Translation {
+                summary: "摘要".into(),
+                rules: "规则".into(),
+            },
+        );
+        let change = MarketChange {
+            status: Some(MarketStatus::Paused),
+            translations: Some(translations.clone()),
+        };
+        // A clock that went backwards must not make the change invisible to pollers.
+        let updated = s
+            .update_market(&m.condition_id, m.chain_id, &change, Timestamp(0))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(updated.status, MarketStatus::Paused, "{backend}");
+        assert_eq!(updated.translations, translations, "{backend}");
+        assert!(updated.updated_at > m.updated_at, "{backend}");
+        assert_eq!(
+            s.market(&m.condition_id, m.chain_id).await.unwrap(),
+            Some(updated.clone())
+        );
+
+        let changed = s.markets_changed_since(updated.updated_at).await.unwrap();
+        assert_eq!(changed, vec![updated], "{backend}");
+        let unknown = market(3);
+        let none = s
+            .update_market(
+                &unknown.condition_id,
+                unknown.chain_id,
+                &change,
+                Timestamp::now(),
+            )
+            .await;
+        assert_eq!(none.unwrap(), None, "{backend}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn credits_add_exactly_beyond_64_bits_and_never_overflow() {
+    on_each_backend(|s, backend| async move {
+        let w: Wallet = "0x00000000000000000000000000000000000000aa"
+            .parse()
+            .unwrap();
+        let big: Wei = "123456789012345678901234567890".parse().unwrap();
+        assert_eq!(
+            s.balance(w, Asset::Collateral).await.unwrap(),
+            Balance::default()
+        );
+        s.credit_balance(w, Asset::Collateral, big, Timestamp::now())
+            .await
+            .unwrap();
+        let after = s
+            .credit_balance(w, Asset::Collateral, big, Timestamp::now())
+            .await
+            .unwrap();
+        assert_eq!(
+            after.available.to_string(),
+            "246913578024691357802469135780",
+            "{backend}"
+        );
+        assert_eq!(s.balance(w, Asset::Collateral).await.unwrap(), after);
+
+        let overflow = s
+            .credit_balance(w, Asset::Collateral, Wei(U256::MAX), Timestamp::now())
+            .await;
+        assert!(
+            matches!(overflow, Err(StoreError::BalanceOutOfRange)),
+            "{backend}"
+        );
+        assert_eq!(
+            s.balance(w, Asset::Collateral).await.unwrap(),
+            after,
+            "{backend}: unchanged"
+        );
+
+        let token = Asset::Token("7".parse().unwrap());
+        assert_eq!(
+            s.balance(w, token).await.unwrap(),
+            Balance::default(),
+            "{backend}: assets are separate"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn concurrent_credits_are_all_counted() {
+    on_each_backend(|s, backend| async move {
+        let w: Wallet = "0x00000000000000000000000000000000000000bb"
+            .parse()
+            .unwrap();
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let s = s.clone();
+                tokio::spawn(async move {
+                    s.credit_balance(w, Asset::Collateral, Wei(U256::from(5u8)), Timestamp::now())
+                        .await
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        let b = s.balance(w, Asset::Collateral).await.unwrap();
+        assert_eq!(b.available, Wei(U256::from(100u8)), "{backend}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn trade_pages_are_newest_first_and_resume_after_the_cursor() {
+    on_each_backend(|s, backend| async move {
+        let m = market(4);
+        for i in 0..5u8 {
+            s.insert_trade(&TradePrint {
+                trade_id: format!("t{i}"),
+                condition_id: m.condition_id,
+                chain_id: m.chain_id,
+                price: Ticks::new(10 + i).unwrap(),
+                size: Size::from_hundredths(100),
+                taker_side: Side::Buy,
+                // Two prints share a millisecond: the id breaks the tie.
+                created_at: Timestamp(1000 + i64::from(i.min(3))),
+            })
+            .await
+            .unwrap();
+        }
+        let first = s
+            .trades_page(&m.condition_id, m.chain_id, None, 3)
+            .await
+            .unwrap();
+        let ids: Vec<_> = first.iter().map(|t| t.trade_id.as_str()).collect();
+        assert_eq!(ids, ["t4", "t3", "t2"], "{backend}");
+        let last = first.last().unwrap();
+        let cursor = TradeCursor {
+            created_at: last.created_at,
+            trade_id: last.trade_id.clone(),
+        };
+        let second = s
+            .trades_page(&m.condition_id, m.chain_id, Some(&cursor), 3)
+            .await
+            .unwrap();
+        let ids: Vec<_> = second.iter().map(|t| t.trade_id.as_str()).collect();
+        assert_eq!(ids, ["t1", "t0"], "{backend}");
+        assert_eq!(second[0].price, Ticks::new(11).unwrap());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn reconnecting_to_a_migrated_database_keeps_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/gw.db", dir.path().display());
+    let s = Store::connect(&url, &StoreOptions::default())
+        .await
+        .unwrap();
+    s.insert_market(&market(5)).await.unwrap();
+    s.close().await;
+    let again = Store::connect(&url, &StoreOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        again
+            .markets_changed_since(Timestamp(0))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    again.ping().await.unwrap();
+}

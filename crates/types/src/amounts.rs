@@ -1,0 +1,239 @@
+//! Prices as integer ticks, sizes as integer hundredths of a share, amounts as U256 base units.
+//!
+//! Nothing here is ever a float: decimal strings from the wire are parsed digit by digit.
+
+use std::fmt;
+use std::str::FromStr;
+
+use alloy_primitives::U256;
+use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::ids::parse_decimal_u256;
+
+/// Why a decimal string was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum DecimalError {
+    #[error("must be a decimal string such as \"0.55\"")]
+    Malformed,
+    #[error("has more than 2 decimals")]
+    TooManyDecimals,
+    #[error("is out of range")]
+    OutOfRange,
+}
+
+/// Parses `digits[.digits]` into hundredths, refusing more than two decimals.
+/// Trailing zeros count as decimals: the contract says "at most 2 decimals", literally.
+fn parse_hundredths(s: &str, max_integer_digits: usize) -> Result<u64, DecimalError> {
+    let (int, frac) = match s.split_once('.') {
+        Some((i, f)) => (i, f),
+        None => (s, ""),
+    };
+    let digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty() || !digits(int) || !digits(frac) || (s.contains('.') && frac.is_empty()) {
+        return Err(DecimalError::Malformed);
+    }
+    if frac.len() > 2 {
+        return Err(DecimalError::TooManyDecimals);
+    }
+    let int = int.trim_start_matches('0');
+    if int.len() > max_integer_digits {
+        return Err(DecimalError::OutOfRange);
+    }
+    let whole: u64 = if int.is_empty() {
+        0
+    } else {
+        int.parse().map_err(|_| DecimalError::Malformed)?
+    };
+    let mut cents: u64 = 0;
+    for (i, b) in frac.bytes().enumerate() {
+        cents += u64::from(b - b'0') * if i == 0 { 10 } else { 1 };
+    }
+    whole
+        .checked_mul(100)
+        .and_then(|w| w.checked_add(cents))
+        .ok_or(DecimalError::OutOfRange)
+}
+
+fn write_hundredths(f: &mut fmt::Formatter<'_>, v: u64) -> fmt::Result {
+    write!(f, "{}.{:02}", v / 100, v % 100)
+}
+
+/// A price in ticks of 0.01: 1 (0.01) ..= 100 (1.00).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct Ticks(u8);
+
+impl Ticks {
+    pub const MIN: Ticks = Ticks(1);
+    pub const MAX: Ticks = Ticks(100);
+
+    pub fn new(ticks: u8) -> Option<Ticks> {
+        (1..=100).contains(&ticks).then_some(Ticks(ticks))
+    }
+
+    pub fn get(self) -> u8 {
+        self.0
+    }
+
+    /// The same price seen from the other outcome: `1 - p`. Defined for 1..=99 only.
+    pub fn complement(self) -> Option<Ticks> {
+        Ticks::new(100 - self.0)
+    }
+}
+
+impl FromStr for Ticks {
+    type Err = DecimalError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let h = parse_hundredths(s, 3)?;
+        u8::try_from(h)
+            .ok()
+            .and_then(Ticks::new)
+            .ok_or(DecimalError::OutOfRange)
+    }
+}
+
+impl fmt::Display for Ticks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_hundredths(f, u64::from(self.0))
+    }
+}
+
+impl Serialize for Ticks {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// A size in hundredths of a share (at most 2 decimals on the wire).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
+pub struct Size(u64);
+
+impl Size {
+    pub const ZERO: Size = Size(0);
+
+    pub fn from_hundredths(h: u64) -> Size {
+        Size(h)
+    }
+
+    pub fn hundredths(self) -> u64 {
+        self.0
+    }
+}
+
+impl FromStr for Size {
+    type Err = DecimalError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // 15 integer digits keeps hundredths far inside u64.
+        parse_hundredths(s, 15).map(Size)
+    }
+}
+
+impl fmt::Display for Size {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_hundredths(f, self.0)
+    }
+}
+
+impl Serialize for Size {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Size {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.parse().map_err(|e: DecimalError| de::Error::custom(e))
+    }
+}
+
+/// An amount in raw base units (wei for 18-decimal collateral), exact up to 2^256-1.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
+pub struct Wei(pub U256);
+
+impl Wei {
+    pub const ZERO: Wei = Wei(U256::ZERO);
+
+    pub fn checked_add(self, other: Wei) -> Option<Wei> {
+        self.0.checked_add(other.0).map(Wei)
+    }
+
+    pub fn checked_sub(self, other: Wei) -> Option<Wei> {
+        self.0.checked_sub(other.0).map(Wei)
+    }
+}
+
+impl FromStr for Wei {
+    type Err = DecimalError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_decimal_u256(s)
+            .map(Wei)
+            .ok_or(DecimalError::Malformed)
+    }
+}
+
+impl fmt::Display for Wei {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl Serialize for Wei {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Wei {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.parse()
+            .map_err(|_| de::Error::custom("must be a decimal integer string up to 2^256-1"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prices_parse_to_ticks_exactly() {
+        assert_eq!("0.01".parse::<Ticks>().unwrap().get(), 1);
+        assert_eq!("0.5".parse::<Ticks>().unwrap().get(), 50);
+        assert_eq!("1".parse::<Ticks>().unwrap().get(), 100);
+        assert_eq!("1.00".parse::<Ticks>().unwrap().get(), 100);
+        assert_eq!("0.55".parse::<Ticks>().unwrap().to_string(), "0.55");
+    }
+
+    #[test]
+    fn sub_tick_and_out_of_range_prices_are_refused_not_rounded() {
+        assert_eq!("0.555".parse::<Ticks>(), Err(DecimalError::TooManyDecimals));
+        assert_eq!("0.500".parse::<Ticks>(), Err(DecimalError::TooManyDecimals));
+        assert_eq!("0".parse::<Ticks>(), Err(DecimalError::OutOfRange));
+        assert_eq!("1.01".parse::<Ticks>(), Err(DecimalError::OutOfRange));
+        assert_eq!("1000".parse::<Ticks>(), Err(DecimalError::OutOfRange));
+        for bad in ["", ".5", "5.", "-0.5", "0,5", "1e-2", " 0.5", "0x1"] {
+            assert_eq!(bad.parse::<Ticks>(), Err(DecimalError::Malformed), "{bad}");
+        }
+    }
+
+    #[test]
+    fn sizes_are_hundredths() {
+        assert_eq!("10".parse::<Size>().unwrap().hundredths(), 1000);
+        assert_eq!("0.05".parse::<Size>().unwrap().hundredths(), 5);
+        assert_eq!("12.3".parse::<Size>().unwrap().to_string(), "12.30");
+        assert_eq!("1.234".parse::<Size>(), Err(DecimalError::TooManyDecimals));
+        assert_eq!(
+            "1234567890123456".parse::<Size>(),
+            Err(DecimalError::OutOfRange)
+        );
+    }
+
+    #[test]
+    fn wei_round_trips_u256_max() {
+        let max = U256::MAX.to_string();
+        let w: Wei = serde_json::from_str(&format!("\"{max}\"")).unwrap();
+        assert_eq!(serde_json::to_string(&w).unwrap(), format!("\"{max}\""));
+        assert!(serde_json::from_str::<Wei>("\"1.5\"").is_err());
+        assert!(serde_json::from_str::<Wei>("15").is_err());
+    }
+}

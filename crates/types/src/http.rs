@@ -1,0 +1,124 @@
+//! The contract's error envelope as an actix response: the one place errors meet HTTP.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::error::{ApiError, ErrorCode};
+
+pub const CORRELATION_HEADER: &str = "x-correlation-id";
+
+#[derive(Serialize)]
+struct Envelope<'a> {
+    status_code: u16,
+    code: ErrorCode,
+    message: &'a str,
+    correlation_id: &'a str,
+}
+
+/// Renders `{"status_code","code","message","correlation_id"}` with the code's status.
+pub fn envelope_response(err: &ApiError, correlation_id: &str) -> HttpResponse {
+    let status =
+        StatusCode::from_u16(err.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = Envelope {
+        status_code: status.as_u16(),
+        code: err.code,
+        message: &err.message,
+        correlation_id,
+    };
+    let mut res = HttpResponse::build(status);
+    if let Some(secs) = err.retry_after {
+        res.insert_header((header::RETRY_AFTER, secs.to_string()));
+    }
+    if let Ok(v) = HeaderValue::from_str(correlation_id) {
+        res.insert_header((CORRELATION_HEADER, v));
+    }
+    res.json(body)
+}
+
+/// The code for a response that some layer produced without an `ApiError`
+/// (the router's 404 and 405, for instance).
+pub fn code_for_status(status: StatusCode) -> ApiError {
+    match status.as_u16() {
+        400 => ApiError::new(ErrorCode::ValidationError, "Bad request"),
+        401 => ApiError::new(ErrorCode::AuthMissing, "Authentication required"),
+        403 => ApiError::new(ErrorCode::Forbidden, "Forbidden"),
+        404 => ApiError::new(ErrorCode::NotFound, "Not found"),
+        405 => ApiError::new(
+            ErrorCode::MethodNotAllowed,
+            "Method not allowed on this route",
+        ),
+        413 => ApiError::new(ErrorCode::PayloadTooLarge, "Request body is over 1 MiB"),
+        429 => ApiError::rate_limited(1),
+        503 => ApiError::degraded("Service degraded"),
+        _ => ApiError::internal(),
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// The correlation middleware re-renders this with the request's id; rendering here too keeps
+    /// the envelope intact for any response that does not pass through it.
+    fn error_response(&self) -> HttpResponse {
+        envelope_response(self, "")
+    }
+}
+
+/// A JSON body, parsed strictly: `application/json` only, at most the app's payload limit
+/// (1 MiB; over it is 413), and every error names the field that failed (`tokens[1].decimals: ...`).
+pub struct ValidJson<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for ValidJson<T> {
+    type Error = actix_web::Error;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(
+        req: &actix_web::HttpRequest,
+        payload: &mut actix_web::dev::Payload,
+    ) -> Self::Future {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                let essence = v.split(';').next().unwrap_or("").trim();
+                essence.eq_ignore_ascii_case("application/json")
+            })
+            .unwrap_or(false);
+        let body = actix_web::web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !is_json {
+                return Err(
+                    ApiError::validation("content-type", "must be application/json").into(),
+                );
+            }
+            let bytes = body.await?;
+            parse_json(&bytes).map(ValidJson).map_err(Into::into)
+        })
+    }
+}
+
+/// Parses JSON into `T`, naming the failing field in the error.
+pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let msg = inner.to_string();
+        // serde_json appends the position; the field path says more to a client.
+        let msg = match msg.rfind(" at line ") {
+            Some(i) => msg[..i].to_string(),
+            None => msg,
+        };
+        let field = if path == "." || path.is_empty() {
+            "body".to_string()
+        } else {
+            path
+        };
+        ApiError::validation(&field, msg)
+    })
+}

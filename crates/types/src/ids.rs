@@ -1,0 +1,262 @@
+//! Identifiers parsed once at the edge: wallets, markets, tokens, orders.
+//!
+//! Hex is accepted in any case and always rendered lower-case, as the contract requires.
+
+use std::fmt;
+use std::str::FromStr;
+
+use alloy_primitives::{Address, B256, U256};
+use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
+
+/// Why a textual id was refused; the caller adds the field name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ParseIdError(pub &'static str);
+
+fn strip_0x(s: &str) -> Option<&str> {
+    s.strip_prefix("0x").or_else(|| s.strip_prefix("0X"))
+}
+
+fn parse_fixed_hex<const N: usize>(s: &str, what: &'static str) -> Result<[u8; N], ParseIdError> {
+    let hex = strip_0x(s).ok_or(ParseIdError(what))?;
+    if hex.len() != N * 2 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ParseIdError(what));
+    }
+    let mut out = [0u8; N];
+    for (i, chunk) in hex.as_bytes().chunks_exact(2).enumerate() {
+        let hi = (chunk[0] as char).to_digit(16).unwrap_or(0) as u8;
+        let lo = (chunk[1] as char).to_digit(16).unwrap_or(0) as u8;
+        out[i] = (hi << 4) | lo;
+    }
+    Ok(out)
+}
+
+fn write_lower_hex(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut buf = Vec::with_capacity(2 + bytes.len() * 2);
+    buf.extend_from_slice(b"0x");
+    for b in bytes {
+        buf.push(DIGITS[(b >> 4) as usize]);
+        buf.push(DIGITS[(b & 0xf) as usize]);
+    }
+    // Only ASCII hex digits were pushed.
+    f.write_str(std::str::from_utf8(&buf).map_err(|_| fmt::Error)?)
+}
+
+macro_rules! string_serde {
+    ($ty:ty, $expecting:literal) => {
+        impl Serialize for $ty {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                s.parse().map_err(|_| de::Error::custom($expecting))
+            }
+        }
+    };
+}
+
+macro_rules! address_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub Address);
+
+        impl $name {
+            pub const ZERO: $name = $name(Address::ZERO);
+
+            pub fn address(&self) -> Address {
+                self.0
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = ParseIdError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                parse_fixed_hex::<20>(s, "must be 0x followed by 40 hex characters")
+                    .map(|b| $name(Address::from(b)))
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write_lower_hex(f, self.0.as_slice())
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(self, f)
+            }
+        }
+        string_serde!($name, "must be 0x followed by 40 hex characters");
+    };
+}
+
+address_id!(
+    /// An EVM address that owns funds and signs orders.
+    Wallet
+);
+address_id!(
+    /// A contract's address: the CTF exchange, the conditional tokens, the collateral token.
+    ContractAddress
+);
+
+macro_rules! b256_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub B256);
+
+        impl FromStr for $name {
+            type Err = ParseIdError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                parse_fixed_hex::<32>(s, "must be 0x followed by 64 hex characters")
+                    .map(|b| $name(B256::from(b)))
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write_lower_hex(f, self.0.as_slice())
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(self, f)
+            }
+        }
+        string_serde!($name, "must be 0x followed by 64 hex characters");
+    };
+}
+
+b256_id!(
+    /// A market's condition id on the conditional tokens contract.
+    ConditionId
+);
+b256_id!(
+    /// The EIP-712 digest of a signed order: the order's id.
+    OrderHash
+);
+
+/// An ERC-1155 outcome token id, a uint256 written in decimal.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TokenId(pub U256);
+
+impl FromStr for TokenId {
+    type Err = ParseIdError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_decimal_u256(s)
+            .map(TokenId)
+            .ok_or(ParseIdError("must be a decimal integer up to 2^256-1"))
+    }
+}
+
+impl fmt::Display for TokenId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Debug for TokenId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+string_serde!(TokenId, "must be a decimal integer up to 2^256-1");
+
+/// Parses a plain decimal uint256: digits only, no sign, no exponent, no leading `+`.
+pub fn parse_decimal_u256(s: &str) -> Option<U256> {
+    if s.is_empty() || s.len() > 78 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    U256::from_str_radix(s, 10).ok()
+}
+
+/// An EVM chain id (56 for BNB Smart Chain).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ChainId(pub u64);
+
+impl fmt::Display for ChainId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl FromStr for ChainId {
+    type Err = ParseIdError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.is_empty() || s.len() > 19 || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ParseIdError("must be a positive integer"));
+        }
+        match s.parse::<u64>() {
+            Ok(0) | Err(_) => Err(ParseIdError("must be a positive integer")),
+            Ok(n) => Ok(ChainId(n)),
+        }
+    }
+}
+
+/// A market's key: a condition on one chain.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct MarketKey {
+    pub condition_id: ConditionId,
+    pub chain_id: ChainId,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wallet_accepts_any_case_and_renders_lower_case() {
+        let w: Wallet = "0xAbCdEF0123456789abcdef0123456789ABCDEF01"
+            .parse()
+            .unwrap();
+        assert_eq!(w.to_string(), "0xabcdef0123456789abcdef0123456789abcdef01");
+        assert_eq!(
+            serde_json::to_string(&w).unwrap(),
+            "\"0xabcdef0123456789abcdef0123456789abcdef01\""
+        );
+    }
+
+    #[test]
+    fn malformed_hex_ids_are_refused() {
+        for bad in ["", "0x", "abcd", "0x123", &format!("0x{}", "g".repeat(40))] {
+            assert!(bad.parse::<Wallet>().is_err(), "{bad}");
+        }
+        assert!(format!("0x{}", "a".repeat(63))
+            .parse::<ConditionId>()
+            .is_err());
+        assert!(format!("0X{}", "A".repeat(64))
+            .parse::<ConditionId>()
+            .is_ok());
+        // A non-ASCII character must not slip through a byte-length check.
+        assert!(format!("0x{}é", "a".repeat(62))
+            .parse::<ConditionId>()
+            .is_err());
+    }
+
+    #[test]
+    fn token_ids_are_exact_up_to_u256_max() {
+        let max = U256::MAX.to_string();
+        assert_eq!(max.parse::<TokenId>().unwrap().to_string(), max);
+        let over = "115792089237316195423570985008687907853269984665640564039457584007913129639936";
+        assert!(over.parse::<TokenId>().is_err());
+        for bad in ["", "-1", "+1", "1e3", "0x10", " 1"] {
+            assert!(bad.parse::<TokenId>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn chain_id_must_be_positive() {
+        assert_eq!("56".parse::<ChainId>().unwrap(), ChainId(56));
+        for bad in ["0", "", "-56", "5.6", "99999999999999999999"] {
+            assert!(bad.parse::<ChainId>().is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! Shared domain types of the gateway: ids, addresses, prices as integer ticks, amounts as U256, error codes.
+
+pub mod amounts;
+pub mod cursor;
+pub mod error;
+#[cfg(feature = "actix")]
+pub mod http;
+pub mod ids;
+pub mod market;
+pub mod secret;
+pub mod time;
+
+pub use alloy_primitives::{Address, B256, U256};
+pub use amounts::{Size, Ticks, Wei};
+pub use cursor::Cursor;
+pub use error::{ApiError, ErrorCode};
+pub use ids::{ChainId, ConditionId, ContractAddress, MarketKey, OrderHash, TokenId, Wallet};
+pub use market::{MarketStatus, Outcome, Side};
+pub use secret::Secret;
+pub use time::Timestamp;
