@@ -1,1 +1,16 @@
 //! End-to-end tests: each starts the real `gateway` binary on a free port and speaks HTTP to it.
+//!
+//! One test per rule of the contract (`/work/shared/API.md`, sections 1, 3, 4 and 7), named after
+//! the rule. Every test has its own gateway and working directory, so they run in parallel.
+
+mod harness;
+
+mod admin;
+mod config;
+mod errors;
+mod lifecycle;
+mod markets;
+mod ops;
+mod pagination;
+mod persistence;
+mod secrets;

@@ -55,11 +55,13 @@ fn check_admin(req: &HttpRequest) -> Result<Admin, ApiError> {
             "Authorization: Bearer <admin token> is required",
         ));
     };
+    // The scheme name is case-insensitive (RFC 9110 11.1).
     let presented = header
         .to_str()
         .ok()
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .map(str::trim)
+        .and_then(|h| h.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
         .unwrap_or("");
     let expected = expected.0.expose().as_bytes();
     if presented.is_empty() || !bool::from(presented.as_bytes().ct_eq(expected)) {

@@ -14,7 +14,7 @@ use crate::views::market_prefix;
 pub struct MarketEntry {
     pub record: MarketRecord,
     default_prefix: String,
-    translated_prefixes: HashMap<String, String>,
+    translated_prefixes: Vec<(String, String)>,
 }
 
 impl MarketEntry {
@@ -40,9 +40,15 @@ impl MarketEntry {
     }
 
     /// The unterminated market object in `language` when translated, else in the default text.
+    /// Language tags are case-insensitive (RFC 5646); a market has a handful at most.
     pub fn prefix(&self, language: Option<&str>) -> &str {
         language
-            .and_then(|l| self.translated_prefixes.get(l))
+            .and_then(|l| {
+                self.translated_prefixes
+                    .iter()
+                    .find(|(tag, _)| tag.eq_ignore_ascii_case(l))
+                    .map(|(_, prefix)| prefix.as_str())
+            })
             .unwrap_or(&self.default_prefix)
     }
 

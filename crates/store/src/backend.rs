@@ -5,6 +5,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::MigrateDatabase;
 use sqlx::{AnyPool, Executor};
 
 use crate::error::StoreError;
@@ -93,6 +94,15 @@ impl Store {
                 }
             }
             Backend::Postgres => {
+                // Section 7: a database that does not exist yet is created.
+                if !sqlx::Postgres::database_exists(url).await? {
+                    // Another instance may create it at the same moment; that is success too.
+                    if let Err(e) = sqlx::Postgres::create_database(url).await {
+                        if !sqlx::Postgres::database_exists(url).await? {
+                            return Err(e.into());
+                        }
+                    }
+                }
                 let options = AnyConnectOptions::from_str(url)?;
                 let pool = AnyPoolOptions::new()
                     .max_connections(opts.max_connections.max(2))
