@@ -7,7 +7,8 @@ pub mod validate;
 
 pub use eip712::{order_digest, recover_signer, DomainCache, Order, SignatureError};
 pub use error::{InlineError, OrderError};
+pub use types::OrderType;
 pub use validate::{
-    validate, validate_batch, Intake, MarketLookup, MarketTerms, OrderItem, OrderType, TokenTerms,
+    validate, validate_batch, Intake, MarketLookup, MarketTerms, OrderItem, TokenTerms,
     ValidatedOrder,
 };

@@ -13,34 +13,13 @@ use serde::{de, Deserialize, Deserializer};
 use types::amounts::DecimalError;
 use types::ids::parse_decimal_u256;
 use types::{
-    ChainId, ConditionId, ContractAddress, MarketKey, MarketStatus, OrderHash, Outcome, Side, Size,
-    Ticks, Timestamp, TokenId, Wallet,
+    ChainId, ConditionId, ContractAddress, MarketKey, MarketStatus, OrderHash, OrderType, Outcome,
+    Side, Size, Ticks, Timestamp, TokenId, Wallet,
 };
 
 use crate::amounts::signed_amounts;
 use crate::eip712::{order_digest, recover_signer, DomainCache, Order, SIGNATURE_TYPE_EOA};
 use crate::error::OrderError;
-
-/// `LIMIT` rests until filled or cancelled, `GTD` until its expiration, `MARKET` fills what it
-/// can at once and cancels the rest.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum OrderType {
-    #[default]
-    Limit,
-    Gtd,
-    Market,
-}
-
-impl OrderType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrderType::Limit => "LIMIT",
-            OrderType::Gtd => "GTD",
-            OrderType::Market => "MARKET",
-        }
-    }
-}
 
 /// A uint256 written as a decimal string (`salt`, amounts, `expiration`, `nonce`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
