@@ -10,15 +10,18 @@ use std::collections::{HashMap, HashSet};
 
 use alloy_primitives::{hex, U256};
 use serde::{de, Deserialize, Deserializer};
+use store::orders::OrderRecord;
 use types::amounts::DecimalError;
 use types::ids::parse_decimal_u256;
 use types::{
-    ChainId, ConditionId, ContractAddress, MarketKey, MarketStatus, OrderHash, OrderType, Outcome,
-    Side, Size, Ticks, Timestamp, TokenId, Wallet,
+    ChainId, ConditionId, ContractAddress, MarketKey, MarketStatus, OrderHash, OrderStatus,
+    OrderType, Outcome, Side, Size, Ticks, Timestamp, TokenId, Wallet, Wei,
 };
 
 use crate::amounts::signed_amounts;
-use crate::eip712::{order_digest, recover_signer, DomainCache, Order, SIGNATURE_TYPE_EOA};
+use crate::eip712::{
+    order_digest, recover_signer, DomainCache, Order, SignatureError, SIGNATURE_TYPE_EOA,
+};
 use crate::error::OrderError;
 
 /// A uint256 written as a decimal string (`salt`, amounts, `expiration`, `nonce`).
@@ -167,6 +170,8 @@ pub struct ValidatedOrder {
     pub side: Side,
     pub price: Ticks,
     pub size: Size,
+    /// The market's fee rate, which the signed `feeRateBps` equals.
+    pub fee_rate_bps: u32,
     /// Exactly what was signed: the fields of `cancelOrder(Order)` too.
     pub signed: Order,
     pub signature: [u8; 65],
@@ -179,6 +184,39 @@ impl ValidatedOrder {
 
     pub fn token_id(&self) -> TokenId {
         TokenId(self.signed.tokenId)
+    }
+
+    /// The row to store for this order, accepted `now`: `OPEN`, nothing filled, not yet on
+    /// the book (the engine sets `book_added_at`).
+    pub fn to_record(&self, now: Timestamp) -> OrderRecord {
+        OrderRecord {
+            order_hash: self.hash,
+            wallet: self.maker(),
+            condition_id: self.market.condition_id,
+            chain_id: self.market.chain_id,
+            token_id: self.token_id(),
+            outcome: self.outcome,
+            side: self.side,
+            order_type: self.order_type,
+            price: self.price,
+            size: self.size,
+            remaining: self.size,
+            status: OrderStatus::Open,
+            salt: self.signed.salt,
+            maker: self.maker(),
+            signer: Wallet(self.signed.signer),
+            taker: Wallet(self.signed.taker),
+            maker_amount: Wei(self.signed.makerAmount),
+            taker_amount: Wei(self.signed.takerAmount),
+            expiration: self.signed.expiration,
+            nonce: self.signed.nonce,
+            fee_rate_bps: self.fee_rate_bps,
+            signature_type: self.signed.signatureType,
+            signature: self.signature.to_vec(),
+            book_added_at: None,
+            created_at: now,
+            updated_at: now,
+        }
     }
 }
 
@@ -209,6 +247,7 @@ pub fn validate<M: MarketLookup + ?Sized>(
         side: item.side,
         price,
         size,
+        fee_rate_bps: market.fee_rate_bps,
         signed,
         signature,
     })
@@ -345,16 +384,16 @@ fn signed_struct(item: &OrderItem) -> Order {
 }
 
 fn check_signature(item: &OrderItem, hash: &OrderHash) -> Result<[u8; 65], OrderError> {
-    let recovered = recover_signer(&hash.0, &item.signature.0).map_err(OrderError::BadSignature)?;
+    let bytes = &item.signature.0;
+    let signature: [u8; 65] = bytes
+        .as_slice()
+        .try_into()
+        .map_err(|_| OrderError::BadSignature(SignatureError::Length(bytes.len())))?;
+    let recovered = recover_signer(&hash.0, &signature).map_err(OrderError::BadSignature)?;
     if recovered != item.signer.address() {
         return Err(OrderError::NotSignedBySigner(item.signer));
     }
-    // recover_signer accepted exactly 65 bytes.
-    <[u8; 65]>::try_from(item.signature.0.as_slice()).map_err(|_| {
-        OrderError::BadSignature(crate::eip712::SignatureError::Length(
-            item.signature.0.len(),
-        ))
-    })
+    Ok(signature)
 }
 
 fn check_wallets(item: &OrderItem, wallet: Wallet) -> Result<(), OrderError> {

@@ -712,3 +712,60 @@ fn checks_run_in_the_documented_order() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_validated_order_is_stored_with_every_signed_field_and_its_hash_only_once() {
+    let w = World::new();
+    let mut draft = Draft::new(&w.alice, Side::Sell);
+    draft.order_type = Some("GTD");
+    draft.expiration = U256::from(NOW_SECS + 3_600);
+    draft.nonce = U256::MAX;
+    let order = w.check(&draft.signed_by(&w.alice)).expect("valid");
+    let now = Timestamp(NOW_SECS as i64 * 1000 + 500);
+    let record = order.to_record(now);
+    assert_eq!(record.status, types::OrderStatus::Open);
+    assert_eq!(record.remaining, record.size);
+    assert_eq!(record.wallet, w.alice.wallet());
+    assert_eq!(record.signature, order.signature.to_vec());
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/gw.db", dir.path().display());
+    let store = store::Store::connect(&url, &store::StoreOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .insert_orders(std::slice::from_ref(&record), None)
+            .await
+            .unwrap(),
+        vec![true]
+    );
+    let stored = store.order(&order.hash).await.unwrap().expect("stored");
+    assert_eq!(stored, record);
+    // What was stored still hashes to the order hash and verifies.
+    let signed = Order {
+        salt: stored.salt,
+        maker: stored.maker.address(),
+        signer: stored.signer.address(),
+        taker: stored.taker.address(),
+        tokenId: stored.token_id.0,
+        makerAmount: stored.maker_amount.0,
+        takerAmount: stored.taker_amount.0,
+        expiration: stored.expiration,
+        nonce: stored.nonce,
+        feeRateBps: U256::from(stored.fee_rate_bps),
+        side: stored.side.as_u8(),
+        signatureType: stored.signature_type,
+    };
+    let sep = domain_separator(stored.chain_id, ContractAddress(EXCHANGE));
+    assert_eq!(order_digest(sep, &signed), order.hash);
+    assert_eq!(
+        orders::recover_signer(&order.hash.0, &stored.signature),
+        Ok(w.alice.address)
+    );
+    assert_eq!(
+        store.insert_orders(&[record], None).await.unwrap(),
+        vec![false]
+    );
+    store.close().await;
+}
