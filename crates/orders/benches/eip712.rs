@@ -119,6 +119,14 @@ fn main() {
     let two_threads = total as f64 / start.elapsed().as_secs_f64();
 
     let us = |ns: f64| ns / 1_000.0;
+    // Other work on the machine skews the two-thread figure most: say how busy it was.
+    if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
+        let one_minute = load.split_whitespace().next().unwrap_or("?");
+        println!(
+            "load average (1 min) {one_minute} on {} cores",
+            std::thread::available_parallelism().map_or(0, |n| n.get())
+        );
+    }
     println!("eip712 bench: {ORDERS} distinct signed orders, best of {ROUNDS} rounds, one thread");
     println!(
         "  digest, separator recomputed      {:>8.2} µs/order",
