@@ -7,8 +7,10 @@
 mod backend;
 pub mod balances;
 mod error;
+pub mod idempotency;
 pub mod markets;
 mod migrations;
+pub mod orders;
 pub mod trades;
 
 pub use backend::{redact, Backend, Store, StoreOptions};

@@ -7,6 +7,7 @@ pub mod error;
 pub mod http;
 pub mod ids;
 pub mod market;
+pub mod order;
 pub mod secret;
 pub mod time;
 
@@ -16,5 +17,6 @@ pub use cursor::Cursor;
 pub use error::{ApiError, ErrorCode};
 pub use ids::{ChainId, ConditionId, ContractAddress, MarketKey, OrderHash, TokenId, Wallet};
 pub use market::{MarketStatus, Outcome, Side};
+pub use order::{OrderStatus, OrderType};
 pub use secret::Secret;
 pub use time::Timestamp;

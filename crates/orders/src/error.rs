@@ -1,0 +1,124 @@
+//! What can be wrong with one order, and the one place that maps it to the contract's codes.
+
+use std::borrow::Cow;
+
+use serde::Serialize;
+use types::{ApiError, ChainId, ErrorCode, MarketStatus, Size, Wallet};
+
+use crate::eip712::SignatureError;
+
+/// Why an order was refused, one variant per rule of API.md 5.1, in pipeline order.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OrderError {
+    /// A malformed or disallowed field; the message starts with the field's name.
+    #[error("{field}: {reason}")]
+    Invalid {
+        field: Cow<'static, str>,
+        reason: Cow<'static, str>,
+    },
+    #[error("No market with this condition_id on chain {0}")]
+    MarketNotFound(ChainId),
+    #[error("Market is {0}; only OPEN markets accept orders")]
+    MarketNotActive(MarketStatus),
+    #[error("price: must be between 0.01 and 1.00")]
+    PriceOutOfRange,
+    #[error("price: must be a multiple of the 0.01 tick (at most 2 decimals)")]
+    InvalidTick,
+    #[error("size: must be at least {0} shares")]
+    SizeTooSmall(Size),
+    #[error("Drifted signed amounts")]
+    DriftedAmounts,
+    #[error("expiration: is not in the future")]
+    Expired,
+    #[error("signature: {0}")]
+    BadSignature(SignatureError),
+    #[error("signature: was not made by signer {0} over this order")]
+    NotSignedBySigner(Wallet),
+    #[error("maker must equal signer")]
+    MakerIsNotSigner,
+    #[error("signer must be the authenticated wallet {0}")]
+    SignerIsNotCaller(Wallet),
+    #[error("An order with this hash was already submitted")]
+    DuplicateOrder,
+}
+
+impl OrderError {
+    pub fn invalid(
+        field: impl Into<Cow<'static, str>>,
+        reason: impl Into<Cow<'static, str>>,
+    ) -> OrderError {
+        OrderError::Invalid {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// The contract's code for this refusal.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            OrderError::Invalid { .. } => ErrorCode::ValidationError,
+            OrderError::MarketNotFound(_) => ErrorCode::MarketNotFound,
+            OrderError::MarketNotActive(_) => ErrorCode::MarketNotActive,
+            OrderError::PriceOutOfRange => ErrorCode::PriceOutOfRange,
+            OrderError::InvalidTick => ErrorCode::InvalidTick,
+            OrderError::SizeTooSmall(_) => ErrorCode::SizeTooSmall,
+            OrderError::DriftedAmounts => ErrorCode::DriftedAmounts,
+            OrderError::Expired => ErrorCode::OrderExpired,
+            OrderError::BadSignature(_) | OrderError::NotSignedBySigner(_) => {
+                ErrorCode::InvalidSignature
+            }
+            OrderError::MakerIsNotSigner | OrderError::SignerIsNotCaller(_) => {
+                ErrorCode::WalletMismatch
+            }
+            OrderError::DuplicateOrder => ErrorCode::DuplicateOrder,
+        }
+    }
+}
+
+/// `{"code","message"}`: an order's refusal inside a batch result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InlineError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl From<&OrderError> for InlineError {
+    fn from(e: &OrderError) -> InlineError {
+        InlineError {
+            code: e.code(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// For the rare route that fails a whole request on one order (a single-order endpoint).
+impl From<OrderError> for ApiError {
+    fn from(e: OrderError) -> ApiError {
+        ApiError::new(e.code(), e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drifted_amounts_message_is_exactly_the_contracts() {
+        let inline = InlineError::from(&OrderError::DriftedAmounts);
+        assert_eq!(inline.code, ErrorCode::DriftedAmounts);
+        assert_eq!(inline.message, "Drifted signed amounts");
+        assert_eq!(
+            serde_json::to_value(&inline).unwrap(),
+            serde_json::json!({"code": "DRIFTED_AMOUNTS", "message": "Drifted signed amounts"})
+        );
+    }
+
+    #[test]
+    fn validation_messages_start_with_the_field() {
+        let e = OrderError::invalid("fee_rate_bps", "must be 0, the market's fee rate");
+        assert_eq!(e.code(), ErrorCode::ValidationError);
+        assert!(e.to_string().starts_with("fee_rate_bps: "));
+        let api = ApiError::from(e);
+        assert_eq!(api.code, ErrorCode::ValidationError);
+    }
+}

@@ -1,0 +1,417 @@
+//! One order item of `POST /v1/orders`, from the wire to a validated, hashed order.
+//!
+//! The checks run in the documented order (docs/orders.md) and the first failure is the
+//! order's inline error:
+//! shape → market → price → size → amounts → expiration → signature → wallet → fee.
+//! Duplicate hashes and balance reservations need the database; they run after this, on the
+//! validated orders, starting with [`mark_batch_duplicates`] for repeats inside one batch.
+
+use std::collections::{HashMap, HashSet};
+
+use alloy_primitives::{hex, U256};
+use serde::{de, Deserialize, Deserializer};
+use store::orders::OrderRecord;
+use types::amounts::DecimalError;
+use types::ids::parse_decimal_u256;
+use types::{
+    ChainId, ConditionId, ContractAddress, MarketKey, MarketStatus, OrderHash, OrderStatus,
+    OrderType, Outcome, Side, Size, Ticks, Timestamp, TokenId, Wallet, Wei,
+};
+
+use crate::amounts::signed_amounts;
+use crate::eip712::{
+    order_digest, recover_signer, DomainCache, Order, SignatureError, SIGNATURE_TYPE_EOA,
+};
+use crate::error::OrderError;
+
+/// A uint256 written as a decimal string (`salt`, amounts, `expiration`, `nonce`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DecimalU256(pub U256);
+
+impl<'de> Deserialize<'de> for DecimalU256 {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        parse_decimal_u256(&s)
+            .map(DecimalU256)
+            .ok_or_else(|| de::Error::custom("must be a decimal integer string up to 2^256-1"))
+    }
+}
+
+/// The longest signature accepted as hex; real ones are 65 bytes, the rest is a typo or abuse.
+const MAX_SIGNATURE_BYTES: usize = 1024;
+
+/// A `0x`-prefixed hex signature; its length is judged with the signature.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignatureBytes(pub Vec<u8>);
+
+impl<'de> Deserialize<'de> for SignatureBytes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        let digits = s
+            .strip_prefix("0x")
+            .or_else(|| s.strip_prefix("0X"))
+            .ok_or_else(|| de::Error::custom("must be 0x followed by hex"))?;
+        if digits.len() > MAX_SIGNATURE_BYTES * 2 {
+            return Err(de::Error::custom("is too long"));
+        }
+        hex::decode(digits)
+            .map(SignatureBytes)
+            .map_err(|_| de::Error::custom("must be 0x followed by an even number of hex digits"))
+    }
+}
+
+/// One item of the `orders` array, as the client sent it (API.md 5.2).
+///
+/// Identifiers and uint256 values are parsed here; `price` and `size` stay text so that their
+/// own rules (range, tick, minimum) answer with their own codes, in pipeline order.
+#[derive(Clone, Debug, Deserialize)]
+pub struct OrderItem {
+    pub condition_id: ConditionId,
+    pub chain_id: ChainId,
+    pub token_id: TokenId,
+    pub side: Side,
+    pub price: String,
+    pub size: String,
+    #[serde(default)]
+    pub order_type: OrderType,
+    pub salt: DecimalU256,
+    /// Defaults to `signer`.
+    #[serde(default)]
+    pub maker: Option<Wallet>,
+    pub signer: Wallet,
+    /// The zero address for an open order.
+    pub taker: Wallet,
+    pub maker_amount: DecimalU256,
+    pub taker_amount: DecimalU256,
+    /// Unix seconds; `"0"` = none.
+    pub expiration: DecimalU256,
+    pub nonce: DecimalU256,
+    pub fee_rate_bps: u64,
+    /// Only 0 (EOA) is accepted; kept wide so that any other integer gets the rule's message.
+    #[serde(default)]
+    pub signature_type: u64,
+    pub signature: SignatureBytes,
+}
+
+impl OrderItem {
+    /// Parses one item; an error names the failing field (`price: invalid type: ...`).
+    pub fn from_json(value: &serde_json::Value) -> Result<OrderItem, OrderError> {
+        serde_path_to_error::deserialize(value).map_err(|e| {
+            let path = e.path().to_string();
+            let field = if path.is_empty() || path == "." {
+                "order".to_string()
+            } else {
+                path
+            };
+            OrderError::invalid(field, e.into_inner().to_string())
+        })
+    }
+
+    fn maker(&self) -> Wallet {
+        self.maker.unwrap_or(self.signer)
+    }
+}
+
+/// An outcome token of a market, as orders need it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TokenTerms {
+    pub token_id: TokenId,
+    pub outcome: Outcome,
+    pub decimals: u8,
+}
+
+/// What order validation needs to know about a market.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MarketTerms {
+    pub key: MarketKey,
+    pub status: MarketStatus,
+    pub ctf_exchange_address: ContractAddress,
+    pub tokens: [TokenTerms; 2],
+    pub fee_rate_bps: u32,
+    pub min_order_size: Size,
+}
+
+impl MarketTerms {
+    pub fn token(&self, token_id: &TokenId) -> Option<TokenTerms> {
+        self.tokens
+            .iter()
+            .find(|t| t.token_id == *token_id)
+            .copied()
+    }
+}
+
+/// Where validation finds markets (the market catalog in the gateway, a map in tests).
+pub trait MarketLookup {
+    fn market(&self, key: &MarketKey) -> Option<MarketTerms>;
+}
+
+impl MarketLookup for HashMap<MarketKey, MarketTerms> {
+    fn market(&self, key: &MarketKey) -> Option<MarketTerms> {
+        self.get(key).copied()
+    }
+}
+
+/// Everything a validation depends on besides the item: no I/O, so it is a pure function.
+pub struct Intake<'a, M: MarketLookup + ?Sized> {
+    pub markets: &'a M,
+    pub domains: &'a DomainCache,
+    /// The authenticated wallet (the JWT's, or the one an API key is bound to).
+    pub wallet: Wallet,
+    pub now: Timestamp,
+}
+
+/// An order that passed every stateless rule, with its hash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidatedOrder {
+    pub hash: OrderHash,
+    pub market: MarketKey,
+    pub outcome: Outcome,
+    pub order_type: OrderType,
+    pub side: Side,
+    pub price: Ticks,
+    pub size: Size,
+    /// The market's fee rate, which the signed `feeRateBps` equals.
+    pub fee_rate_bps: u32,
+    /// Exactly what was signed: the fields of `cancelOrder(Order)` too.
+    pub signed: Order,
+    pub signature: [u8; 65],
+}
+
+impl ValidatedOrder {
+    pub fn maker(&self) -> Wallet {
+        Wallet(self.signed.maker)
+    }
+
+    pub fn token_id(&self) -> TokenId {
+        TokenId(self.signed.tokenId)
+    }
+
+    /// The row to store for this order, accepted `now`: `OPEN`, nothing filled, not yet on
+    /// the book (the engine sets `book_added_at`).
+    pub fn to_record(&self, now: Timestamp) -> OrderRecord {
+        OrderRecord {
+            order_hash: self.hash,
+            wallet: self.maker(),
+            condition_id: self.market.condition_id,
+            chain_id: self.market.chain_id,
+            token_id: self.token_id(),
+            outcome: self.outcome,
+            side: self.side,
+            order_type: self.order_type,
+            price: self.price,
+            size: self.size,
+            remaining: self.size,
+            status: OrderStatus::Open,
+            salt: self.signed.salt,
+            maker: self.maker(),
+            signer: Wallet(self.signed.signer),
+            taker: Wallet(self.signed.taker),
+            maker_amount: Wei(self.signed.makerAmount),
+            taker_amount: Wei(self.signed.takerAmount),
+            expiration: self.signed.expiration,
+            nonce: self.signed.nonce,
+            fee_rate_bps: self.fee_rate_bps,
+            signature_type: self.signed.signatureType,
+            signature: self.signature.to_vec(),
+            book_added_at: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+/// Runs the stateless pipeline on one item.
+pub fn validate<M: MarketLookup + ?Sized>(
+    item: &OrderItem,
+    intake: &Intake<'_, M>,
+) -> Result<ValidatedOrder, OrderError> {
+    check_shape(item)?;
+    let (market, token) = check_market(item, intake.markets)?;
+    let price = check_price(&item.price)?;
+    let size = check_size(&item.size, market.min_order_size)?;
+    check_amounts(item, price, size, token.decimals)?;
+    check_expiration(item, intake.now)?;
+    let signed = signed_struct(item);
+    let separator = intake
+        .domains
+        .separator(market.key.chain_id, market.ctf_exchange_address);
+    let hash = order_digest(separator, &signed);
+    let signature = check_signature(item, &hash)?;
+    check_wallets(item, intake.wallet)?;
+    check_fee(item, &market)?;
+    Ok(ValidatedOrder {
+        hash,
+        market: market.key,
+        outcome: token.outcome,
+        order_type: item.order_type,
+        side: item.side,
+        price,
+        size,
+        fee_rate_bps: market.fee_rate_bps,
+        signed,
+        signature,
+    })
+}
+
+/// Parses and validates every item; repeats of a hash within the batch are `DUPLICATE_ORDER`.
+pub fn validate_batch<M: MarketLookup + ?Sized>(
+    items: &[serde_json::Value],
+    intake: &Intake<'_, M>,
+) -> Vec<Result<ValidatedOrder, OrderError>> {
+    let mut results: Vec<_> = items
+        .iter()
+        .map(|v| OrderItem::from_json(v).and_then(|item| validate(&item, intake)))
+        .collect();
+    mark_batch_duplicates(&mut results);
+    results
+}
+
+/// The first occurrence of a hash in a batch stands; later ones are `DUPLICATE_ORDER`.
+pub fn mark_batch_duplicates(results: &mut [Result<ValidatedOrder, OrderError>]) {
+    let mut seen = HashSet::new();
+    for result in results.iter_mut() {
+        let repeated = matches!(result, Ok(order) if !seen.insert(order.hash));
+        if repeated {
+            *result = Err(OrderError::DuplicateOrder);
+        }
+    }
+}
+
+fn check_shape(item: &OrderItem) -> Result<(), OrderError> {
+    if item.chain_id.0 == 0 {
+        return Err(OrderError::invalid(
+            "chain_id",
+            "must be a positive integer",
+        ));
+    }
+    if item.signature_type != u64::from(SIGNATURE_TYPE_EOA) {
+        return Err(OrderError::invalid(
+            "signature_type",
+            "must be 0 (EOA); no other signature type is supported",
+        ));
+    }
+    Ok(())
+}
+
+fn check_market<M: MarketLookup + ?Sized>(
+    item: &OrderItem,
+    markets: &M,
+) -> Result<(MarketTerms, TokenTerms), OrderError> {
+    let key = MarketKey {
+        condition_id: item.condition_id,
+        chain_id: item.chain_id,
+    };
+    let market = markets
+        .market(&key)
+        .ok_or(OrderError::MarketNotFound(item.chain_id))?;
+    if !market.status.trades() {
+        return Err(OrderError::MarketNotActive(market.status));
+    }
+    let token = market.token(&item.token_id).ok_or_else(|| {
+        OrderError::invalid("token_id", "is not one of this market's outcome tokens")
+    })?;
+    Ok((market, token))
+}
+
+fn check_price(price: &str) -> Result<Ticks, OrderError> {
+    price.parse::<Ticks>().map_err(|e| match e {
+        DecimalError::TooManyDecimals => OrderError::InvalidTick,
+        DecimalError::OutOfRange => OrderError::PriceOutOfRange,
+        DecimalError::Malformed => OrderError::invalid("price", e.to_string()),
+    })
+}
+
+fn check_size(size: &str, market_min: Size) -> Result<Size, OrderError> {
+    let size = size
+        .parse::<Size>()
+        .map_err(|e| OrderError::invalid("size", e.to_string()))?;
+    // A market minimum of zero still refuses an empty order.
+    let min = market_min.max(Size::from_hundredths(1));
+    if size < min {
+        return Err(OrderError::SizeTooSmall(min));
+    }
+    Ok(size)
+}
+
+fn check_amounts(
+    item: &OrderItem,
+    price: Ticks,
+    size: Size,
+    decimals: u8,
+) -> Result<(), OrderError> {
+    let expected = signed_amounts(item.side, price, size, decimals)
+        .map_err(|e| OrderError::invalid("size", e.to_string()))?;
+    if expected.maker != item.maker_amount.0 || expected.taker != item.taker_amount.0 {
+        return Err(OrderError::DriftedAmounts);
+    }
+    Ok(())
+}
+
+fn check_expiration(item: &OrderItem, now: Timestamp) -> Result<(), OrderError> {
+    let expiration = item.expiration.0;
+    if expiration.is_zero() {
+        return match item.order_type {
+            OrderType::Gtd => Err(OrderError::invalid(
+                "expiration",
+                "is required (non-zero Unix seconds) for GTD orders",
+            )),
+            OrderType::Limit | OrderType::Market => Ok(()),
+        };
+    }
+    // In the future means strictly after the current second.
+    let now_secs = u64::try_from(now.millis().div_euclid(1000)).unwrap_or(0);
+    if expiration <= U256::from(now_secs) {
+        return Err(OrderError::Expired);
+    }
+    Ok(())
+}
+
+fn signed_struct(item: &OrderItem) -> Order {
+    Order {
+        salt: item.salt.0,
+        maker: item.maker().address(),
+        signer: item.signer.address(),
+        taker: item.taker.address(),
+        tokenId: item.token_id.0,
+        makerAmount: item.maker_amount.0,
+        takerAmount: item.taker_amount.0,
+        expiration: item.expiration.0,
+        nonce: item.nonce.0,
+        feeRateBps: U256::from(item.fee_rate_bps),
+        side: item.side.as_u8(),
+        signatureType: SIGNATURE_TYPE_EOA,
+    }
+}
+
+fn check_signature(item: &OrderItem, hash: &OrderHash) -> Result<[u8; 65], OrderError> {
+    let bytes = &item.signature.0;
+    let signature: [u8; 65] = bytes
+        .as_slice()
+        .try_into()
+        .map_err(|_| OrderError::BadSignature(SignatureError::Length(bytes.len())))?;
+    let recovered = recover_signer(&hash.0, &signature).map_err(OrderError::BadSignature)?;
+    if recovered != item.signer.address() {
+        return Err(OrderError::NotSignedBySigner(item.signer));
+    }
+    Ok(signature)
+}
+
+fn check_wallets(item: &OrderItem, wallet: Wallet) -> Result<(), OrderError> {
+    if item.maker() != item.signer {
+        return Err(OrderError::MakerIsNotSigner);
+    }
+    if item.signer != wallet {
+        return Err(OrderError::SignerIsNotCaller(wallet));
+    }
+    Ok(())
+}
+
+fn check_fee(item: &OrderItem, market: &MarketTerms) -> Result<(), OrderError> {
+    if item.fee_rate_bps != u64::from(market.fee_rate_bps) {
+        return Err(OrderError::invalid(
+            "fee_rate_bps",
+            format!("must be {}, the market's fee rate", market.fee_rate_bps),
+        ));
+    }
+    Ok(())
+}

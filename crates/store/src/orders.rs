@@ -1,0 +1,341 @@
+//! The `orders` table: accepted orders with every signed field, listed per wallet.
+
+use std::collections::HashSet;
+
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use types::{
+    ChainId, ConditionId, MarketKey, OrderHash, OrderStatus, OrderType, Outcome, Side, Size, Ticks,
+    Timestamp, TokenId, Wallet, Wei, U256,
+};
+
+use crate::error::{parse_col, StoreError};
+use crate::idempotency::IdempotentResponse;
+use crate::Store;
+
+/// An accepted order as stored: what was signed, and where it is in its lifecycle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderRecord {
+    pub order_hash: OrderHash,
+    /// The owner: maker = signer = the wallet that placed it.
+    pub wallet: Wallet,
+    pub condition_id: ConditionId,
+    pub chain_id: ChainId,
+    pub token_id: TokenId,
+    pub outcome: Outcome,
+    pub side: Side,
+    pub order_type: OrderType,
+    pub price: Ticks,
+    pub size: Size,
+    pub remaining: Size,
+    pub status: OrderStatus,
+    pub salt: U256,
+    pub maker: Wallet,
+    pub signer: Wallet,
+    pub taker: Wallet,
+    pub maker_amount: Wei,
+    pub taker_amount: Wei,
+    /// Unix seconds, 0 = none.
+    pub expiration: U256,
+    pub nonce: U256,
+    pub fee_rate_bps: u32,
+    pub signature_type: u8,
+    pub signature: Vec<u8>,
+    pub book_added_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// The sort key of the last order a page returned (newest first).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OrderCursor {
+    pub created_at: Timestamp,
+    pub order_hash: OrderHash,
+}
+
+/// Which of a wallet's orders a listing wants.
+#[derive(Clone, Debug, Default)]
+pub struct OrderFilter {
+    pub market: Option<MarketKey>,
+    /// Empty: every status.
+    pub statuses: Vec<OrderStatus>,
+}
+
+const COLUMNS: &str = "order_hash, wallet, condition_id, chain_id, token_id, outcome, side, \
+    order_type, price_ticks, size_hundredths, remaining_hundredths, status, salt, maker, signer, \
+    taker, maker_amount, taker_amount, expiration, expires_at, nonce, fee_rate_bps, \
+    signature_type, signature, book_added_at, created_at, updated_at";
+
+fn to_hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(2 + bytes.len() * 2);
+    s.push_str("0x");
+    for b in bytes {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+fn from_hex(s: &str, column: &str) -> Result<Vec<u8>, StoreError> {
+    let corrupt = || StoreError::Corrupt(format!("{column} = {s:?}"));
+    let digits = s.strip_prefix("0x").ok_or_else(corrupt)?;
+    if digits.len() % 2 != 0 || !digits.is_ascii() {
+        return Err(corrupt());
+    }
+    (0..digits.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&digits[i..i + 2], 16).map_err(|_| corrupt()))
+        .collect()
+}
+
+/// A non-zero expiration that fits a BIGINT, for the expiry index.
+fn expires_at(expiration: U256) -> Option<i64> {
+    if expiration.is_zero() {
+        return None;
+    }
+    i64::try_from(expiration).ok()
+}
+
+fn from_row(row: &AnyRow) -> Result<OrderRecord, StoreError> {
+    let text = |c: &str| -> Result<String, StoreError> { Ok(row.try_get::<String, _>(c)?) };
+    let int = |c: &str, max: i64| -> Result<i64, StoreError> {
+        let v = row.try_get::<i64, _>(c)?;
+        if (0..=max).contains(&v) {
+            Ok(v)
+        } else {
+            Err(StoreError::Corrupt(format!("{c} = {v}")))
+        }
+    };
+    let uint = |c: &str| -> Result<U256, StoreError> { Ok(parse_col::<Wei>(&text(c)?, c)?.0) };
+    let ticks = int("price_ticks", 100)?;
+    Ok(OrderRecord {
+        order_hash: parse_col(&text("order_hash")?, "order_hash")?,
+        wallet: parse_col(&text("wallet")?, "wallet")?,
+        condition_id: parse_col(&text("condition_id")?, "condition_id")?,
+        chain_id: ChainId(int("chain_id", i64::MAX)? as u64),
+        token_id: parse_col(&text("token_id")?, "token_id")?,
+        outcome: Outcome::from_u8(int("outcome", 1)? as u8)
+            .ok_or_else(|| StoreError::Corrupt("outcome".into()))?,
+        side: parse_col(&text("side")?, "side")?,
+        order_type: parse_col(&text("order_type")?, "order_type")?,
+        price: Ticks::new(ticks as u8)
+            .ok_or_else(|| StoreError::Corrupt(format!("price_ticks = {ticks}")))?,
+        size: Size::from_hundredths(int("size_hundredths", i64::MAX)? as u64),
+        remaining: Size::from_hundredths(int("remaining_hundredths", i64::MAX)? as u64),
+        status: parse_col(&text("status")?, "status")?,
+        salt: uint("salt")?,
+        maker: parse_col(&text("maker")?, "maker")?,
+        signer: parse_col(&text("signer")?, "signer")?,
+        taker: parse_col(&text("taker")?, "taker")?,
+        maker_amount: parse_col(&text("maker_amount")?, "maker_amount")?,
+        taker_amount: parse_col(&text("taker_amount")?, "taker_amount")?,
+        expiration: uint("expiration")?,
+        nonce: uint("nonce")?,
+        fee_rate_bps: int("fee_rate_bps", i64::from(u32::MAX))? as u32,
+        signature_type: int("signature_type", 255)? as u8,
+        signature: from_hex(&text("signature")?, "signature")?,
+        book_added_at: row
+            .try_get::<Option<i64>, _>("book_added_at")?
+            .map(Timestamp),
+        created_at: Timestamp(row.try_get("created_at")?),
+        updated_at: Timestamp(row.try_get("updated_at")?),
+    })
+}
+
+impl Store {
+    /// Stores a batch of accepted orders in one transaction, with the idempotent response when
+    /// there is one, so that a replay never answers for orders that were not stored (nor the
+    /// reverse). Per order: `true` when stored, `false` when an order with that hash already
+    /// existed (it is left as it was).
+    pub async fn insert_orders(
+        &self,
+        orders: &[OrderRecord],
+        response: Option<&IdempotentResponse<'_>>,
+    ) -> Result<Vec<bool>, StoreError> {
+        let sql = format!(
+            "INSERT INTO orders ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,\
+             $14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27) \
+             ON CONFLICT (order_hash) DO NOTHING"
+        );
+        let mut tx = self.write.begin().await?;
+        let mut stored = Vec::with_capacity(orders.len());
+        for o in orders {
+            let result = sqlx::query(&sql)
+                .bind(o.order_hash.to_string())
+                .bind(o.wallet.to_string())
+                .bind(o.condition_id.to_string())
+                .bind(o.chain_id.0 as i64)
+                .bind(o.token_id.to_string())
+                .bind(i64::from(o.outcome.as_u8()))
+                .bind(o.side.as_str())
+                .bind(o.order_type.as_str())
+                .bind(i64::from(o.price.get()))
+                .bind(o.size.hundredths() as i64)
+                .bind(o.remaining.hundredths() as i64)
+                .bind(o.status.as_str())
+                .bind(o.salt.to_string())
+                .bind(o.maker.to_string())
+                .bind(o.signer.to_string())
+                .bind(o.taker.to_string())
+                .bind(o.maker_amount.to_string())
+                .bind(o.taker_amount.to_string())
+                .bind(o.expiration.to_string())
+                .bind(expires_at(o.expiration))
+                .bind(o.nonce.to_string())
+                .bind(i64::from(o.fee_rate_bps))
+                .bind(i64::from(o.signature_type))
+                .bind(to_hex(&o.signature))
+                .bind(o.book_added_at.map(|t| t.0))
+                .bind(o.created_at.0)
+                .bind(o.updated_at.0)
+                .execute(&mut *tx)
+                .await;
+            match result {
+                Ok(r) => stored.push(r.rows_affected() == 1),
+                Err(e) => {
+                    tx.rollback().await?;
+                    return Err(e.into());
+                }
+            }
+        }
+        if let Some(r) = response {
+            if let Err(e) = r.store_in(&mut tx).await {
+                tx.rollback().await?;
+                return Err(e);
+            }
+        }
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    pub async fn order(&self, hash: &OrderHash) -> Result<Option<OrderRecord>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM orders WHERE order_hash = $1");
+        let row = sqlx::query(&sql)
+            .bind(hash.to_string())
+            .fetch_optional(&self.read)
+            .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
+    /// Which of `hashes` are already stored: the duplicate check before anything is reserved.
+    pub async fn existing_order_hashes(
+        &self,
+        hashes: &[OrderHash],
+    ) -> Result<HashSet<OrderHash>, StoreError> {
+        if hashes.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let placeholders: Vec<String> = (1..=hashes.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT order_hash FROM orders WHERE order_hash IN ({})",
+            placeholders.join(",")
+        );
+        let mut query = sqlx::query(&sql);
+        for h in hashes {
+            query = query.bind(h.to_string());
+        }
+        let rows = query.fetch_all(&self.read).await?;
+        rows.iter()
+            .map(|row| parse_col(&row.try_get::<String, _>("order_hash")?, "order_hash"))
+            .collect()
+    }
+
+    /// Up to `limit` of the wallet's orders matching `filter`, newest first, after `after`.
+    pub async fn orders_page(
+        &self,
+        wallet: Wallet,
+        filter: &OrderFilter,
+        after: Option<&OrderCursor>,
+        limit: u32,
+    ) -> Result<Vec<OrderRecord>, StoreError> {
+        let mut sql = format!("SELECT {COLUMNS} FROM orders WHERE wallet = $1");
+        let mut n = 1;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        if filter.market.is_some() {
+            sql.push_str(&format!(
+                " AND condition_id = {} AND chain_id = {}",
+                next(),
+                next()
+            ));
+        }
+        if !filter.statuses.is_empty() {
+            let list: Vec<String> = filter.statuses.iter().map(|_| next()).collect();
+            sql.push_str(&format!(" AND status IN ({})", list.join(",")));
+        }
+        if after.is_some() {
+            let (a, b, c) = (next(), next(), next());
+            sql.push_str(&format!(
+                " AND (created_at < {a} OR (created_at = {b} AND order_hash < {c}))"
+            ));
+        }
+        sql.push_str(&format!(
+            " ORDER BY created_at DESC, order_hash DESC LIMIT {}",
+            next()
+        ));
+
+        let mut query = sqlx::query(&sql).bind(wallet.to_string());
+        if let Some(m) = &filter.market {
+            query = query
+                .bind(m.condition_id.to_string())
+                .bind(m.chain_id.0 as i64);
+        }
+        for st in &filter.statuses {
+            query = query.bind(st.as_str());
+        }
+        if let Some(c) = after {
+            query = query
+                .bind(c.created_at.0)
+                .bind(c.created_at.0)
+                .bind(c.order_hash.to_string());
+        }
+        let rows = query.bind(i64::from(limit)).fetch_all(&self.read).await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// Moves an order to `status` with `remaining` unfilled; `false` when no such order exists.
+    pub async fn set_order_state(
+        &self,
+        hash: &OrderHash,
+        status: OrderStatus,
+        remaining: Size,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "UPDATE orders SET status = $1, remaining_hundredths = $2, updated_at = $3 \
+             WHERE order_hash = $4",
+        )
+        .bind(status.as_str())
+        .bind(remaining.hundredths() as i64)
+        .bind(now.0)
+        .bind(hash.to_string())
+        .execute(&self.write)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_round_trip_through_hex() {
+        let sig: Vec<u8> = (0..65).map(|i| (i * 7) as u8).collect();
+        assert_eq!(from_hex(&to_hex(&sig), "signature").unwrap(), sig);
+        assert!(from_hex("0xabc", "signature").is_err());
+        assert!(from_hex("abcd", "signature").is_err());
+        assert!(from_hex("0xzz", "signature").is_err());
+    }
+
+    #[test]
+    fn only_a_representable_non_zero_expiration_is_indexed() {
+        assert_eq!(expires_at(U256::ZERO), None);
+        assert_eq!(
+            expires_at(U256::from(1_800_000_000u64)),
+            Some(1_800_000_000)
+        );
+        assert_eq!(expires_at(U256::MAX), None);
+    }
+}

@@ -1,0 +1,383 @@
+//! Orders and idempotency keys on both backends: SQLite always, PostgreSQL when reachable.
+
+use std::future::Future;
+
+use store::idempotency::{IdempotencyClaim, IdempotentResponse, IDEMPOTENCY_WINDOW_MS};
+use store::orders::{OrderCursor, OrderFilter, OrderRecord};
+use store::{Store, StoreOptions};
+use test_support::PgSchema;
+use types::{
+    ChainId, ConditionId, MarketKey, OrderHash, OrderStatus, OrderType, Outcome, Side, Size, Ticks,
+    Timestamp, TokenId, Wallet, Wei, B256, U256,
+};
+
+/// Runs `check` against a fresh SQLite file, then a fresh PostgreSQL schema; `check` gets the
+/// URL too, to reconnect as a restarted instance would.
+async fn on_each_backend<F, Fut>(check: F)
+where
+    F: Fn(Store, String, &'static str) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/gw.db", dir.path().display());
+    let sqlite = Store::connect(&url, &StoreOptions::default())
+        .await
+        .unwrap();
+    check(sqlite, url, "sqlite").await;
+    if let Some(schema) = PgSchema::create().await {
+        let pg = Store::connect(&schema.url, &StoreOptions::default())
+            .await
+            .unwrap();
+        check(pg.clone(), schema.url.clone(), "postgres").await;
+        pg.close().await;
+    }
+}
+
+fn wallet(byte: u8) -> Wallet {
+    Wallet(types::Address::repeat_byte(byte))
+}
+
+fn market(byte: u8) -> MarketKey {
+    MarketKey {
+        condition_id: ConditionId(B256::repeat_byte(byte)),
+        chain_id: ChainId(56),
+    }
+}
+
+fn order(seed: u8, owner: Wallet, m: MarketKey, created_at: i64) -> OrderRecord {
+    OrderRecord {
+        order_hash: OrderHash(B256::repeat_byte(seed)),
+        wallet: owner,
+        condition_id: m.condition_id,
+        chain_id: m.chain_id,
+        token_id: TokenId(U256::MAX),
+        outcome: Outcome::Yes,
+        side: Side::Buy,
+        order_type: OrderType::Gtd,
+        price: Ticks::new(55).unwrap(),
+        size: Size::from_hundredths(1_000),
+        remaining: Size::from_hundredths(1_000),
+        status: OrderStatus::Open,
+        salt: U256::MAX - U256::from(seed),
+        maker: owner,
+        signer: owner,
+        taker: Wallet::ZERO,
+        maker_amount: Wei(U256::from(5_500_000_000_000_000_000u64)),
+        taker_amount: Wei(U256::MAX),
+        expiration: U256::from(1_900_000_000u64),
+        nonce: U256::from(seed),
+        fee_rate_bps: 25,
+        signature_type: 0,
+        signature: (0..65).map(|i| i as u8 ^ seed).collect(),
+        book_added_at: Some(Timestamp(created_at + 1)),
+        created_at: Timestamp(created_at),
+        updated_at: Timestamp(created_at),
+    }
+}
+
+#[tokio::test]
+async fn an_order_reads_back_exactly_as_written() {
+    on_each_backend(|s, _, backend| async move {
+        let mut a = order(1, wallet(0xaa), market(1), 1_000);
+        a.expiration = U256::MAX;
+        a.book_added_at = None;
+        a.order_type = OrderType::Limit;
+        let b = order(2, wallet(0xaa), market(1), 1_000);
+        assert_eq!(
+            s.insert_orders(&[a.clone(), b.clone()], None)
+                .await
+                .unwrap(),
+            vec![true, true],
+            "{backend}"
+        );
+        assert_eq!(s.order(&a.order_hash).await.unwrap(), Some(a), "{backend}");
+        assert_eq!(s.order(&b.order_hash).await.unwrap(), Some(b), "{backend}");
+        assert_eq!(
+            s.order(&OrderHash(B256::repeat_byte(9))).await.unwrap(),
+            None,
+            "{backend}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_stored_hash_is_never_stored_twice_and_the_rest_of_the_batch_commits() {
+    on_each_backend(|s, _, backend| async move {
+        let a = order(1, wallet(0xaa), market(1), 1_000);
+        s.insert_orders(std::slice::from_ref(&a), None)
+            .await
+            .unwrap();
+        let mut again = a.clone();
+        again.status = OrderStatus::Cancelled;
+        let c = order(3, wallet(0xaa), market(1), 2_000);
+        assert_eq!(
+            s.insert_orders(&[again, c.clone()], None).await.unwrap(),
+            vec![false, true],
+            "{backend}"
+        );
+        assert_eq!(s.order(&a.order_hash).await.unwrap(), Some(a.clone()));
+        assert_eq!(s.order(&c.order_hash).await.unwrap(), Some(c.clone()));
+        let unknown = OrderHash(B256::repeat_byte(0x77));
+        let found = s
+            .existing_order_hashes(&[a.order_hash, unknown, c.order_hash])
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 2, "{backend}");
+        assert!(found.contains(&a.order_hash) && found.contains(&c.order_hash));
+        assert!(s.existing_order_hashes(&[]).await.unwrap().is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_wallets_orders_list_newest_first_filtered_and_paged() {
+    on_each_backend(|s, _, backend| async move {
+        let me = wallet(0xaa);
+        // Six orders of mine, two sharing a timestamp; one of someone else.
+        let mut mine = vec![
+            order(1, me, market(1), 1_000),
+            order(2, me, market(2), 2_000),
+            order(3, me, market(1), 3_000),
+            order(4, me, market(1), 3_000),
+            order(5, me, market(2), 4_000),
+            order(6, me, market(1), 5_000),
+        ];
+        mine[4].status = OrderStatus::Filled;
+        mine[5].status = OrderStatus::PartiallyFilled;
+        let theirs = order(7, wallet(0xbb), market(1), 6_000);
+        let mut all = mine.clone();
+        all.push(theirs);
+        s.insert_orders(&all, None).await.unwrap();
+
+        let hashes = |v: &[OrderRecord]| v.iter().map(|o| o.order_hash.0[0]).collect::<Vec<_>>();
+        let everything = OrderFilter::default();
+        let page = s.orders_page(me, &everything, None, 100).await.unwrap();
+        assert_eq!(hashes(&page), vec![6, 5, 4, 3, 2, 1], "{backend}");
+
+        // Pages of two, ties on created_at broken by hash, nothing skipped or repeated.
+        let mut seen = Vec::new();
+        let mut after: Option<OrderCursor> = None;
+        loop {
+            let page = s
+                .orders_page(me, &everything, after.as_ref(), 2)
+                .await
+                .unwrap();
+            seen.extend(hashes(&page));
+            match page.last() {
+                Some(last) if page.len() == 2 => {
+                    after = Some(OrderCursor {
+                        created_at: last.created_at,
+                        order_hash: last.order_hash,
+                    })
+                }
+                _ => break,
+            }
+        }
+        assert_eq!(seen, vec![6, 5, 4, 3, 2, 1], "{backend}");
+
+        let live = OrderFilter {
+            market: Some(market(1)),
+            statuses: vec![OrderStatus::Open, OrderStatus::PartiallyFilled],
+        };
+        let page = s.orders_page(me, &live, None, 100).await.unwrap();
+        assert_eq!(hashes(&page), vec![6, 4, 3, 1], "{backend}");
+        let filled = OrderFilter {
+            market: None,
+            statuses: vec![OrderStatus::Matched, OrderStatus::Filled],
+        };
+        let page = s.orders_page(me, &filled, None, 100).await.unwrap();
+        assert_eq!(hashes(&page), vec![5], "{backend}");
+        let page = s
+            .orders_page(wallet(0xcc), &everything, None, 100)
+            .await
+            .unwrap();
+        assert!(page.is_empty(), "{backend}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn order_state_changes_are_stored() {
+    on_each_backend(|s, _, backend| async move {
+        let a = order(1, wallet(0xaa), market(1), 1_000);
+        s.insert_orders(std::slice::from_ref(&a), None)
+            .await
+            .unwrap();
+        let changed = s
+            .set_order_state(
+                &a.order_hash,
+                OrderStatus::PartiallyFilled,
+                Size::from_hundredths(400),
+                Timestamp(9_000),
+            )
+            .await
+            .unwrap();
+        assert!(changed, "{backend}");
+        let stored = s.order(&a.order_hash).await.unwrap().unwrap();
+        assert_eq!(stored.status, OrderStatus::PartiallyFilled);
+        assert_eq!(stored.remaining, Size::from_hundredths(400));
+        assert_eq!(stored.updated_at, Timestamp(9_000));
+        assert_eq!(stored.created_at, a.created_at);
+        let unknown = OrderHash(B256::repeat_byte(0x42));
+        assert!(!s
+            .set_order_state(&unknown, OrderStatus::Cancelled, Size::ZERO, Timestamp(1))
+            .await
+            .unwrap());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn same_key_same_body_replays_the_response_stored_with_the_orders_even_after_a_restart() {
+    on_each_backend(|s, url, backend| async move {
+        let me = wallet(0xaa);
+        let t0 = Timestamp(1_000_000);
+        assert_eq!(
+            s.claim_idempotency_key(me, "k1", "body-a", t0)
+                .await
+                .unwrap(),
+            IdempotencyClaim::Claimed,
+            "{backend}"
+        );
+        // A concurrent retry while the first request is still being answered.
+        assert_eq!(
+            s.claim_idempotency_key(me, "k1", "body-a", t0)
+                .await
+                .unwrap(),
+            IdempotencyClaim::InFlight,
+            "{backend}"
+        );
+        let response = r#"{"results":[{"order_hash":"0x01"}]}"#;
+        let a = order(1, me, market(1), t0.0);
+        s.insert_orders(
+            &[a],
+            Some(&IdempotentResponse {
+                wallet: me,
+                key: "k1",
+                response,
+            }),
+        )
+        .await
+        .unwrap();
+        let restarted = Store::connect(&url, &StoreOptions::default())
+            .await
+            .unwrap();
+        let later = Timestamp(t0.0 + IDEMPOTENCY_WINDOW_MS - 1);
+        assert_eq!(
+            restarted
+                .claim_idempotency_key(me, "k1", "body-a", later)
+                .await
+                .unwrap(),
+            IdempotencyClaim::Replay(response.to_string()),
+            "{backend}"
+        );
+        assert_eq!(
+            restarted
+                .claim_idempotency_key(me, "k1", "body-b", later)
+                .await
+                .unwrap(),
+            IdempotencyClaim::Conflict,
+            "{backend}"
+        );
+        // Keys are per wallet: another wallet's "k1" is its own.
+        assert_eq!(
+            restarted
+                .claim_idempotency_key(wallet(0xbb), "k1", "body-b", later)
+                .await
+                .unwrap(),
+            IdempotencyClaim::Claimed,
+            "{backend}"
+        );
+        // After 24 h the key is free again, whatever the body.
+        let next_day = Timestamp(t0.0 + IDEMPOTENCY_WINDOW_MS);
+        assert_eq!(
+            restarted
+                .claim_idempotency_key(me, "k1", "body-b", next_day)
+                .await
+                .unwrap(),
+            IdempotencyClaim::Claimed,
+            "{backend}"
+        );
+        restarted.close().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_claim_that_never_answered_is_released_or_given_up() {
+    on_each_backend(|s, _, backend| async move {
+        let me = wallet(0xaa);
+        let t0 = Timestamp(5_000_000);
+        assert_eq!(
+            s.claim_idempotency_key(me, "k", "body", t0).await.unwrap(),
+            IdempotencyClaim::Claimed
+        );
+        s.release_idempotency_key(me, "k").await.unwrap();
+        assert_eq!(
+            s.claim_idempotency_key(me, "k", "body", t0).await.unwrap(),
+            IdempotencyClaim::Claimed,
+            "{backend}: released"
+        );
+        // The instance died before answering: a minute later the key can be claimed again.
+        assert_eq!(
+            s.claim_idempotency_key(me, "k", "body", Timestamp(t0.0 + 59_999))
+                .await
+                .unwrap(),
+            IdempotencyClaim::InFlight,
+            "{backend}"
+        );
+        assert_eq!(
+            s.claim_idempotency_key(me, "k", "body", Timestamp(t0.0 + 60_000))
+                .await
+                .unwrap(),
+            IdempotencyClaim::Claimed,
+            "{backend}: abandoned"
+        );
+        // A batch whose every item was refused stores its response without orders.
+        let response = r#"{"results":[{"error":{"code":"DRIFTED_AMOUNTS"}}]}"#;
+        s.complete_idempotency_key(&IdempotentResponse {
+            wallet: me,
+            key: "k",
+            response,
+        })
+        .await
+        .unwrap();
+        // Releasing an answered key changes nothing.
+        s.release_idempotency_key(me, "k").await.unwrap();
+        assert_eq!(
+            s.claim_idempotency_key(me, "k", "body", Timestamp(t0.0 + 61_000))
+                .await
+                .unwrap(),
+            IdempotencyClaim::Replay(response.to_string()),
+            "{backend}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn keys_older_than_the_window_are_purged() {
+    on_each_backend(|s, _, backend| async move {
+        let me = wallet(0xaa);
+        s.claim_idempotency_key(me, "old", "b", Timestamp(0))
+            .await
+            .unwrap();
+        s.claim_idempotency_key(me, "new", "b", Timestamp(10_000))
+            .await
+            .unwrap();
+        let purged = s
+            .purge_idempotency_keys(Timestamp(IDEMPOTENCY_WINDOW_MS + 5_000))
+            .await
+            .unwrap();
+        assert_eq!(purged, 1, "{backend}");
+        assert_eq!(
+            s.claim_idempotency_key(me, "new", "b", Timestamp(20_000))
+                .await
+                .unwrap(),
+            IdempotencyClaim::InFlight,
+            "{backend}: the recent key is still there"
+        );
+    })
+    .await;
+}
