@@ -274,15 +274,24 @@ async fn reconnecting_to_a_migrated_database_keeps_its_rows() {
 
 #[tokio::test]
 async fn a_missing_postgres_database_is_created() {
-    let Some(schema) = PgSchema::create().await else { return };
+    let Some(schema) = PgSchema::create().await else {
+        return;
+    };
     let base = test_support::postgres_base_url();
     let name = format!("fs_gw_{}", schema.name);
     let (server, _) = base.rsplit_once('/').expect("a database URL has a path");
     let url = format!("{server}/{name}");
-    let s = Store::connect(&url, &StoreOptions::default()).await.unwrap();
+    let s = Store::connect(&url, &StoreOptions::default())
+        .await
+        .unwrap();
     s.insert_market(&market(6)).await.unwrap();
     s.ping().await.unwrap();
     s.close().await;
-    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&base).await.unwrap();
-    sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name}")).execute(&mut admin).await.unwrap();
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&base)
+        .await
+        .unwrap();
+    sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
 }
