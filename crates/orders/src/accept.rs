@@ -86,12 +86,23 @@ impl AcceptanceHandle {
     /// Accepts what can be accepted of `submission` and returns one result per item. Waits
     /// for the group's COMMIT: every accepted order is durable when this returns.
     pub async fn submit(&self, submission: Submission) -> Result<Vec<OrderResult>, AcceptError> {
-        let records = submission
+        let records: Vec<OrderRecord> = submission
             .results
             .iter()
             .filter_map(|r| r.as_ref().ok())
             .map(|o| o.to_record(submission.now))
             .collect();
+        if records.is_empty() && submission.idempotency_key.is_none() {
+            // Every item was refused by a stateless rule: nothing to write.
+            let refusals: Option<Vec<OrderResult>> = submission
+                .results
+                .iter()
+                .map(|r| r.as_ref().err().map(refused))
+                .collect();
+            if let Some(refusals) = refusals {
+                return Ok(refusals);
+            }
+        }
         let (reply, answer) = oneshot::channel();
         let job = Job {
             submission,

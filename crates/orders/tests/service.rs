@@ -1078,3 +1078,31 @@ async fn a_failed_group_commit_accepts_nothing_and_fails_every_request_of_the_gr
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_batch_refused_by_stateless_rules_is_answered_without_the_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/gw.db", dir.path().display());
+    let store = Store::connect(&url, &StoreOptions::default())
+        .await
+        .unwrap();
+    // The writer is never run: a request that needed it would wait forever.
+    let (w, _writer, _handle) = World::paused(store, url, "sqlite", WriterConfig::default());
+    let bob = &w.bob;
+    let results = tokio::time::timeout(
+        Duration::from_secs(5),
+        w.service.place_orders(
+            w.alice.wallet(),
+            &[Draft::new(bob, Side::Buy, 50, 1_000, 1).signed_by(bob)],
+            None,
+            NOW,
+        ),
+    )
+    .await
+    .expect("answered without the writer")
+    .unwrap();
+    let Placed::Fresh(r) = results else {
+        panic!("replayed without a key")
+    };
+    assert_eq!(codes(&r.results), vec![Some(ErrorCode::WalletMismatch)]);
+}

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use sqlx::{Any, Row, Transaction};
 use types::{OrderHash, Timestamp, Wallet, Wei};
 
-use crate::balances::{lock_balance, write_balance, Asset, Balance};
+use crate::balances::{ensure_balance_row, lock_balance, write_balance, Asset, Balance};
 use crate::error::{parse_col, StoreError};
 use crate::idempotency::IdempotentResponse;
 use crate::orders::{insert_order, OrderRecord};
@@ -107,6 +107,11 @@ where
         balances.insert((o.wallet, o.reserved_asset()), (Balance::default(), false));
     }
     for ((wallet, asset), (balance, _)) in balances.iter_mut() {
+        if holdings.contains_key(&(*wallet, *asset)) {
+            // Judged against an external total: the row must exist to be locked, or two
+            // instances could both reserve against the same total.
+            ensure_balance_row(tx, *wallet, *asset, now).await?;
+        }
         if let Some(b) = lock_balance(tx, backend, *wallet, *asset).await? {
             *balance = b;
         }

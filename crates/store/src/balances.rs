@@ -132,6 +132,25 @@ pub(crate) async fn lock_balance(
     .transpose()
 }
 
+/// Creates the wallet's zero balance row of `asset` when missing, so that it can be locked.
+pub(crate) async fn ensure_balance_row(
+    tx: &mut Transaction<'_, Any>,
+    wallet: Wallet,
+    asset: Asset,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO balances (wallet, asset, available, reserved, updated_at) \
+         VALUES ($1, $2, '0', '0', $3) ON CONFLICT (wallet, asset) DO NOTHING",
+    )
+    .bind(wallet.to_string())
+    .bind(asset.to_string())
+    .bind(now.0)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Writes a balance locked by [`lock_balance`] in the same transaction, creating the row when
 /// the wallet had none.
 pub(crate) async fn write_balance(
