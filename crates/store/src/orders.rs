@@ -205,6 +205,10 @@ pub(crate) async fn insert_order(
 }
 
 impl Store {
+    /// Stores order rows as given, reserving nothing: for restores and tests. Orders from
+    /// `POST /v1/orders` go through [`Store::accept_orders`], which reserves `reserved` from
+    /// the ledger in the same transaction (a cancel releases it, so the two must agree).
+    ///
     /// Stores a batch of accepted orders in one transaction, with the idempotent response when
     /// there is one, so that a replay never answers for orders that were not stored (nor the
     /// reverse). Per order: `true` when stored, `false` when an order with that hash already
