@@ -3,8 +3,10 @@
 use std::borrow::Cow;
 
 use serde::Serialize;
-use types::{ApiError, ChainId, ErrorCode, MarketStatus, Size, Wallet};
+use store::StoreError;
+use types::{ApiError, ChainId, ErrorCode, MarketKey, MarketStatus, OrderStatus, Size, Wallet};
 
+use crate::accept::AcceptError;
 use crate::eip712::SignatureError;
 
 /// Why an order was refused, one variant per rule of API.md 5.1, in pipeline order.
@@ -40,6 +42,8 @@ pub enum OrderError {
     SignerIsNotCaller(Wallet),
     #[error("An order with this hash was already submitted")]
     DuplicateOrder,
+    #[error("Insufficient balance: the wallet's available balance does not cover this order's maker_amount")]
+    InsufficientBalance,
 }
 
 impl OrderError {
@@ -71,6 +75,7 @@ impl OrderError {
                 ErrorCode::WalletMismatch
             }
             OrderError::DuplicateOrder => ErrorCode::DuplicateOrder,
+            OrderError::InsufficientBalance => ErrorCode::InsufficientBalance,
         }
     }
 }
@@ -95,6 +100,57 @@ impl From<&OrderError> for InlineError {
 impl From<OrderError> for ApiError {
     fn from(e: OrderError) -> ApiError {
         ApiError::new(e.code(), e.to_string())
+    }
+}
+
+/// Why an order route failed as a whole (not one item of a batch).
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Unknown, or another wallet's: the two are never told apart.
+    #[error("No order with this hash")]
+    OrderNotFound,
+    #[error("The order is {0}; a filled order can no longer be cancelled")]
+    OrderAlreadyFilled(OrderStatus),
+    #[error("This idempotency key was already used with another request body")]
+    IdempotencyConflict,
+    #[error("A request with this idempotency key is still being processed; retry shortly")]
+    IdempotencyInFlight,
+    #[error("cursor: is not a cursor this API returned")]
+    InvalidCursor,
+    #[error(transparent)]
+    Accept(#[from] AcceptError),
+    /// An order names a market the catalog no longer has (never expected).
+    #[error("no market {0:?} for a stored order")]
+    MarketMissing(MarketKey),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The one place where order routes' failures meet the contract's codes.
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> ApiError {
+        match e {
+            ServiceError::OrderNotFound => ApiError::new(ErrorCode::OrderNotFound, e.to_string()),
+            ServiceError::OrderAlreadyFilled(_) => {
+                ApiError::new(ErrorCode::OrderAlreadyFilled, e.to_string())
+            }
+            ServiceError::IdempotencyConflict | ServiceError::IdempotencyInFlight => {
+                ApiError::new(ErrorCode::IdempotencyConflict, e.to_string())
+            }
+            ServiceError::InvalidCursor => ApiError::new(ErrorCode::ValidationError, e.to_string()),
+            ServiceError::Accept(AcceptError::Internal) => ApiError::internal(),
+            ServiceError::Accept(a @ (AcceptError::Unavailable | AcceptError::Stopped)) => {
+                ApiError::new(ErrorCode::ServiceDegraded, a.to_string())
+            }
+            ServiceError::MarketMissing(key) => {
+                tracing::error!(
+                    ?key,
+                    "stored order names a market the catalog does not have"
+                );
+                ApiError::internal()
+            }
+            ServiceError::Store(s) => ApiError::from(s),
+        }
     }
 }
 

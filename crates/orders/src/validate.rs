@@ -216,6 +216,8 @@ impl ValidatedOrder {
             book_added_at: None,
             created_at: now,
             updated_at: now,
+            // BUY spends collateral, SELL its tokens: `maker_amount` either way.
+            reserved: Wei(self.signed.makerAmount),
         }
     }
 }

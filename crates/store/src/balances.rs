@@ -5,14 +5,14 @@
 
 use std::fmt;
 
-use sqlx::Row;
+use sqlx::{Any, Row, Transaction};
 use types::{Timestamp, TokenId, Wallet, Wei};
 
 use crate::error::{parse_col, StoreError};
-use crate::Store;
+use crate::{Backend, Store};
 
 /// What a balance is held in: the market-wide collateral, or one outcome token.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Asset {
     Collateral,
     Token(TokenId),
@@ -104,4 +104,109 @@ impl Store {
             }),
         }
     }
+}
+
+/// The wallet's balance of `asset`, row-locked until the transaction ends; `None` when the
+/// wallet never held any.
+pub(crate) async fn lock_balance(
+    tx: &mut Transaction<'_, Any>,
+    backend: Backend,
+    wallet: Wallet,
+    asset: Asset,
+) -> Result<Option<Balance>, StoreError> {
+    let sql = format!(
+        "SELECT available, reserved FROM balances WHERE wallet = $1 AND asset = $2{}",
+        backend.for_update()
+    );
+    let row = sqlx::query(&sql)
+        .bind(wallet.to_string())
+        .bind(asset.to_string())
+        .fetch_optional(&mut **tx)
+        .await?;
+    row.map(|row| {
+        Ok(Balance {
+            available: parse_col(&row.try_get::<String, _>("available")?, "available")?,
+            reserved: parse_col(&row.try_get::<String, _>("reserved")?, "reserved")?,
+        })
+    })
+    .transpose()
+}
+
+/// Creates the wallet's zero balance row of `asset` when missing, so that it can be locked.
+pub(crate) async fn ensure_balance_row(
+    tx: &mut Transaction<'_, Any>,
+    wallet: Wallet,
+    asset: Asset,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO balances (wallet, asset, available, reserved, updated_at) \
+         VALUES ($1, $2, '0', '0', $3) ON CONFLICT (wallet, asset) DO NOTHING",
+    )
+    .bind(wallet.to_string())
+    .bind(asset.to_string())
+    .bind(now.0)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Writes a balance locked by [`lock_balance`] in the same transaction, creating the row when
+/// the wallet had none.
+pub(crate) async fn write_balance(
+    tx: &mut Transaction<'_, Any>,
+    wallet: Wallet,
+    asset: Asset,
+    balance: Balance,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO balances (wallet, asset, available, reserved, updated_at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (wallet, asset) DO UPDATE SET \
+         available = excluded.available, reserved = excluded.reserved, \
+         updated_at = excluded.updated_at",
+    )
+    .bind(wallet.to_string())
+    .bind(asset.to_string())
+    .bind(balance.available.to_string())
+    .bind(balance.reserved.to_string())
+    .bind(now.0)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Returns `amount` from reserved to available (a cancel or an expiry).
+pub(crate) async fn release(
+    tx: &mut Transaction<'_, Any>,
+    backend: Backend,
+    wallet: Wallet,
+    asset: Asset,
+    amount: Wei,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let current = lock_balance(tx, backend, wallet, asset)
+        .await?
+        .unwrap_or_default();
+    let reserved = current.reserved.checked_sub(amount).ok_or_else(|| {
+        StoreError::Corrupt(format!(
+            "{wallet} {asset}: releasing {amount} but only {} is reserved",
+            current.reserved
+        ))
+    })?;
+    let available = current
+        .available
+        .checked_add(amount)
+        .ok_or(StoreError::BalanceOutOfRange)?;
+    write_balance(
+        tx,
+        wallet,
+        asset,
+        Balance {
+            available,
+            reserved,
+        },
+        now,
+    )
+    .await
 }

@@ -23,6 +23,9 @@ pub enum StoreError {
     /// A balance change that would go below zero or above 2^256-1.
     #[error("balance out of range")]
     BalanceOutOfRange,
+    /// The caller could not render the response to keep for an idempotency key.
+    #[error("idempotent response could not be rendered: {0}")]
+    Response(String),
 }
 
 impl StoreError {

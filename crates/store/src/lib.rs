@@ -4,8 +4,10 @@
 //! placeholders, BIGINT and TEXT columns). Where the dialects differ (row locks), the `Backend`
 //! says which to use. Each domain has its own module; no caller writes SQL.
 
+pub mod acceptance;
 mod backend;
 pub mod balances;
+pub mod cancels;
 mod error;
 pub mod idempotency;
 pub mod markets;

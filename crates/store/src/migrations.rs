@@ -20,6 +20,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0002_orders_idempotency.sql"),
         include_str!("../migrations/postgres/0002_orders_idempotency.sql"),
     ),
+    (
+        3,
+        "order reservations",
+        include_str!("../migrations/sqlite/0003_order_reservations.sql"),
+        include_str!("../migrations/postgres/0003_order_reservations.sql"),
+    ),
 ];
 
 pub(crate) fn migrator(backend: Backend) -> Migrator {

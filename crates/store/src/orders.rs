@@ -3,12 +3,13 @@
 use std::collections::HashSet;
 
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{Any, Row, Transaction};
 use types::{
     ChainId, ConditionId, MarketKey, OrderHash, OrderStatus, OrderType, Outcome, Side, Size, Ticks,
     Timestamp, TokenId, Wallet, Wei, U256,
 };
 
+use crate::balances::Asset;
 use crate::error::{parse_col, StoreError};
 use crate::idempotency::IdempotentResponse;
 use crate::Store;
@@ -44,6 +45,20 @@ pub struct OrderRecord {
     pub book_added_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// What the order still holds reserved of [`OrderRecord::reserved_asset`], in base units:
+    /// `maker_amount` on acceptance, less what fills consumed; zero once it is closed.
+    pub reserved: Wei,
+}
+
+impl OrderRecord {
+    /// The asset the order spends and keeps reserved: collateral for a BUY, the outcome token
+    /// it sells for a SELL.
+    pub fn reserved_asset(&self) -> Asset {
+        match self.side {
+            Side::Buy => Asset::Collateral,
+            Side::Sell => Asset::Token(self.token_id),
+        }
+    }
 }
 
 /// The sort key of the last order a page returned (newest first).
@@ -61,10 +76,18 @@ pub struct OrderFilter {
     pub statuses: Vec<OrderStatus>,
 }
 
-const COLUMNS: &str = "order_hash, wallet, condition_id, chain_id, token_id, outcome, side, \
+pub(crate) const COLUMNS: &str =
+    "order_hash, wallet, condition_id, chain_id, token_id, outcome, side, \
     order_type, price_ticks, size_hundredths, remaining_hundredths, status, salt, maker, signer, \
     taker, maker_amount, taker_amount, expiration, expires_at, nonce, fee_rate_bps, \
-    signature_type, signature, book_added_at, created_at, updated_at";
+    signature_type, signature, book_added_at, created_at, updated_at, reserved";
+
+const INSERT: &str = "INSERT INTO orders (order_hash, wallet, condition_id, chain_id, token_id, \
+    outcome, side, order_type, price_ticks, size_hundredths, remaining_hundredths, status, salt, \
+    maker, signer, taker, maker_amount, taker_amount, expiration, expires_at, nonce, fee_rate_bps, \
+    signature_type, signature, book_added_at, created_at, updated_at, reserved) \
+    VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,\
+    $24,$25,$26,$27,$28) ON CONFLICT (order_hash) DO NOTHING";
 
 fn to_hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(2 + bytes.len() * 2);
@@ -95,7 +118,7 @@ fn expires_at(expiration: U256) -> Option<i64> {
     i64::try_from(expiration).ok()
 }
 
-fn from_row(row: &AnyRow) -> Result<OrderRecord, StoreError> {
+pub(crate) fn from_row(row: &AnyRow) -> Result<OrderRecord, StoreError> {
     let text = |c: &str| -> Result<String, StoreError> { Ok(row.try_get::<String, _>(c)?) };
     let int = |c: &str, max: i64| -> Result<i64, StoreError> {
         let v = row.try_get::<i64, _>(c)?;
@@ -138,10 +161,54 @@ fn from_row(row: &AnyRow) -> Result<OrderRecord, StoreError> {
             .map(Timestamp),
         created_at: Timestamp(row.try_get("created_at")?),
         updated_at: Timestamp(row.try_get("updated_at")?),
+        reserved: parse_col(&text("reserved")?, "reserved")?,
     })
 }
 
+/// Inserts one order unless its hash is stored already; `true` when it was inserted.
+pub(crate) async fn insert_order(
+    tx: &mut Transaction<'_, Any>,
+    o: &OrderRecord,
+) -> Result<bool, StoreError> {
+    let result = sqlx::query(INSERT)
+        .bind(o.order_hash.to_string())
+        .bind(o.wallet.to_string())
+        .bind(o.condition_id.to_string())
+        .bind(o.chain_id.0 as i64)
+        .bind(o.token_id.to_string())
+        .bind(i64::from(o.outcome.as_u8()))
+        .bind(o.side.as_str())
+        .bind(o.order_type.as_str())
+        .bind(i64::from(o.price.get()))
+        .bind(o.size.hundredths() as i64)
+        .bind(o.remaining.hundredths() as i64)
+        .bind(o.status.as_str())
+        .bind(o.salt.to_string())
+        .bind(o.maker.to_string())
+        .bind(o.signer.to_string())
+        .bind(o.taker.to_string())
+        .bind(o.maker_amount.to_string())
+        .bind(o.taker_amount.to_string())
+        .bind(o.expiration.to_string())
+        .bind(expires_at(o.expiration))
+        .bind(o.nonce.to_string())
+        .bind(i64::from(o.fee_rate_bps))
+        .bind(i64::from(o.signature_type))
+        .bind(to_hex(&o.signature))
+        .bind(o.book_added_at.map(|t| t.0))
+        .bind(o.created_at.0)
+        .bind(o.updated_at.0)
+        .bind(o.reserved.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
 impl Store {
+    /// Stores order rows as given, reserving nothing: for restores and tests. Orders from
+    /// `POST /v1/orders` go through [`Store::accept_orders`], which reserves `reserved` from
+    /// the ledger in the same transaction (a cancel releases it, so the two must agree).
+    ///
     /// Stores a batch of accepted orders in one transaction, with the idempotent response when
     /// there is one, so that a replay never answers for orders that were not stored (nor the
     /// reverse). Per order: `true` when stored, `false` when an order with that hash already
@@ -151,49 +218,14 @@ impl Store {
         orders: &[OrderRecord],
         response: Option<&IdempotentResponse<'_>>,
     ) -> Result<Vec<bool>, StoreError> {
-        let sql = format!(
-            "INSERT INTO orders ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,\
-             $14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27) \
-             ON CONFLICT (order_hash) DO NOTHING"
-        );
         let mut tx = self.write.begin().await?;
         let mut stored = Vec::with_capacity(orders.len());
         for o in orders {
-            let result = sqlx::query(&sql)
-                .bind(o.order_hash.to_string())
-                .bind(o.wallet.to_string())
-                .bind(o.condition_id.to_string())
-                .bind(o.chain_id.0 as i64)
-                .bind(o.token_id.to_string())
-                .bind(i64::from(o.outcome.as_u8()))
-                .bind(o.side.as_str())
-                .bind(o.order_type.as_str())
-                .bind(i64::from(o.price.get()))
-                .bind(o.size.hundredths() as i64)
-                .bind(o.remaining.hundredths() as i64)
-                .bind(o.status.as_str())
-                .bind(o.salt.to_string())
-                .bind(o.maker.to_string())
-                .bind(o.signer.to_string())
-                .bind(o.taker.to_string())
-                .bind(o.maker_amount.to_string())
-                .bind(o.taker_amount.to_string())
-                .bind(o.expiration.to_string())
-                .bind(expires_at(o.expiration))
-                .bind(o.nonce.to_string())
-                .bind(i64::from(o.fee_rate_bps))
-                .bind(i64::from(o.signature_type))
-                .bind(to_hex(&o.signature))
-                .bind(o.book_added_at.map(|t| t.0))
-                .bind(o.created_at.0)
-                .bind(o.updated_at.0)
-                .execute(&mut *tx)
-                .await;
-            match result {
-                Ok(r) => stored.push(r.rows_affected() == 1),
+            match insert_order(&mut tx, o).await {
+                Ok(inserted) => stored.push(inserted),
                 Err(e) => {
                     tx.rollback().await?;
-                    return Err(e.into());
+                    return Err(e);
                 }
             }
         }

@@ -72,6 +72,7 @@ fn order(seed: u8, owner: Wallet, m: MarketKey, created_at: i64) -> OrderRecord 
         book_added_at: Some(Timestamp(created_at + 1)),
         created_at: Timestamp(created_at),
         updated_at: Timestamp(created_at),
+        reserved: Wei(U256::from(5_500_000_000_000_000_000u64)),
     }
 }
 

@@ -1,0 +1,317 @@
+//! The order routes' domain functions: one call per route, no HTTP.
+//!
+//! A handler parses and authenticates, calls one method of [`OrderService`] with the wallet,
+//! and renders the result (a view of `views.rs`) or maps the [`ServiceError`] through its
+//! `From` for `ApiError`.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use alloy_primitives::{hex, keccak256};
+use store::cancels::CancelSelection;
+use store::idempotency::IdempotencyClaim;
+use store::orders::{OrderCursor, OrderFilter, OrderRecord};
+use store::Store;
+use types::{Cursor, MarketKey, OrderHash, OrderStatus, Timestamp, Wallet};
+
+use crate::accept::{AcceptanceHandle, Submission};
+use crate::calldata::cancel_order_calldata;
+use crate::eip712::DomainCache;
+use crate::error::ServiceError;
+use crate::validate::{validate_batch, Intake, MarketLookup};
+use crate::views::{CancelResponse, OnchainCancelView, OrderView, OrdersPage, PlaceResponse};
+
+/// The `status` of `GET /v1/orders`: a group of lifecycle states.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum StatusGroup {
+    /// OPEN + PARTIALLY_FILLED (the default).
+    #[default]
+    Open,
+    /// MATCHED + FILLED.
+    Filled,
+    /// CANCELLED + EXPIRED + MATCH_FAILED.
+    Cancelled,
+    All,
+}
+
+impl StatusGroup {
+    pub fn statuses(self) -> Vec<OrderStatus> {
+        use OrderStatus::*;
+        match self {
+            StatusGroup::Open => vec![Open, PartiallyFilled],
+            StatusGroup::Filled => vec![Matched, Filled],
+            StatusGroup::Cancelled => vec![Cancelled, Expired, MatchFailed],
+            // No status filter at all.
+            StatusGroup::All => Vec::new(),
+        }
+    }
+}
+
+/// `open`, `filled`, `cancelled` or `all`, in any case.
+impl FromStr for StatusGroup {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s.to_ascii_lowercase().as_str() {
+            "open" => Ok(StatusGroup::Open),
+            "filled" => Ok(StatusGroup::Filled),
+            "cancelled" => Ok(StatusGroup::Cancelled),
+            "all" => Ok(StatusGroup::All),
+            _ => Err(()),
+        }
+    }
+}
+
+/// The parsed query of `GET /v1/orders`.
+#[derive(Clone, Debug, Default)]
+pub struct OrdersQuery {
+    pub market: Option<MarketKey>,
+    pub status: StatusGroup,
+    /// As the client sent it (opaque).
+    pub cursor: Option<String>,
+    /// 1..=100 (`types::cursor::parse_limit`, default 20).
+    pub limit: u32,
+}
+
+/// The idempotency key of a `POST /v1/orders` and the hash of the body it came with.
+#[derive(Clone, Copy, Debug)]
+pub struct IdempotencyKey<'a> {
+    pub key: &'a str,
+    /// [`request_hash`] of the raw body.
+    pub request_hash: &'a str,
+}
+
+/// What identifies a request body for idempotency: keccak-256 of its bytes, in hex.
+pub fn request_hash(body: &[u8]) -> String {
+    hex::encode(keccak256(body))
+}
+
+/// The answer to `POST /v1/orders`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Placed {
+    /// Processed now.
+    Fresh(PlaceResponse),
+    /// The stored response to the same key and body: send it with `_idempotent_replayed`.
+    Replayed(String),
+}
+
+/// Everything the order routes need, shared by all workers.
+#[derive(Clone)]
+pub struct OrderService {
+    store: Store,
+    markets: Arc<dyn MarketLookup + Send + Sync>,
+    domains: Arc<DomainCache>,
+    writer: AcceptanceHandle,
+}
+
+impl OrderService {
+    pub fn new(
+        store: Store,
+        markets: Arc<dyn MarketLookup + Send + Sync>,
+        writer: AcceptanceHandle,
+    ) -> OrderService {
+        OrderService {
+            store,
+            markets,
+            domains: Arc::new(DomainCache::new()),
+            writer,
+        }
+    }
+
+    /// `POST /v1/orders` for `wallet`: `items` is the `orders` array (1..=15 items, checked by
+    /// the handler). Signatures are verified here, on the calling worker; only steps 10–11
+    /// and the insert go through the acceptance writer.
+    pub async fn place_orders(
+        &self,
+        wallet: Wallet,
+        items: &[serde_json::Value],
+        idempotency: Option<IdempotencyKey<'_>>,
+        now: Timestamp,
+    ) -> Result<Placed, ServiceError> {
+        if let Some(k) = idempotency {
+            match self
+                .store
+                .claim_idempotency_key(wallet, k.key, k.request_hash, now)
+                .await?
+            {
+                IdempotencyClaim::Claimed => {}
+                IdempotencyClaim::Replay(response) => return Ok(Placed::Replayed(response)),
+                IdempotencyClaim::Conflict => return Err(ServiceError::IdempotencyConflict),
+                IdempotencyClaim::InFlight => return Err(ServiceError::IdempotencyInFlight),
+            }
+        }
+        let intake = Intake {
+            markets: &*self.markets,
+            domains: &self.domains,
+            wallet,
+            now,
+        };
+        let results = validate_batch(items, &intake);
+        let submission = Submission {
+            wallet,
+            results,
+            idempotency_key: idempotency.map(|k| k.key.to_string()),
+            now,
+        };
+        match self.writer.submit(submission).await {
+            Ok(results) => Ok(Placed::Fresh(PlaceResponse { results })),
+            Err(e) => {
+                if let Some(k) = idempotency {
+                    // Nothing was stored: a retry with this key must be processed afresh.
+                    if let Err(release) = self.store.release_idempotency_key(wallet, k.key).await {
+                        tracing::warn!(error = %release, "idempotency key not released");
+                    }
+                }
+                Err(e.into())
+            }
+        }
+    }
+
+    /// `POST /v1/orders/cancel`: cancels the selected live orders of `wallet` (by hashes, at
+    /// most 100, checked by the handler; or by filter; or all) and releases their reservations.
+    pub async fn cancel_orders(
+        &self,
+        wallet: Wallet,
+        selection: &CancelSelection,
+        now: Timestamp,
+    ) -> Result<CancelResponse, ServiceError> {
+        let order_hashes = self.store.cancel_orders(wallet, selection, now).await?;
+        Ok(CancelResponse {
+            cancelled_count: order_hashes.len(),
+            order_hashes,
+        })
+    }
+
+    /// `POST /v1/orders/{order_hash}/cancel-onchain`: takes a live order off the book at once
+    /// (CANCELLED, reservation released) and returns the `cancelOrder(Order)` transaction. An
+    /// order already CANCELLED, EXPIRED or MATCH_FAILED gets its calldata too (its signature
+    /// is still valid on chain); MATCHED or FILLED is `ORDER_ALREADY_FILLED`.
+    pub async fn cancel_onchain(
+        &self,
+        wallet: Wallet,
+        hash: &OrderHash,
+        now: Timestamp,
+    ) -> Result<OnchainCancelView, ServiceError> {
+        let order = self
+            .store
+            .cancel_order(wallet, hash, now)
+            .await?
+            .ok_or(ServiceError::OrderNotFound)?;
+        if matches!(order.status, OrderStatus::Matched | OrderStatus::Filled) {
+            return Err(ServiceError::OrderAlreadyFilled(order.status));
+        }
+        let key = market_of(&order);
+        let market = self
+            .markets
+            .market(&key)
+            .ok_or(ServiceError::MarketMissing(key))?;
+        Ok(OnchainCancelView {
+            order_hash: order.order_hash,
+            chain_id: order.chain_id,
+            to: market.ctf_exchange_address,
+            data: format!("0x{}", hex::encode(cancel_order_calldata(&order))),
+        })
+    }
+
+    /// `GET /v1/orders/{order_hash}`: the wallet's own order only.
+    pub async fn order(&self, wallet: Wallet, hash: &OrderHash) -> Result<OrderView, ServiceError> {
+        match self.store.order(hash).await? {
+            Some(o) if o.wallet == wallet => Ok(OrderView::from(&o)),
+            _ => Err(ServiceError::OrderNotFound),
+        }
+    }
+
+    /// `GET /v1/orders`: the wallet's orders in a status group, newest first.
+    pub async fn list_orders(
+        &self,
+        wallet: Wallet,
+        query: &OrdersQuery,
+    ) -> Result<OrdersPage, ServiceError> {
+        let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
+        let limit = query.limit.clamp(1, 100);
+        let filter = OrderFilter {
+            market: query.market,
+            statuses: query.status.statuses(),
+        };
+        let mut rows = self
+            .store
+            .orders_page(wallet, &filter, after.as_ref(), limit + 1)
+            .await?;
+        let has_more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next_cursor = match rows.last() {
+            Some(last) if has_more => Some(encode_cursor(last)),
+            _ => None,
+        };
+        Ok(OrdersPage {
+            data: rows.iter().map(OrderView::from).collect(),
+            next_cursor,
+            has_more,
+        })
+    }
+}
+
+fn market_of(o: &OrderRecord) -> MarketKey {
+    MarketKey {
+        condition_id: o.condition_id,
+        chain_id: o.chain_id,
+    }
+}
+
+fn encode_cursor(o: &OrderRecord) -> String {
+    Cursor::new([o.created_at.0.to_string(), o.order_hash.to_string()]).encode()
+}
+
+fn decode_cursor(s: &str) -> Result<OrderCursor, ServiceError> {
+    let cursor = Cursor::decode(s, 2).map_err(|_| ServiceError::InvalidCursor)?;
+    match cursor.parts() {
+        [created_at, hash] => Ok(OrderCursor {
+            created_at: Timestamp(
+                created_at
+                    .parse()
+                    .map_err(|_| ServiceError::InvalidCursor)?,
+            ),
+            order_hash: hash.parse().map_err(|_| ServiceError::InvalidCursor)?,
+        }),
+        _ => Err(ServiceError::InvalidCursor),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_groups_are_the_contracts() {
+        use OrderStatus::*;
+        assert_eq!("open".parse(), Ok(StatusGroup::Open));
+        assert_eq!("FILLED".parse(), Ok(StatusGroup::Filled));
+        assert_eq!(StatusGroup::default(), StatusGroup::Open);
+        assert_eq!(StatusGroup::Open.statuses(), vec![Open, PartiallyFilled]);
+        assert_eq!(StatusGroup::Filled.statuses(), vec![Matched, Filled]);
+        assert_eq!(
+            StatusGroup::Cancelled.statuses(),
+            vec![Cancelled, Expired, MatchFailed]
+        );
+        assert!(StatusGroup::All.statuses().is_empty());
+        assert!("closed".parse::<StatusGroup>().is_err());
+    }
+
+    #[test]
+    fn a_cursor_round_trips_and_garbage_is_refused() {
+        let c = Cursor::new([
+            "1700000000000".to_string(),
+            format!("0x{}", "ab".repeat(32)),
+        ]);
+        let decoded = decode_cursor(&c.encode()).unwrap();
+        assert_eq!(decoded.created_at, Timestamp(1_700_000_000_000));
+        assert!(matches!(
+            decode_cursor("nope"),
+            Err(ServiceError::InvalidCursor)
+        ));
+        let bad = Cursor::new(["x".to_string(), "0x12".to_string()]).encode();
+        assert!(matches!(
+            decode_cursor(&bad),
+            Err(ServiceError::InvalidCursor)
+        ));
+    }
+}

@@ -1,0 +1,256 @@
+//! Cancelling a wallet's live orders: status `CANCELLED` and the remaining reservation back to
+//! the available balance, in one transaction. Only the wallet's own `OPEN` and
+//! `PARTIALLY_FILLED` orders are ever touched.
+
+use std::collections::BTreeMap;
+
+use sqlx::{Any, Row, Transaction};
+use types::{MarketKey, OrderHash, OrderStatus, Outcome, Side, Timestamp, Wallet, Wei};
+
+use crate::balances::{release, Asset};
+use crate::error::{parse_col, StoreError};
+use crate::orders::{from_row, OrderRecord, COLUMNS};
+use crate::{Backend, Store};
+
+/// Which of the wallet's live orders to cancel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CancelSelection {
+    /// These orders (unknown ones, other wallets' and closed ones are skipped).
+    Hashes(Vec<OrderHash>),
+    /// Every live order matching all the given criteria; none given = all of them.
+    Matching {
+        market: Option<MarketKey>,
+        /// The order's own outcome, as placed.
+        outcome: Option<Outcome>,
+        /// The order's own side, as placed.
+        side: Option<Side>,
+    },
+}
+
+const LIVE: &str = "status IN ('OPEN', 'PARTIALLY_FILLED')";
+
+impl Store {
+    /// Cancels the selected live orders of `wallet`; returns the hashes actually cancelled, in
+    /// the order given (by hash) or oldest first (by filter).
+    pub async fn cancel_orders(
+        &self,
+        wallet: Wallet,
+        selection: &CancelSelection,
+        now: Timestamp,
+    ) -> Result<Vec<OrderHash>, StoreError> {
+        if matches!(selection, CancelSelection::Hashes(h) if h.is_empty()) {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.write.begin().await?;
+        match cancel_in(&mut tx, self.backend, wallet, selection, now).await {
+            Ok(cancelled) => {
+                tx.commit().await?;
+                Ok(cancelled)
+            }
+            Err(e) => {
+                rollback(tx).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Cancels one order of `wallet` if it is live. Returns the order as it was before, or
+    /// `None` when the wallet has no order with this hash; a closed order is left unchanged.
+    pub async fn cancel_order(
+        &self,
+        wallet: Wallet,
+        hash: &OrderHash,
+        now: Timestamp,
+    ) -> Result<Option<OrderRecord>, StoreError> {
+        let mut tx = self.write.begin().await?;
+        match cancel_one_in(&mut tx, self.backend, wallet, hash, now).await {
+            Ok(found) => {
+                tx.commit().await?;
+                Ok(found)
+            }
+            Err(e) => {
+                rollback(tx).await;
+                Err(e)
+            }
+        }
+    }
+}
+
+async fn rollback(tx: Transaction<'_, Any>) {
+    if let Err(e) = tx.rollback().await {
+        tracing::warn!(error = %e, "rollback of a failed cancel failed");
+    }
+}
+
+struct Live {
+    hash: OrderHash,
+    asset: Asset,
+    reserved: Wei,
+}
+
+async fn cancel_in(
+    tx: &mut Transaction<'_, Any>,
+    backend: Backend,
+    wallet: Wallet,
+    selection: &CancelSelection,
+    now: Timestamp,
+) -> Result<Vec<OrderHash>, StoreError> {
+    let mut sql = format!(
+        "SELECT order_hash, side, token_id, reserved FROM orders WHERE wallet = $1 AND {LIVE}"
+    );
+    let mut n = 1;
+    let mut next = || {
+        n += 1;
+        format!("${n}")
+    };
+    match selection {
+        CancelSelection::Hashes(hashes) => {
+            let list: Vec<String> = hashes.iter().map(|_| next()).collect();
+            sql.push_str(&format!(" AND order_hash IN ({})", list.join(",")));
+        }
+        CancelSelection::Matching {
+            market,
+            outcome,
+            side,
+        } => {
+            if market.is_some() {
+                let (c, ch) = (next(), next());
+                sql.push_str(&format!(" AND condition_id = {c} AND chain_id = {ch}"));
+            }
+            if outcome.is_some() {
+                sql.push_str(&format!(" AND outcome = {}", next()));
+            }
+            if side.is_some() {
+                sql.push_str(&format!(" AND side = {}", next()));
+            }
+        }
+    }
+    // One lock order for every writer: orders by hash, then balances by (wallet, asset).
+    sql.push_str(" ORDER BY order_hash");
+    sql.push_str(backend.for_update());
+
+    let mut query = sqlx::query(&sql).bind(wallet.to_string());
+    match selection {
+        CancelSelection::Hashes(hashes) => {
+            for h in hashes {
+                query = query.bind(h.to_string());
+            }
+        }
+        CancelSelection::Matching {
+            market,
+            outcome,
+            side,
+        } => {
+            if let Some(m) = market {
+                query = query
+                    .bind(m.condition_id.to_string())
+                    .bind(m.chain_id.0 as i64);
+            }
+            if let Some(o) = outcome {
+                query = query.bind(i64::from(o.as_u8()));
+            }
+            if let Some(s) = side {
+                query = query.bind(s.as_str());
+            }
+        }
+    }
+    let rows = query.fetch_all(&mut **tx).await?;
+    let mut live = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let side: Side = parse_col(&row.try_get::<String, _>("side")?, "side")?;
+        live.push(Live {
+            hash: parse_col(&row.try_get::<String, _>("order_hash")?, "order_hash")?,
+            asset: match side {
+                Side::Buy => Asset::Collateral,
+                Side::Sell => Asset::Token(parse_col(
+                    &row.try_get::<String, _>("token_id")?,
+                    "token_id",
+                )?),
+            },
+            reserved: parse_col(&row.try_get::<String, _>("reserved")?, "reserved")?,
+        });
+    }
+
+    let mut releases: BTreeMap<Asset, Wei> = BTreeMap::new();
+    for order in &live {
+        close(tx, &order.hash, now).await?;
+        let total = releases.entry(order.asset).or_default();
+        *total = total
+            .checked_add(order.reserved)
+            .ok_or(StoreError::BalanceOutOfRange)?;
+    }
+    for (asset, amount) in releases {
+        if !amount.0.is_zero() {
+            release(tx, backend, wallet, asset, amount, now).await?;
+        }
+    }
+
+    let cancelled: Vec<OrderHash> = match selection {
+        CancelSelection::Hashes(hashes) => {
+            let mut out: Vec<OrderHash> = Vec::with_capacity(live.len());
+            for h in hashes {
+                if live.iter().any(|l| l.hash == *h) && !out.contains(h) {
+                    out.push(*h);
+                }
+            }
+            out
+        }
+        CancelSelection::Matching { .. } => live.iter().map(|l| l.hash).collect(),
+    };
+    Ok(cancelled)
+}
+
+async fn cancel_one_in(
+    tx: &mut Transaction<'_, Any>,
+    backend: Backend,
+    wallet: Wallet,
+    hash: &OrderHash,
+    now: Timestamp,
+) -> Result<Option<OrderRecord>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM orders WHERE order_hash = $1 AND wallet = $2{}",
+        backend.for_update()
+    );
+    let row = sqlx::query(&sql)
+        .bind(hash.to_string())
+        .bind(wallet.to_string())
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let order = from_row(&row)?;
+    if order.status.is_live() {
+        close(tx, hash, now).await?;
+        if !order.reserved.0.is_zero() {
+            release(
+                tx,
+                backend,
+                wallet,
+                order.reserved_asset(),
+                order.reserved,
+                now,
+            )
+            .await?;
+        }
+    }
+    Ok(Some(order))
+}
+
+/// `CANCELLED`, nothing reserved any more.
+async fn close(
+    tx: &mut Transaction<'_, Any>,
+    hash: &OrderHash,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query(&format!(
+        "UPDATE orders SET status = $1, reserved = '0', updated_at = $2 \
+         WHERE order_hash = $3 AND {LIVE}"
+    ))
+    .bind(OrderStatus::Cancelled.as_str())
+    .bind(now.0)
+    .bind(hash.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

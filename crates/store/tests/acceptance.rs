@@ -1,0 +1,572 @@
+//! Acceptance (duplicates, reservations, orders and idempotent responses in one transaction)
+//! and cancels with their releases, on both backends: SQLite always, PostgreSQL when reachable.
+
+use std::collections::HashMap;
+use std::future::Future;
+
+use sqlx::Connection;
+use store::acceptance::{Holdings, IdempotencyTarget, Refusal, Submission};
+use store::balances::{Asset, Balance};
+use store::cancels::CancelSelection;
+use store::idempotency::IdempotencyClaim;
+use store::orders::OrderRecord;
+use store::{Backend, Store, StoreError, StoreOptions};
+use test_support::PgSchema;
+use types::{
+    ChainId, ConditionId, MarketKey, OrderHash, OrderStatus, OrderType, Outcome, Side, Size, Ticks,
+    Timestamp, TokenId, Wallet, Wei, B256, U256,
+};
+
+async fn on_each_backend<F, Fut>(check: F)
+where
+    F: Fn(Store, String, &'static str) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/gw.db", dir.path().display());
+    let sqlite = Store::connect(&url, &StoreOptions::default())
+        .await
+        .unwrap();
+    check(sqlite, url, "sqlite").await;
+    if let Some(schema) = PgSchema::create().await {
+        let pg = Store::connect(&schema.url, &StoreOptions::default())
+            .await
+            .unwrap();
+        check(pg.clone(), schema.url.clone(), "postgres").await;
+        pg.close().await;
+    }
+}
+
+const T0: Timestamp = Timestamp(1_800_000_000_000);
+const TOKEN: u64 = 777;
+
+fn wallet(byte: u8) -> Wallet {
+    Wallet(types::Address::repeat_byte(byte))
+}
+
+fn market(byte: u8) -> MarketKey {
+    MarketKey {
+        condition_id: ConditionId(B256::repeat_byte(byte)),
+        chain_id: ChainId(56),
+    }
+}
+
+fn wei(n: u64) -> Wei {
+    Wei(U256::from(n))
+}
+
+/// An order of `owner` reserving `amount` (collateral for BUY, TOKEN for SELL).
+fn order(seed: u8, owner: Wallet, side: Side, amount: u64) -> OrderRecord {
+    OrderRecord {
+        order_hash: OrderHash(B256::repeat_byte(seed)),
+        wallet: owner,
+        condition_id: market(1).condition_id,
+        chain_id: market(1).chain_id,
+        token_id: TokenId(U256::from(TOKEN)),
+        outcome: Outcome::Yes,
+        side,
+        order_type: OrderType::Limit,
+        price: Ticks::new(50).unwrap(),
+        size: Size::from_hundredths(1_000),
+        remaining: Size::from_hundredths(1_000),
+        status: OrderStatus::Open,
+        salt: U256::from(seed),
+        maker: owner,
+        signer: owner,
+        taker: Wallet::ZERO,
+        maker_amount: wei(amount),
+        taker_amount: wei(amount * 2),
+        expiration: U256::ZERO,
+        nonce: U256::ZERO,
+        fee_rate_bps: 0,
+        signature_type: 0,
+        signature: vec![seed; 65],
+        book_added_at: None,
+        created_at: T0,
+        updated_at: T0,
+        reserved: wei(amount),
+    }
+}
+
+fn token() -> Asset {
+    Asset::Token(TokenId(U256::from(TOKEN)))
+}
+
+fn balance(available: u64, reserved: u64) -> Balance {
+    Balance {
+        available: wei(available),
+        reserved: wei(reserved),
+    }
+}
+
+fn submission(orders: Vec<OrderRecord>) -> Submission {
+    Submission {
+        orders,
+        idempotency: None,
+    }
+}
+
+/// Renders outcomes as a compact string, so a stored response can be compared.
+fn render(i: usize, outcomes: &[Result<(), Refusal>]) -> Result<String, String> {
+    Ok(format!("{i}:{outcomes:?}"))
+}
+
+#[tokio::test]
+async fn each_reservation_sees_what_earlier_orders_of_the_group_left() {
+    on_each_backend(|s, _, backend| async move {
+        let (me, other) = (wallet(0xaa), wallet(0xbb));
+        s.credit_balance(me, Asset::Collateral, wei(100), T0)
+            .await
+            .unwrap();
+        s.credit_balance(me, token(), wei(30), T0).await.unwrap();
+        s.credit_balance(other, Asset::Collateral, wei(1_000), T0)
+            .await
+            .unwrap();
+        // Stored before: its hash is a duplicate whoever sends it again.
+        let earlier = order(9, me, Side::Buy, 1);
+        s.insert_orders(std::slice::from_ref(&earlier), None)
+            .await
+            .unwrap();
+
+        let group = vec![
+            submission(vec![
+                order(1, me, Side::Buy, 60),
+                order(2, me, Side::Buy, 50), // 40 left: refused
+                order(3, me, Side::Buy, 40), // exactly what is left
+                order(4, me, Side::Sell, 30),
+                order(9, me, Side::Buy, 1),
+            ]),
+            // Another request in the same commit, re-sending order 1 and one of its own.
+            submission(vec![
+                order(1, me, Side::Buy, 60),
+                order(5, other, Side::Buy, 999),
+            ]),
+        ];
+        let outcomes = s
+            .accept_orders(&group, &Holdings::new(), T0, render)
+            .await
+            .unwrap();
+        assert_eq!(
+            outcomes,
+            vec![
+                vec![
+                    Ok(()),
+                    Err(Refusal::InsufficientBalance),
+                    Ok(()),
+                    Ok(()),
+                    Err(Refusal::Duplicate)
+                ],
+                vec![Err(Refusal::Duplicate), Ok(())],
+            ],
+            "{backend}"
+        );
+        assert_eq!(
+            s.balance(me, Asset::Collateral).await.unwrap(),
+            balance(0, 100),
+            "{backend}"
+        );
+        assert_eq!(s.balance(me, token()).await.unwrap(), balance(0, 30));
+        assert_eq!(
+            s.balance(other, Asset::Collateral).await.unwrap(),
+            balance(1, 999)
+        );
+        let stored = s.order(&order(1, me, Side::Buy, 60).order_hash).await;
+        assert_eq!(stored.unwrap(), Some(order(1, me, Side::Buy, 60)));
+        assert_eq!(
+            s.order(&order(2, me, Side::Buy, 50).order_hash)
+                .await
+                .unwrap(),
+            None,
+            "{backend}: a refused order is not stored"
+        );
+        assert_eq!(
+            s.order(&earlier.order_hash).await.unwrap(),
+            Some(earlier),
+            "{backend}: the stored duplicate is left as it was"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_wallet_without_any_balance_is_refused() {
+    on_each_backend(|s, _, backend| async move {
+        let out = s
+            .accept_orders(
+                &[submission(vec![order(1, wallet(0xaa), Side::Sell, 1)])],
+                &Holdings::new(),
+                T0,
+                render,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            out,
+            vec![vec![Err(Refusal::InsufficientBalance)]],
+            "{backend}"
+        );
+        assert_eq!(
+            s.balance(wallet(0xaa), token()).await.unwrap(),
+            balance(0, 0)
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn external_holdings_cap_what_open_orders_may_reserve() {
+    on_each_backend(|s, _, backend| async move {
+        let me = wallet(0xaa);
+        // The ledger knows nothing of this wallet; the external source says it holds 100.
+        let mut holdings: Holdings = HashMap::new();
+        holdings.insert((me, Asset::Collateral), wei(100));
+        let out = s
+            .accept_orders(
+                &[submission(vec![
+                    order(1, me, Side::Buy, 70),
+                    order(2, me, Side::Buy, 31),
+                    order(3, me, Side::Buy, 30),
+                ])],
+                &holdings,
+                T0,
+                render,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            out,
+            vec![vec![Ok(()), Err(Refusal::InsufficientBalance), Ok(())]],
+            "{backend}"
+        );
+        assert_eq!(
+            s.balance(me, Asset::Collateral).await.unwrap(),
+            balance(0, 100)
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_idempotent_response_commits_with_the_orders() {
+    on_each_backend(|s, _, backend| async move {
+        let me = wallet(0xaa);
+        s.credit_balance(me, Asset::Collateral, wei(10), T0)
+            .await
+            .unwrap();
+        for key in ["k1", "k2"] {
+            assert_eq!(
+                s.claim_idempotency_key(me, key, "body", T0).await.unwrap(),
+                IdempotencyClaim::Claimed
+            );
+        }
+        let target = |key: &str| {
+            Some(IdempotencyTarget {
+                wallet: me,
+                key: key.into(),
+            })
+        };
+        let group = vec![
+            Submission {
+                orders: vec![order(1, me, Side::Buy, 10)],
+                idempotency: target("k1"),
+            },
+            // Every order refused: the response is still kept for the key.
+            Submission {
+                orders: vec![order(2, me, Side::Buy, 10)],
+                idempotency: target("k2"),
+            },
+        ];
+        s.accept_orders(&group, &Holdings::new(), T0, render)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.claim_idempotency_key(me, "k1", "body", T0).await.unwrap(),
+            IdempotencyClaim::Replay("0:[Ok(())]".into()),
+            "{backend}"
+        );
+        assert_eq!(
+            s.claim_idempotency_key(me, "k2", "body", T0).await.unwrap(),
+            IdempotencyClaim::Replay("1:[Err(InsufficientBalance)]".into()),
+            "{backend}"
+        );
+    })
+    .await;
+}
+
+/// Makes every insert of `hash` fail inside the database, as a lost connection or a full disk
+/// would fail a commit midway.
+async fn poison(url: &str, backend: Backend, hash: &OrderHash) {
+    let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+    let sql = match backend {
+        Backend::Sqlite => format!(
+            "CREATE TRIGGER poison BEFORE INSERT ON orders WHEN NEW.order_hash = '{hash}' \
+             BEGIN SELECT RAISE(ABORT, 'injected failure'); END;"
+        ),
+        Backend::Postgres => format!(
+            "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             IF NEW.order_hash = '{hash}' THEN RAISE EXCEPTION 'injected failure'; END IF; \
+             RETURN NEW; END $$; \
+             CREATE TRIGGER poison BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION poison();"
+        ),
+    };
+    sqlx::raw_sql(&sql).execute(&mut conn).await.unwrap();
+    conn.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_failure_midway_leaves_no_order_no_reservation_and_no_response() {
+    on_each_backend(|s, url, backend| async move {
+        let me = wallet(0xaa);
+        s.credit_balance(me, Asset::Collateral, wei(100), T0)
+            .await
+            .unwrap();
+        s.claim_idempotency_key(me, "k", "body", T0).await.unwrap();
+        let bad = order(3, me, Side::Buy, 1);
+        poison(&url, s.backend(), &bad.order_hash).await;
+        let group = vec![
+            Submission {
+                orders: vec![order(1, me, Side::Buy, 10)],
+                idempotency: Some(IdempotencyTarget {
+                    wallet: me,
+                    key: "k".into(),
+                }),
+            },
+            submission(vec![order(2, me, Side::Buy, 10), bad]),
+        ];
+        let err = s
+            .accept_orders(&group, &Holdings::new(), T0, render)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Database(_)), "{backend}: {err}");
+        for seed in [1, 2, 3] {
+            let hash = order(seed, me, Side::Buy, 1).order_hash;
+            assert_eq!(s.order(&hash).await.unwrap(), None, "{backend}: {seed}");
+        }
+        assert_eq!(
+            s.balance(me, Asset::Collateral).await.unwrap(),
+            balance(100, 0),
+            "{backend}"
+        );
+        assert_eq!(
+            s.claim_idempotency_key(me, "k", "body", T0).await.unwrap(),
+            IdempotencyClaim::InFlight,
+            "{backend}: no response was kept"
+        );
+        // The store is usable afterwards: the write connection was given back clean.
+        let out = s
+            .accept_orders(
+                &[submission(vec![order(1, me, Side::Buy, 10)])],
+                &Holdings::new(),
+                T0,
+                render,
+            )
+            .await
+            .unwrap();
+        assert_eq!(out, vec![vec![Ok(())]], "{backend}");
+    })
+    .await;
+}
+
+async fn accept(s: &Store, orders: Vec<OrderRecord>) {
+    let out = s
+        .accept_orders(&[submission(orders)], &Holdings::new(), T0, render)
+        .await
+        .unwrap();
+    assert!(out[0].iter().all(|o| o.is_ok()), "{out:?}");
+}
+
+#[tokio::test]
+async fn cancel_by_hash_releases_exactly_what_is_left_and_only_for_the_owner() {
+    on_each_backend(|s, _, backend| async move {
+        let (me, other) = (wallet(0xaa), wallet(0xbb));
+        s.credit_balance(me, Asset::Collateral, wei(100), T0)
+            .await
+            .unwrap();
+        s.credit_balance(me, token(), wei(50), T0).await.unwrap();
+        s.credit_balance(other, Asset::Collateral, wei(100), T0)
+            .await
+            .unwrap();
+        accept(
+            &s,
+            vec![
+                order(1, me, Side::Buy, 30),
+                order(2, me, Side::Sell, 20),
+                order(3, me, Side::Buy, 25),
+            ],
+        )
+        .await;
+        accept(&s, vec![order(4, other, Side::Buy, 70)]).await;
+        // An engine consumed part of order 3's reservation on a fill.
+        s.set_order_state(
+            &order(3, me, Side::Buy, 0).order_hash,
+            OrderStatus::PartiallyFilled,
+            Size::from_hundredths(400),
+            T0,
+        )
+        .await
+        .unwrap();
+
+        let hash = |seed: u8| OrderHash(B256::repeat_byte(seed));
+        let later = Timestamp(T0.0 + 5);
+        let cancelled = s
+            .cancel_orders(
+                me,
+                &CancelSelection::Hashes(vec![hash(2), hash(4), hash(0x42), hash(1), hash(2)]),
+                later,
+            )
+            .await
+            .unwrap();
+        assert_eq!(cancelled, vec![hash(2), hash(1)], "{backend}");
+        assert_eq!(
+            s.balance(me, Asset::Collateral).await.unwrap(),
+            balance(75, 25),
+            "{backend}"
+        );
+        assert_eq!(s.balance(me, token()).await.unwrap(), balance(50, 0));
+        let one = s.order(&hash(1)).await.unwrap().unwrap();
+        assert_eq!(
+            (one.status, one.reserved, one.updated_at),
+            (OrderStatus::Cancelled, wei(0), later)
+        );
+        // The other wallet's order was named but is untouched.
+        let theirs = s.order(&hash(4)).await.unwrap().unwrap();
+        assert_eq!(
+            (theirs.status, theirs.reserved),
+            (OrderStatus::Open, wei(70))
+        );
+        assert_eq!(
+            s.balance(other, Asset::Collateral).await.unwrap(),
+            balance(30, 70)
+        );
+        // Cancelling again changes nothing and reports nothing.
+        let again = s
+            .cancel_orders(me, &CancelSelection::Hashes(vec![hash(1)]), later)
+            .await
+            .unwrap();
+        assert!(again.is_empty(), "{backend}");
+        assert_eq!(
+            s.balance(me, Asset::Collateral).await.unwrap(),
+            balance(75, 25)
+        );
+        // The partly filled order is live, and cancelling it releases what it still holds.
+        let rest = s
+            .cancel_orders(
+                me,
+                &CancelSelection::Matching {
+                    market: None,
+                    outcome: None,
+                    side: None,
+                },
+                later,
+            )
+            .await
+            .unwrap();
+        assert_eq!(rest, vec![hash(3)], "{backend}");
+        assert_eq!(
+            s.balance(me, Asset::Collateral).await.unwrap(),
+            balance(100, 0)
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn cancel_by_filter_matches_market_outcome_and_side() {
+    on_each_backend(|s, _, backend| async move {
+        let me = wallet(0xaa);
+        s.credit_balance(me, Asset::Collateral, wei(1_000), T0)
+            .await
+            .unwrap();
+        s.credit_balance(me, token(), wei(1_000), T0).await.unwrap();
+        let mut on_other_market = order(3, me, Side::Buy, 10);
+        on_other_market.condition_id = market(2).condition_id;
+        let mut no_outcome = order(4, me, Side::Buy, 10);
+        no_outcome.outcome = Outcome::No;
+        accept(
+            &s,
+            vec![
+                order(1, me, Side::Buy, 10),
+                order(2, me, Side::Sell, 10),
+                on_other_market,
+                no_outcome,
+            ],
+        )
+        .await;
+        let hash = |seed: u8| OrderHash(B256::repeat_byte(seed));
+        let by = |market, outcome, side| CancelSelection::Matching {
+            market,
+            outcome,
+            side,
+        };
+        let sells = s
+            .cancel_orders(me, &by(Some(market(1)), None, Some(Side::Sell)), T0)
+            .await
+            .unwrap();
+        assert_eq!(sells, vec![hash(2)], "{backend}");
+        let no = s
+            .cancel_orders(me, &by(Some(market(1)), Some(Outcome::No), None), T0)
+            .await
+            .unwrap();
+        assert_eq!(no, vec![hash(4)], "{backend}");
+        let market1 = s
+            .cancel_orders(me, &by(Some(market(1)), None, None), T0)
+            .await
+            .unwrap();
+        assert_eq!(market1, vec![hash(1)], "{backend}");
+        assert_eq!(
+            s.order(&hash(3)).await.unwrap().unwrap().status,
+            OrderStatus::Open
+        );
+        assert_eq!(
+            s.balance(me, Asset::Collateral).await.unwrap(),
+            balance(990, 10)
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn cancel_one_cancels_a_live_order_and_leaves_a_closed_one() {
+    on_each_backend(|s, _, backend| async move {
+        let (me, other) = (wallet(0xaa), wallet(0xbb));
+        s.credit_balance(me, Asset::Collateral, wei(100), T0)
+            .await
+            .unwrap();
+        accept(
+            &s,
+            vec![order(1, me, Side::Buy, 40), order(2, me, Side::Buy, 60)],
+        )
+        .await;
+        let hash = |seed: u8| OrderHash(B256::repeat_byte(seed));
+        s.set_order_state(&hash(2), OrderStatus::Filled, Size::ZERO, T0)
+            .await
+            .unwrap();
+
+        assert_eq!(s.cancel_order(other, &hash(1), T0).await.unwrap(), None);
+        assert_eq!(
+            s.order(&hash(1)).await.unwrap().unwrap().status,
+            OrderStatus::Open,
+            "{backend}: another wallet cannot cancel it"
+        );
+        let before = s.cancel_order(me, &hash(1), T0).await.unwrap().unwrap();
+        assert_eq!(before.status, OrderStatus::Open, "{backend}");
+        assert_eq!(
+            s.order(&hash(1)).await.unwrap().unwrap().status,
+            OrderStatus::Cancelled
+        );
+        assert_eq!(
+            s.balance(me, Asset::Collateral).await.unwrap(),
+            balance(40, 60),
+            "{backend}"
+        );
+        let filled = s.cancel_order(me, &hash(2), T0).await.unwrap().unwrap();
+        assert_eq!(filled.status, OrderStatus::Filled);
+        assert_eq!(
+            s.order(&hash(2)).await.unwrap().unwrap().status,
+            OrderStatus::Filled,
+            "{backend}"
+        );
+        assert_eq!(s.cancel_order(me, &hash(0x42), T0).await.unwrap(), None);
+    })
+    .await;
+}
