@@ -80,25 +80,31 @@ impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for ValidJ
         req: &actix_web::HttpRequest,
         payload: &mut actix_web::dev::Payload,
     ) -> Self::Future {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| {
-                let essence = v.split(';').next().unwrap_or("").trim();
-                essence.eq_ignore_ascii_case("application/json")
-            })
-            .unwrap_or(false);
+        let content_type = check_json_content_type(req);
         let body = actix_web::web::Bytes::from_request(req, payload);
         Box::pin(async move {
-            if !is_json {
-                return Err(
-                    ApiError::validation("content-type", "must be application/json").into(),
-                );
-            }
+            content_type?;
             let bytes = body.await?;
             parse_json(&bytes).map(ValidJson).map_err(Into::into)
         })
+    }
+}
+
+/// Refuses a body that is not `application/json` (any parameters, such as a charset, allowed).
+pub fn check_json_content_type(req: &actix_web::HttpRequest) -> Result<(), ApiError> {
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            let essence = v.split(';').next().unwrap_or("").trim();
+            essence.eq_ignore_ascii_case("application/json")
+        })
+        .unwrap_or(false);
+    if is_json {
+        Ok(())
+    } else {
+        Err(ApiError::validation("content-type", "must be application/json"))
     }
 }
 
