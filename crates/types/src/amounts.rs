@@ -103,6 +103,13 @@ impl Serialize for Ticks {
     }
 }
 
+impl<'de> Deserialize<'de> for Ticks {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.parse().map_err(|e: DecimalError| de::Error::custom(e))
+    }
+}
+
 /// A size in hundredths of a share (at most 2 decimals on the wire).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
 pub struct Size(u64);
@@ -202,6 +209,10 @@ mod tests {
         assert_eq!("1".parse::<Ticks>().unwrap().get(), 100);
         assert_eq!("1.00".parse::<Ticks>().unwrap().get(), 100);
         assert_eq!("0.55".parse::<Ticks>().unwrap().to_string(), "0.55");
+        let t: Ticks = serde_json::from_str("\"0.55\"").unwrap();
+        assert_eq!(serde_json::to_string(&t).unwrap(), "\"0.55\"");
+        assert!(serde_json::from_str::<Ticks>("\"0.555\"").is_err());
+        assert!(serde_json::from_str::<Ticks>("0.55").is_err());
     }
 
     #[test]

@@ -1,0 +1,354 @@
+//! `fs-cli`: the gateway's REST API from a shell or a bot's script. JSON on stdout, errors on
+//! stderr with a non-zero exit code, secrets never printed.
+//!
+//! Settings come from the environment: `FS_API_URL` (default `http://127.0.0.1:8080`),
+//! `FS_API_KEY` + `FS_API_SECRET` and/or `FS_JWT`, `FS_PRIVATE_KEY` (hex, for `order place`
+//! and `wallet`).
+//!
+//! Exit codes: 0 success; 1 the request failed (transport, API error, bad input); 2 usage
+//! (clap); 3 `order place` was answered but at least one order was refused (the results on
+//! stdout say which and why).
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use client::{
+    Client, ClientError, Credentials, MarketsQuery, OrderBuilder, OrderSpec, OrdersQuery,
+    PrivateKey, StatusFilter,
+};
+use serde::Serialize;
+use types::{ChainId, ConditionId, MarketStatus, OrderHash, OrderType, Outcome, Side, Size, Ticks};
+
+const DEFAULT_API_URL: &str = "http://127.0.0.1:8080";
+
+#[derive(Parser)]
+#[command(
+    name = "fs-cli",
+    version,
+    about = "Foresight CLOB gateway from the command line"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List markets (`GET /v1/markets`).
+    Markets {
+        /// OPEN, CLOSED, RESOLVED, PAUSED or SEEDING (any case).
+        #[arg(long, value_parser = parse_market_status)]
+        status: Option<MarketStatus>,
+        #[arg(long)]
+        cursor: Option<String>,
+        /// 1..=100.
+        #[arg(long)]
+        limit: Option<u32>,
+    },
+    /// One market (`GET /v1/markets/{condition_id}`).
+    Market {
+        #[arg(value_parser = parse_condition_id)]
+        condition_id: ConditionId,
+        #[arg(long, value_parser = parse_chain_id)]
+        chain_id: ChainId,
+    },
+    /// Place, inspect and cancel orders.
+    #[command(subcommand)]
+    Order(OrderCommand),
+    /// List the caller's orders (`GET /v1/orders`).
+    Orders {
+        #[arg(long, value_enum)]
+        status: Option<StatusArg>,
+        #[arg(long, value_parser = parse_condition_id, requires = "chain_id")]
+        condition_id: Option<ConditionId>,
+        #[arg(long, value_parser = parse_chain_id)]
+        chain_id: Option<ChainId>,
+        #[arg(long)]
+        cursor: Option<String>,
+        /// 1..=100.
+        #[arg(long)]
+        limit: Option<u32>,
+    },
+    /// Print the address of FS_PRIVATE_KEY.
+    Wallet,
+}
+
+#[derive(Subcommand)]
+enum OrderCommand {
+    /// Sign an order with FS_PRIVATE_KEY and submit it (`POST /v1/orders`).
+    Place(PlaceArgs),
+    /// One order (`GET /v1/orders/{order_hash}`).
+    Get {
+        #[arg(value_parser = parse_order_hash)]
+        hash: OrderHash,
+    },
+    /// Cancel orders by hash (`POST /v1/orders/cancel`, at most 100).
+    Cancel {
+        #[arg(required = true, value_parser = parse_order_hash)]
+        hashes: Vec<OrderHash>,
+    },
+    /// Cancel every open order, or those of one market with --condition-id and --chain-id.
+    CancelAll {
+        #[arg(long, value_parser = parse_condition_id, requires = "chain_id")]
+        condition_id: Option<ConditionId>,
+        #[arg(long, value_parser = parse_chain_id, requires = "condition_id")]
+        chain_id: Option<ChainId>,
+    },
+    /// Take an order off the book and print the cancelOrder transaction to submit on-chain.
+    CancelOnchain {
+        #[arg(value_parser = parse_order_hash)]
+        hash: OrderHash,
+    },
+}
+
+#[derive(Args)]
+struct PlaceArgs {
+    #[arg(long, value_parser = parse_condition_id)]
+    condition_id: ConditionId,
+    #[arg(long, value_parser = parse_chain_id)]
+    chain_id: ChainId,
+    #[arg(long, value_enum)]
+    outcome: OutcomeArg,
+    #[arg(long, value_enum)]
+    side: SideArg,
+    /// 0.01..=1.00, at most 2 decimals (never rounded).
+    #[arg(long, value_parser = parse_price)]
+    price: Ticks,
+    /// Shares, at most 2 decimals.
+    #[arg(long, value_parser = parse_size)]
+    size: Size,
+    #[arg(long = "type", value_enum, default_value = "limit")]
+    order_type: TypeArg,
+    /// Unix seconds; required for --type gtd.
+    #[arg(long, default_value_t = 0)]
+    expiration: u64,
+    /// Sent as fs-idempotency-key: a retry with the same key does not place the order twice.
+    #[arg(long)]
+    idempotency_key: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OutcomeArg {
+    Yes,
+    No,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SideArg {
+    Buy,
+    Sell,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum TypeArg {
+    Limit,
+    Gtd,
+    Market,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum StatusArg {
+    Open,
+    Filled,
+    Cancelled,
+    All,
+}
+
+fn parse_condition_id(s: &str) -> Result<ConditionId, String> {
+    s.parse().map_err(|e| format!("condition id {e}"))
+}
+
+fn parse_order_hash(s: &str) -> Result<OrderHash, String> {
+    s.parse().map_err(|e| format!("order hash {e}"))
+}
+
+fn parse_chain_id(s: &str) -> Result<ChainId, String> {
+    s.parse().map_err(|e| format!("chain id {e}"))
+}
+
+fn parse_market_status(s: &str) -> Result<MarketStatus, String> {
+    s.parse()
+        .map_err(|()| "must be OPEN, CLOSED, RESOLVED, PAUSED or SEEDING".to_string())
+}
+
+fn parse_price(s: &str) -> Result<Ticks, String> {
+    s.parse()
+        .map_err(|e| format!("price {e} (0.01..=1.00, at most 2 decimals)"))
+}
+
+fn parse_size(s: &str) -> Result<Size, String> {
+    s.parse().map_err(|e| format!("size {e}"))
+}
+
+/// A failure worth its own exit code.
+enum Failure {
+    Client(ClientError),
+    /// The batch was answered, but some orders were refused.
+    Refused,
+}
+
+impl From<ClientError> for Failure {
+    fn from(e: ClientError) -> Failure {
+        Failure::Client(e)
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn credentials() -> Result<Credentials, ClientError> {
+    let api_key = match (env("FS_API_KEY"), env("FS_API_SECRET")) {
+        (Some(key), Some(secret)) => Some(client::ApiKey::new(key.trim(), secret.trim())),
+        (None, None) => None,
+        _ => {
+            return Err(ClientError::invalid(
+                "FS_API_KEY/FS_API_SECRET",
+                "set both or neither",
+            ))
+        }
+    };
+    Ok(Credentials {
+        api_key,
+        jwt: env("FS_JWT").map(|t| types::Secret::new(t.trim().to_string())),
+    })
+}
+
+fn private_key() -> Result<PrivateKey, ClientError> {
+    let hex = env("FS_PRIVATE_KEY").ok_or_else(|| {
+        ClientError::invalid(
+            "FS_PRIVATE_KEY",
+            "is not set (hex of the wallet's private key)",
+        )
+    })?;
+    PrivateKey::from_hex(&hex).map_err(|e| match e {
+        ClientError::Invalid { reason, .. } => ClientError::invalid("FS_PRIVATE_KEY", reason),
+        other => other,
+    })
+}
+
+fn print<T: Serialize>(value: &T) -> Result<(), ClientError> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| ClientError::invalid("output", e.to_string()))?;
+    println!("{text}");
+    Ok(())
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    let api = || {
+        let url = env("FS_API_URL").unwrap_or_else(|| DEFAULT_API_URL.to_string());
+        Client::new(&url, credentials()?)
+    };
+    match cli.command {
+        Command::Wallet => print(&serde_json::json!({ "wallet": private_key()?.wallet() }))?,
+        Command::Markets {
+            status,
+            cursor,
+            limit,
+        } => print(
+            &api()?
+                .markets(&MarketsQuery {
+                    status,
+                    cursor,
+                    limit,
+                })
+                .await?,
+        )?,
+        Command::Market {
+            condition_id,
+            chain_id,
+        } => print(&api()?.market(condition_id, chain_id).await?)?,
+        Command::Orders {
+            status,
+            condition_id,
+            chain_id,
+            cursor,
+            limit,
+        } => {
+            let status = status.map(|s| match s {
+                StatusArg::Open => StatusFilter::Open,
+                StatusArg::Filled => StatusFilter::Filled,
+                StatusArg::Cancelled => StatusFilter::Cancelled,
+                StatusArg::All => StatusFilter::All,
+            });
+            let query = OrdersQuery {
+                condition_id,
+                chain_id,
+                status,
+                cursor,
+                limit,
+            };
+            print(&api()?.list_orders(&query).await?)?
+        }
+        Command::Order(OrderCommand::Place(args)) => return place(&api()?, args).await,
+        Command::Order(OrderCommand::Get { hash }) => print(&api()?.get_order(hash).await?)?,
+        Command::Order(OrderCommand::Cancel { hashes }) => {
+            print(&api()?.cancel_orders(&hashes).await?)?
+        }
+        Command::Order(OrderCommand::CancelAll {
+            condition_id,
+            chain_id,
+        }) => match (condition_id, chain_id) {
+            (Some(c), Some(n)) => print(&api()?.cancel_market(c, n).await?)?,
+            _ => print(&api()?.cancel_all().await?)?,
+        },
+        Command::Order(OrderCommand::CancelOnchain { hash }) => {
+            print(&api()?.cancel_onchain(hash).await?)?
+        }
+    }
+    Ok(())
+}
+
+async fn place(api: &Client, args: PlaceArgs) -> Result<(), Failure> {
+    let key = private_key()?;
+    if api.credentials().is_empty() {
+        return Err(ClientError::MissingCredentials.into());
+    }
+    let market = api.market(args.condition_id, args.chain_id).await?.info();
+    let spec = OrderSpec {
+        outcome: match args.outcome {
+            OutcomeArg::Yes => Outcome::Yes,
+            OutcomeArg::No => Outcome::No,
+        },
+        side: match args.side {
+            SideArg::Buy => Side::Buy,
+            SideArg::Sell => Side::Sell,
+        },
+        price: args.price,
+        size: args.size,
+        order_type: match args.order_type {
+            TypeArg::Limit => OrderType::Limit,
+            TypeArg::Gtd => OrderType::Gtd,
+            TypeArg::Market => OrderType::Market,
+        },
+        expiration: args.expiration,
+    };
+    let order = OrderBuilder::new(&key, &market).build(&spec)?;
+    let resp = api
+        .place_orders(
+            std::slice::from_ref(&order),
+            args.idempotency_key.as_deref(),
+        )
+        .await?;
+    print(&resp)?;
+    if resp.rejected() > 0 {
+        return Err(Failure::Refused);
+    }
+    Ok(())
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Client(e)) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+        Err(Failure::Refused) => {
+            eprintln!("error: the gateway refused the order; see the result on stdout");
+            ExitCode::from(3)
+        }
+    }
+}

@@ -1,0 +1,279 @@
+//! `fs-cli` as a bot's script runs it: JSON on stdout, errors on stderr, exit codes, and
+//! secrets never printed.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::process::{Command, Output};
+use std::thread;
+
+const KEY: &str = "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318";
+const ADDRESS: &str = "0x2c7536e3605d9c16a7a3d7b1898e529396a65c23";
+
+fn fs_cli(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fs-cli"));
+    for var in [
+        "FS_API_URL",
+        "FS_API_KEY",
+        "FS_API_SECRET",
+        "FS_PRIVATE_KEY",
+        "FS_JWT",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.args(args).envs(env.iter().copied()).output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The head and body of each request a test server saw.
+type Seen = Vec<(String, Vec<u8>)>;
+
+/// Answers one request per reply, in order (one connection each); returns the base URL and,
+/// per request, its head and body.
+fn serve(replies: Vec<(&'static str, String)>) -> (String, thread::JoinHandle<Seen>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let handle = thread::spawn(move || {
+        let mut seen = Vec::new();
+        for (status, reply) in replies {
+            let (mut sock, _) = listener.accept().unwrap();
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let head_end = loop {
+                let n = sock.read(&mut chunk).unwrap();
+                assert!(n > 0);
+                buf.extend_from_slice(&chunk[..n]);
+                if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    break i + 4;
+                }
+            };
+            let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+            let length = head
+                .lines()
+                .filter_map(|l| l.split_once(':'))
+                .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+                .map(|(_, v)| v.trim().parse::<usize>().unwrap())
+                .unwrap_or(0);
+            let mut body = buf[head_end..].to_vec();
+            while body.len() < length {
+                let n = sock.read(&mut chunk).unwrap();
+                assert!(n > 0);
+                body.extend_from_slice(&chunk[..n]);
+            }
+            let response = format!(
+                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
+                reply.len()
+            );
+            sock.write_all(response.as_bytes()).unwrap();
+            seen.push((head, body));
+        }
+        seen
+    });
+    (url, handle)
+}
+
+fn serve_once(status: &'static str, reply: &'static str) -> (String, thread::JoinHandle<String>) {
+    let (url, handle) = serve(vec![(status, reply.to_string())]);
+    let head = thread::spawn(move || handle.join().unwrap().remove(0).0);
+    (url, head)
+}
+
+#[test]
+fn wallet_prints_the_address_and_never_the_key() {
+    let out = fs_cli(&["wallet"], &[("FS_PRIVATE_KEY", KEY)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["wallet"], ADDRESS);
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(!all.contains(&KEY[2..20]));
+}
+
+#[test]
+fn a_bad_or_missing_private_key_fails_on_stderr_without_echoing_it() {
+    let bad = "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f36231z";
+    let out = fs_cli(&["wallet"], &[("FS_PRIVATE_KEY", bad)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = text(&out.stderr);
+    assert!(err.starts_with("error: FS_PRIVATE_KEY: "), "{err}");
+    assert!(!err.contains(&bad[2..20]), "{err}");
+
+    let out = fs_cli(&["wallet"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("FS_PRIVATE_KEY"));
+}
+
+#[test]
+fn an_api_error_exits_non_zero_with_the_code_and_sends_the_key_pair() {
+    let (url, server) = serve_once(
+        "401 Unauthorized",
+        r#"{"status_code":401,"code":"AUTH_REVOKED","message":"API key revoked","correlation_id":"cid-1"}"#,
+    );
+    let out = fs_cli(
+        &["orders", "--status", "all"],
+        &[
+            ("FS_API_URL", &url),
+            ("FS_API_KEY", "fs_key_k"),
+            ("FS_API_SECRET", "fs_secret_s3cr3t"),
+        ],
+    );
+    let head = server.join().unwrap().to_ascii_lowercase();
+    assert!(head.starts_with("get /v1/orders?status=all "), "{head}");
+    assert!(head.contains("fs-api-key: fs_key_k\r\n"), "{head}");
+    assert!(
+        head.contains("fs-api-secret: fs_secret_s3cr3t\r\n"),
+        "{head}"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("AUTH_REVOKED") && err.contains("cid-1"),
+        "{err}"
+    );
+    assert!(!err.contains("s3cr3t"), "{err}");
+}
+
+#[test]
+fn markets_prints_the_page_as_json() {
+    let (url, server) = serve_once(
+        "200 OK",
+        r#"{"data":[],"next_cursor":null,"has_more":false}"#,
+    );
+    let out = fs_cli(&["markets", "--status", "open"], &[("FS_API_URL", &url)]);
+    let head = server.join().unwrap();
+    assert!(head.starts_with("GET /v1/markets?status=OPEN "), "{head}");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"data": [], "next_cursor": null, "has_more": false})
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let out = fs_cli(&["order", "place", "--price", "0.555"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+const CONDITION: &str = "0x1111111111111111111111111111111111111111111111111111111111111111";
+const EXCHANGE: &str = "0x5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c";
+
+fn market_json() -> String {
+    serde_json::json!({"condition_id": CONDITION, "chain_id": 56, "status": "OPEN",
+        "question": "Will it rain?",
+        "tokens": [{"token_id": "1001", "outcome": 1, "decimals": 18},
+                   {"token_id": "1002", "outcome": 0, "decimals": 6}],
+        "fee_rate_bps": 25, "min_order_size": "1.00",
+        "ctf_exchange_address": EXCHANGE})
+    .to_string()
+}
+
+/// The whole `order place` path: the market is fetched, the order signed with FS_PRIVATE_KEY
+/// and posted; the gateway's own pipeline accepts the posted item, and an inline refusal
+/// makes the command exit 3 with the results on stdout.
+#[test]
+fn order_place_signs_an_order_the_server_pipeline_accepts() {
+    use std::collections::HashMap;
+    use types::{ContractAddress, MarketKey, MarketStatus, Outcome, Side, Size, Timestamp};
+
+    let refused = r#"{"results":[{"error":{"code":"INSUFFICIENT_BALANCE","message":"Not enough collateral"}}]}"#;
+    let (url, server) = serve(vec![
+        ("200 OK", market_json()),
+        ("200 OK", refused.to_string()),
+    ]);
+    let out = fs_cli(
+        &[
+            "order",
+            "place",
+            "--condition-id",
+            CONDITION,
+            "--chain-id",
+            "56",
+            "--outcome",
+            "no",
+            "--side",
+            "sell",
+            "--price",
+            "0.35",
+            "--size",
+            "12.5",
+            "--idempotency-key",
+            "k-1",
+        ],
+        &[
+            ("FS_API_URL", &url),
+            ("FS_API_KEY", "fs_key_k"),
+            ("FS_API_SECRET", "fs_secret_s"),
+            ("FS_PRIVATE_KEY", KEY),
+        ],
+    );
+    let seen = server.join().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        printed["results"][0]["error"]["code"],
+        "INSUFFICIENT_BALANCE"
+    );
+
+    let (market_head, _) = &seen[0];
+    assert!(
+        market_head.starts_with(&format!("GET /v1/markets/{CONDITION}?chain_id=56 ")),
+        "{market_head}"
+    );
+    let (post_head, body) = &seen[1];
+    assert!(post_head.starts_with("POST /v1/orders "), "{post_head}");
+    assert!(
+        post_head
+            .to_ascii_lowercase()
+            .contains("fs-idempotency-key: k-1\r\n"),
+        "{post_head}"
+    );
+    let body: serde_json::Value = serde_json::from_slice(body).unwrap();
+    let item = &body["orders"][0];
+    assert_eq!(item["side"], "SELL");
+    assert_eq!(item["token_id"], "1002");
+    assert_eq!(item["maker_amount"], "12500000"); // 12.5 shares of a 6-decimal token
+    assert_eq!(item["taker_amount"], "4375000"); // floor(12500000 * 35 / 100)
+
+    let key = MarketKey {
+        condition_id: CONDITION.parse().unwrap(),
+        chain_id: types::ChainId(56),
+    };
+    let token = |id: &str, outcome, decimals| orders::TokenTerms {
+        token_id: id.parse().unwrap(),
+        outcome,
+        decimals,
+    };
+    let markets: HashMap<MarketKey, orders::MarketTerms> = [(
+        key,
+        orders::MarketTerms {
+            key,
+            status: MarketStatus::Open,
+            ctf_exchange_address: EXCHANGE.parse::<ContractAddress>().unwrap(),
+            tokens: [
+                token("1001", Outcome::Yes, 18),
+                token("1002", Outcome::No, 6),
+            ],
+            fee_rate_bps: 25,
+            min_order_size: Size::from_hundredths(100),
+        },
+    )]
+    .into();
+    let domains = orders::DomainCache::new();
+    let intake = orders::Intake {
+        markets: &markets,
+        domains: &domains,
+        wallet: ADDRESS.parse().unwrap(),
+        now: Timestamp::now(),
+    };
+    let validated =
+        orders::validate(&orders::OrderItem::from_json(item).unwrap(), &intake).unwrap();
+    assert_eq!(
+        (validated.side, validated.outcome),
+        (Side::Sell, Outcome::No)
+    );
+}
