@@ -68,7 +68,7 @@ impl BookState {
 
 /// Formats thousandths of a unit: 455 → "0.455", 460 → "0.46".
 pub fn thousandths_to_decimal(t: u16) -> String {
-    if t % 10 == 0 {
+    if t.is_multiple_of(10) {
         format!("{}.{:02}", t / 1000, (t % 1000) / 10)
     } else {
         format!("{}.{:03}", t / 1000, t % 1000)

@@ -4,12 +4,14 @@
 //! placeholders, BIGINT and TEXT columns). Where the dialects differ (row locks), the `Backend`
 //! says which to use. Each domain has its own module; no caller writes SQL.
 
+pub mod api_keys;
 mod backend;
 pub mod balances;
 mod error;
 pub mod markets;
 mod migrations;
 pub mod trades;
+pub mod wallet_bindings;
 
 pub use backend::{redact, Backend, Store, StoreOptions};
 pub use error::StoreError;

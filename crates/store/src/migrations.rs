@@ -7,12 +7,20 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use crate::backend::Backend;
 
 /// (version, description, SQLite script, PostgreSQL script)
-const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "markets balances trades",
-    include_str!("../migrations/sqlite/0001_markets_balances_trades.sql"),
-    include_str!("../migrations/postgres/0001_markets_balances_trades.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "markets balances trades",
+        include_str!("../migrations/sqlite/0001_markets_balances_trades.sql"),
+        include_str!("../migrations/postgres/0001_markets_balances_trades.sql"),
+    ),
+    (
+        2,
+        "api keys wallet bindings",
+        include_str!("../migrations/sqlite/0002_api_keys_wallet_bindings.sql"),
+        include_str!("../migrations/postgres/0002_api_keys_wallet_bindings.sql"),
+    ),
+];
 
 pub(crate) fn migrator(backend: Backend) -> Migrator {
     let migrations = MIGRATIONS
