@@ -21,6 +21,7 @@ use crate::last_used::LastUsed;
 use crate::permissions::{Access, CredentialKind, Permissions};
 use crate::privy_api::PrivyApi;
 use crate::throttle::{Subject, Throttle};
+use crate::ws_token::WsTokens;
 
 /// Entries older than this are re-read even without an eviction (a backstop only).
 const KEY_CACHE_TTL: Duration = Duration::from_secs(60);
@@ -87,6 +88,7 @@ pub struct Authenticator {
     throttle: Throttle,
     pub(crate) last_used: LastUsed,
     pub(crate) invalidator: Invalidator,
+    pub(crate) ws_tokens: WsTokens,
 }
 
 impl Authenticator {
@@ -140,7 +142,9 @@ impl Authenticator {
             KEY_CACHE_CAPACITY,
             !invalidator.uses_redis(),
         ));
+        let ws_tokens = WsTokens::new(invalidator.redis_client());
         Ok(Authenticator {
+            ws_tokens,
             store,
             jwt,
             hasher: settings.pepper.as_ref().map(SecretHasher::new),
@@ -175,6 +179,11 @@ impl Authenticator {
             }
         };
         futures_util::future::join(subscriber, flusher).await;
+    }
+
+    /// The single-use WebSocket tokens (section 2.3).
+    pub fn ws_tokens(&self) -> &WsTokens {
+        &self.ws_tokens
     }
 
     /// Writes pending `last_used_at` values now (at shutdown).

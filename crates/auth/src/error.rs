@@ -44,6 +44,8 @@ pub enum AuthError {
     Rng,
     #[error("Privy API: {0}")]
     PrivyApi(String),
+    #[error("Redis: {0}")]
+    RedisUnavailable(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -127,6 +129,13 @@ impl From<AuthError> for ApiError {
                 (
                     ErrorCode::ServiceDegraded,
                     "Privy is unavailable to resolve the wallet; retry shortly".into(),
+                )
+            }
+            AuthError::RedisUnavailable(detail) => {
+                tracing::warn!(error = %detail, "Redis unavailable");
+                (
+                    ErrorCode::ServiceDegraded,
+                    "Redis is unavailable; retry shortly".into(),
                 )
             }
             AuthError::Store(e) => return e.into(),

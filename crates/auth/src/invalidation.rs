@@ -29,6 +29,10 @@ impl Invalidator {
         Ok(Invalidator { redis })
     }
 
+    pub fn redis_client(&self) -> Option<redis::Client> {
+        self.redis.clone()
+    }
+
     pub fn uses_redis(&self) -> bool {
         self.redis.is_some()
     }

@@ -32,13 +32,7 @@ pub struct Claims {
     pub linked_accounts: Option<Value>,
 }
 
-/// Makes `rustls` (used by the HTTP client) use aws-lc, the same backend as the JWT checks.
-pub fn install_crypto_provider() {
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-}
-
 pub(crate) fn http_client() -> Result<reqwest::Client, String> {
-    install_crypto_provider();
     reqwest::Client::builder()
         .timeout(FETCH_TIMEOUT)
         .build()

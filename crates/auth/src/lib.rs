@@ -22,6 +22,7 @@ pub mod permissions;
 pub mod privy_api;
 pub mod routes;
 pub mod throttle;
+pub mod ws_token;
 
 pub use authenticator::{AuthSettings, Authenticator};
 pub use error::AuthError;

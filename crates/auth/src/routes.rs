@@ -25,7 +25,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/v1/auth/api-keys/{key_id}/regenerate")
             .route(web::post().to(regenerate).wrap(require(Access::L1))),
+    )
+    .service(
+        web::resource("/v1/auth/ws-token")
+            .route(web::post().to(ws_token).wrap(require(Access::L2Any))),
     );
+}
+
+/// `POST /v1/auth/ws-token` (L2, either permission) → 201 `{"token", "expires_in": 60}`.
+async fn ws_token(
+    principal: Principal,
+    auth: web::Data<Authenticator>,
+) -> Result<HttpResponse, ApiError> {
+    let token = auth.ws_tokens().issue(principal.wallet).await?;
+    Ok(HttpResponse::Created().json(serde_json::json!({
+        "token": token.expose(),
+        "expires_in": crate::ws_token::TTL.as_secs(),
+    })))
 }
 
 #[derive(Serialize)]
