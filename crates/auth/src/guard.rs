@@ -122,8 +122,9 @@ fn presented(req: &HttpRequest) -> Result<Presented<'_>, AuthError> {
         return Ok(Presented::None);
     };
     let bearer = authorization
-        .strip_prefix("Bearer ")
-        .or_else(|| authorization.strip_prefix("bearer "))
+        .get(..7)
+        .filter(|scheme| scheme.eq_ignore_ascii_case("bearer "))
+        .and_then(|_| authorization.get(7..))
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or(AuthError::MalformedHeaders(

@@ -60,11 +60,14 @@ impl Invalidator {
     /// Runs forever: subscribes, evicts what arrives, and keeps `cache` off while unsubscribed.
     pub async fn run_subscriber(&self, cache: Arc<KeyCache>) {
         let Some(client) = &self.redis else { return };
+        // Warn once per outage, not once per retry.
+        let mut warned = false;
         loop {
-            match client.get_async_pubsub().await {
+            let failure = match client.get_async_pubsub().await {
                 Ok(mut pubsub) => match pubsub.subscribe(CHANNEL).await {
                     Ok(()) => {
                         cache.set_enabled(true);
+                        warned = false;
                         tracing::info!("subscribed to API key changes");
                         let mut messages = pubsub.on_message();
                         while let Some(msg) = messages.next().await {
@@ -73,18 +76,17 @@ impl Invalidator {
                                 Err(_) => cache.invalidate_all(),
                             }
                         }
-                        cache.set_enabled(false);
-                        tracing::warn!(
-                            "lost the Redis subscription; key cache off until it is back"
-                        );
+                        "lost the Redis subscription".to_string()
                     }
-                    Err(e) => tracing::warn!(error = %e, "Redis SUBSCRIBE failed"),
+                    Err(e) => format!("Redis SUBSCRIBE failed: {e}"),
                 },
-                Err(e) => {
-                    tracing::warn!(error = %e, "Redis unreachable for key-change subscription")
-                }
-            }
+                Err(e) => format!("Redis unreachable: {e}"),
+            };
             cache.set_enabled(false);
+            if !warned {
+                tracing::warn!(error = %failure, "key cache off until the Redis subscription is back");
+                warned = true;
+            }
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
     }
