@@ -92,3 +92,65 @@ async fn a_single_pem_ignores_kid() {
     let now = types::Timestamp::now().millis() / 1000;
     assert!(verifier.verify(&token(&key, "anything"), now).await.is_ok());
 }
+
+#[actix_web::test]
+async fn a_jwks_url_is_fetched_over_http_and_refetched_for_a_new_kid() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+
+    let (k1, k2) = (
+        SigningKey::generate().unwrap(),
+        SigningKey::generate().unwrap(),
+    );
+    let served = Arc::new(Mutex::new(json!({"keys": [k1.jwk("k1")]}).to_string()));
+    let hits = Arc::new(AtomicUsize::new(0));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/jwks.json", listener.local_addr().unwrap());
+    let (body, count) = (served.clone(), hits.clone());
+    let server = actix_web::HttpServer::new(move || {
+        let (body, count) = (body.clone(), count.clone());
+        actix_web::App::new().route(
+            "/jwks.json",
+            actix_web::web::get().to(move || {
+                let (body, count) = (body.clone(), count.clone());
+                async move {
+                    count.fetch_add(1, Ordering::SeqCst);
+                    let text = body.lock().unwrap().clone();
+                    actix_web::HttpResponse::Ok()
+                        .content_type("application/json")
+                        .body(text)
+                }
+            }),
+        )
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+
+    let jwks = Jwks::new(&url, Duration::from_millis(200)).unwrap();
+    jwks.load().await;
+    let verifier = JwtVerifier::new(
+        "app",
+        Duration::from_secs(30),
+        KeyRing {
+            jwks: Some(jwks),
+            ..KeyRing::default()
+        },
+    );
+    let now = types::Timestamp::now().millis() / 1000;
+    assert!(verifier.verify(&token(&k1, "k1"), now).await.is_ok());
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+    *served.lock().unwrap() = json!({"keys": [k1.jwk("k1"), k2.jwk("k2")]}).to_string();
+    // Within the interval: the new kid is not fetched yet.
+    assert!(verifier.verify(&token(&k2, "k2"), now).await.is_err());
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    assert!(verifier.verify(&token(&k2, "k2"), now).await.is_ok());
+    assert_eq!(hits.load(Ordering::SeqCst), 2);
+    // k2's key under k1's kid is refused: the key is chosen by kid.
+    assert!(verifier.verify(&token(&k2, "k1"), now).await.is_err());
+    handle.stop(false).await;
+}
