@@ -14,3 +14,6 @@ mod ops;
 mod pagination;
 mod persistence;
 mod secrets;
+
+mod auth;
+mod auth_harness;

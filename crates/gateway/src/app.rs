@@ -7,6 +7,7 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpResponse, HttpServer};
+use auth::Authenticator;
 use market_data::admin::{self, AdminToken};
 use market_data::routes::MarketData;
 use types::{ApiError, Secret};
@@ -26,6 +27,7 @@ pub struct AppState {
     pub readiness: web::Data<Readiness>,
     pub metrics: web::Data<Metrics>,
     pub admin_token: Option<web::Data<AdminToken>>,
+    pub auth: web::Data<Authenticator>,
 }
 
 impl AppState {
@@ -33,12 +35,14 @@ impl AppState {
         market_data: MarketData,
         readiness: Readiness,
         admin_token: Option<Secret<String>>,
+        auth: Arc<Authenticator>,
     ) -> Arc<AppState> {
         Arc::new(AppState {
             market_data: web::Data::new(market_data),
             readiness: web::Data::new(readiness),
             metrics: web::Data::new(Metrics::new()),
             admin_token: admin_token.map(|t| web::Data::new(AdminToken(t))),
+            auth: web::Data::from(auth),
         })
     }
 }
@@ -62,7 +66,10 @@ fn configure(state: &AppState, cfg: &mut web::ServiceConfig) {
         .app_data(state.readiness.clone())
         .app_data(state.metrics.clone())
         .configure(ops::configure)
-        .configure(market_data::routes::configure);
+        .configure(market_data::routes::configure)
+        // Section 2: every authenticated route declares its tier where it is registered.
+        .app_data(state.auth.clone())
+        .configure(auth::routes::configure);
     if let Some(token) = &state.admin_token {
         cfg.app_data(token.clone()).configure(admin::configure);
     }

@@ -23,9 +23,12 @@ use crate::config::Config;
 use crate::ops::Readiness;
 use crate::redis_probe::RedisProbe;
 
-const USAGE: &str = "usage: gateway [--config PATH]\n\n\
+const USAGE: &str =
+    "usage: gateway [--config PATH]\n       gateway dev-token --wallet 0x... [--config PATH]\n\n\
 Runs the Foresight CLOB gateway. Settings come from PATH (default config/default.toml, which may\n\
-be missing) overridden by environment variables; see the README for the list.";
+be missing) overridden by environment variables; see the README for the list.\n\
+dev-token prints a JWT for the wallet, signed by the dev key under data/, which a gateway in\n\
+dev mode (FS_DEV_MODE=true) started from the same directory accepts.";
 
 /// Why the gateway could not start: one line each.
 #[derive(Debug, thiserror::Error)]
@@ -41,37 +44,112 @@ enum StartError {
     },
     #[error("server: {0}")]
     Server(std::io::Error),
+    #[error("auth: {0}")]
+    Auth(String),
 }
 
 enum Command {
-    Serve { config: Option<PathBuf> },
+    Serve {
+        config: Option<PathBuf>,
+    },
+    DevToken {
+        config: Option<PathBuf>,
+        wallet: String,
+    },
     Help,
 }
 
 fn parse_args(args: &[String]) -> Result<Command, String> {
     let mut config = None;
-    let mut it = args.iter();
+    let mut wallet = None;
+    let (dev_token, rest) = match args.first().map(String::as_str) {
+        Some("dev-token") => (true, &args[1..]),
+        _ => (false, args),
+    };
+    let mut it = rest.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--config" => {
                 let path = it.next().ok_or("--config needs a path")?;
                 config = Some(PathBuf::from(path));
             }
+            "--wallet" if dev_token => {
+                wallet = Some(it.next().ok_or("--wallet needs an address")?.clone());
+            }
             "-h" | "--help" => return Ok(Command::Help),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
+    if dev_token {
+        let wallet = wallet.ok_or("dev-token needs --wallet 0x...")?;
+        return Ok(Command::DevToken { config, wallet });
+    }
     Ok(Command::Serve { config })
+}
+
+/// `gateway dev-token --wallet 0x..`: prints a JWT signed by the dev key (created if missing).
+fn dev_token(config: &Config, wallet: &str) -> Result<String, String> {
+    if !config.dev_mode {
+        return Err(
+            "dev-token needs dev mode (FS_DEV_MODE=true); outside it the dev key is never trusted"
+                .into(),
+        );
+    }
+    let wallet: types::Wallet = wallet.parse().map_err(|e| format!("--wallet: {e}"))?;
+    let key = auth::dev::load_or_create_key(std::path::Path::new(auth::dev::DEV_KEY_PATH))?;
+    let app_id = config
+        .privy
+        .app_id
+        .as_deref()
+        .unwrap_or(auth::dev::DEV_APP_ID);
+    let now = types::Timestamp::now().millis() / 1000;
+    auth::dev::dev_token(&key, app_id, wallet, now, 24 * 3600)
+}
+
+/// The authenticator from the configuration; in dev mode with the local key and pepper.
+async fn authenticator(config: &Config, store: &Store) -> Result<auth::Authenticator, StartError> {
+    let dev_key = if config.dev_mode {
+        let path = std::path::Path::new(auth::dev::DEV_KEY_PATH);
+        Some(auth::dev::load_or_create_key(path).map_err(StartError::Auth)?)
+    } else {
+        None
+    };
+    let pepper = match (&config.api_key_pepper, config.dev_mode) {
+        (Some(p), _) => Some(p.clone()),
+        (None, true) => Some(
+            auth::dev::load_or_create_pepper(std::path::Path::new(auth::dev::DEV_PEPPER_PATH))
+                .map_err(StartError::Auth)?,
+        ),
+        (None, false) => {
+            tracing::warn!("FS_API_KEY_PEPPER is unset: API keys are unavailable");
+            None
+        }
+    };
+    let settings = auth::AuthSettings {
+        app_id: config.privy.app_id.clone(),
+        leeway: config.privy.leeway,
+        verification_key_pem: config.privy.verification_key_pem.clone(),
+        jwks_url: config.privy.jwks_url.clone(),
+        app_secret: config.privy.app_secret.clone(),
+        api_base: config.privy.api_base.clone(),
+        pepper,
+        dev_key,
+        redis_url: config.redis_url.clone(),
+    };
+    auth::Authenticator::new(settings, store.clone())
+        .await
+        .map_err(StartError::Auth)
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let config_path = match parse_args(&args) {
+    let (config_path, dev_token_wallet) = match parse_args(&args) {
         Ok(Command::Help) => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
         }
-        Ok(Command::Serve { config }) => config,
+        Ok(Command::Serve { config }) => (config, None),
+        Ok(Command::DevToken { config, wallet }) => (config, Some(wallet)),
         Err(e) => {
             eprintln!("error: {e}\n\n{USAGE}");
             return ExitCode::from(2);
@@ -85,6 +163,18 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(wallet) = dev_token_wallet {
+        return match dev_token(&config, &wallet) {
+            Ok(token) => {
+                println!("{token}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
     telemetry::init(config.log_format);
     match actix_web::rt::System::new().block_on(serve(config)) {
         Ok(()) => ExitCode::SUCCESS,
@@ -125,7 +215,14 @@ async fn serve(config: Config) -> Result<(), StartError> {
         store: store.clone(),
         redis,
     };
-    let state = app::AppState::new(market_data, readiness, config.admin_token.clone());
+    let authenticator = Arc::new(authenticator(&config, &store).await?);
+    let auth_background = actix_web::rt::spawn(authenticator.clone().run_background());
+    let state = app::AppState::new(
+        market_data,
+        readiness,
+        config.admin_token.clone(),
+        authenticator.clone(),
+    );
 
     let listener = TcpListener::bind(config.http_addr).map_err(|source| StartError::Bind {
         addr: config.http_addr,
@@ -154,6 +251,8 @@ async fn serve(config: Config) -> Result<(), StartError> {
     // Returns after SIGTERM/SIGINT once in-flight requests have finished.
     let result = server.await;
     refresher.abort();
+    auth_background.abort();
+    authenticator.flush_last_used().await;
     store.close().await;
     tracing::info!("gateway stopped");
     result.map_err(StartError::Server)

@@ -5,6 +5,7 @@
 //! says which to use. Each domain has its own module; no caller writes SQL.
 
 pub mod acceptance;
+pub mod api_keys;
 mod backend;
 pub mod balances;
 pub mod cancels;
@@ -14,6 +15,7 @@ pub mod markets;
 mod migrations;
 pub mod orders;
 pub mod trades;
+pub mod wallet_bindings;
 
 pub use backend::{redact, Backend, Store, StoreOptions};
 pub use error::StoreError;

@@ -26,6 +26,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0003_order_reservations.sql"),
         include_str!("../migrations/postgres/0003_order_reservations.sql"),
     ),
+    (
+        4,
+        "api keys wallet bindings",
+        include_str!("../migrations/sqlite/0004_api_keys_wallet_bindings.sql"),
+        include_str!("../migrations/postgres/0004_api_keys_wallet_bindings.sql"),
+    ),
 ];
 
 pub(crate) fn migrator(backend: Backend) -> Migrator {

@@ -1,0 +1,171 @@
+//! The API key lifecycle (section 2.2): create, list, change, regenerate, revoke. Every change
+//! evicts the key from the caches of every instance before it returns.
+
+use store::api_keys::{ApiKeyChange, ApiKeyRecord, KeyInsert};
+use types::{Secret, Timestamp, Wallet};
+
+use crate::api_key::{self, hash_to_hex};
+use crate::authenticator::Authenticator;
+use crate::error::AuthError;
+use crate::permissions::Permissions;
+
+/// Live (unrevoked, unexpired) keys a wallet may hold.
+pub const MAX_LIVE_KEYS: u32 = 25;
+
+/// A key's public metadata, as listed.
+#[derive(Clone, Debug)]
+pub struct KeyInfo {
+    pub key_id: String,
+    pub name: Option<String>,
+    pub permissions: Permissions,
+    pub wallet: Wallet,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// A key with its secret: only ever returned by creation and regeneration.
+pub struct IssuedKey {
+    pub info: KeyInfo,
+    pub secret: Secret<String>,
+}
+
+/// A validated creation request.
+pub struct NewKey {
+    pub name: Option<String>,
+    pub permissions: Permissions,
+    pub expires_at: Option<Timestamp>,
+}
+
+impl Authenticator {
+    fn info(&self, r: ApiKeyRecord) -> Result<KeyInfo, AuthError> {
+        let permissions = Permissions::from_stored(&r.permissions).ok_or_else(|| {
+            AuthError::Store(store::StoreError::Corrupt(format!(
+                "api_keys.permissions = {:?}",
+                r.permissions
+            )))
+        })?;
+        let last_used_at = match (r.last_used_at, self.last_used.pending(&r.key_id)) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        Ok(KeyInfo {
+            key_id: r.key_id,
+            name: r.name,
+            permissions,
+            wallet: r.wallet,
+            created_at: r.created_at,
+            last_used_at,
+            expires_at: r.expires_at,
+            revoked_at: r.revoked_at,
+        })
+    }
+
+    fn hasher(&self) -> Result<&api_key::SecretHasher, AuthError> {
+        self.hasher.as_ref().ok_or(AuthError::ApiKeysDisabled)
+    }
+
+    pub async fn create_key(&self, wallet: Wallet, new: NewKey) -> Result<IssuedKey, AuthError> {
+        let hasher = self.hasher()?;
+        let now = Timestamp::now();
+        let secret = api_key::new_secret()?;
+        let record = ApiKeyRecord {
+            key_id: api_key::new_key_id()?,
+            wallet,
+            name: new.name,
+            permissions: new.permissions.to_stored(),
+            secret_hash: hash_to_hex(&hasher.hash(secret.expose())),
+            created_at: now,
+            last_used_at: None,
+            expires_at: new.expires_at,
+            revoked_at: None,
+        };
+        match self
+            .store
+            .insert_api_key(&record, MAX_LIVE_KEYS, now)
+            .await?
+        {
+            KeyInsert::LimitReached => Err(AuthError::KeyLimitReached),
+            KeyInsert::Inserted => {
+                tracing::info!(key_id = %record.key_id, %wallet, "API key created");
+                Ok(IssuedKey {
+                    info: self.info(record)?,
+                    secret,
+                })
+            }
+        }
+    }
+
+    pub async fn list_keys(&self, wallet: Wallet) -> Result<Vec<KeyInfo>, AuthError> {
+        let records = self.store.api_keys_of(wallet).await?;
+        records.into_iter().map(|r| self.info(r)).collect()
+    }
+
+    pub async fn update_key(
+        &self,
+        wallet: Wallet,
+        key_id: &str,
+        name: Option<String>,
+        permissions: Option<Permissions>,
+    ) -> Result<KeyInfo, AuthError> {
+        if !api_key::is_key_id(key_id) {
+            return Err(AuthError::KeyNotFound);
+        }
+        let change = ApiKeyChange {
+            name,
+            permissions: permissions.map(Permissions::to_stored),
+        };
+        let updated = self.store.update_api_key(key_id, wallet, &change).await?;
+        self.evict(key_id).await;
+        let record = updated.ok_or(AuthError::KeyNotFound)?;
+        tracing::info!(%key_id, "API key changed");
+        self.info(record)
+    }
+
+    pub async fn regenerate_key(
+        &self,
+        wallet: Wallet,
+        key_id: &str,
+    ) -> Result<IssuedKey, AuthError> {
+        if !api_key::is_key_id(key_id) {
+            return Err(AuthError::KeyNotFound);
+        }
+        let hasher = self.hasher()?;
+        let secret = api_key::new_secret()?;
+        let hash = hash_to_hex(&hasher.hash(secret.expose()));
+        let updated = self
+            .store
+            .replace_api_key_secret(key_id, wallet, &hash)
+            .await?;
+        self.evict(key_id).await;
+        let record = updated.ok_or(AuthError::KeyNotFound)?;
+        tracing::info!(%key_id, "API key secret regenerated");
+        Ok(IssuedKey {
+            info: self.info(record)?,
+            secret,
+        })
+    }
+
+    pub async fn revoke_key(&self, wallet: Wallet, key_id: &str) -> Result<(), AuthError> {
+        if !api_key::is_key_id(key_id) {
+            return Err(AuthError::KeyNotFound);
+        }
+        let found = self
+            .store
+            .revoke_api_key(key_id, wallet, Timestamp::now())
+            .await?;
+        self.evict(key_id).await;
+        if !found {
+            return Err(AuthError::KeyNotFound);
+        }
+        tracing::info!(%key_id, "API key revoked");
+        Ok(())
+    }
+
+    /// Evicts here at once, then tells the other instances.
+    async fn evict(&self, key_id: &str) {
+        self.key_cache.invalidate(key_id);
+        self.invalidator.publish(key_id).await;
+    }
+}

@@ -1,0 +1,210 @@
+//! The L1 routes of section 2.2, `/v1/auth/api-keys`: parse, call the lifecycle, render.
+
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use types::http::ValidJson;
+use types::{ApiError, Timestamp, Wallet};
+
+use crate::authenticator::{Authenticator, Principal};
+use crate::guard::require;
+use crate::keys::{IssuedKey, KeyInfo, NewKey};
+use crate::permissions::{Access, Permissions};
+
+/// Registers the routes, each with its tier.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/v1/auth/api-keys")
+            .route(web::post().to(create).wrap(require(Access::L1)))
+            .route(web::get().to(list).wrap(require(Access::L1))),
+    )
+    .service(
+        web::resource("/v1/auth/api-keys/{key_id}")
+            .route(web::patch().to(update).wrap(require(Access::L1)))
+            .route(web::delete().to(revoke).wrap(require(Access::L1))),
+    )
+    .service(
+        web::resource("/v1/auth/api-keys/{key_id}/regenerate")
+            .route(web::post().to(regenerate).wrap(require(Access::L1))),
+    )
+    .service(
+        web::resource("/v1/auth/ws-token")
+            .route(web::post().to(ws_token).wrap(require(Access::L2Any))),
+    );
+}
+
+/// `POST /v1/auth/ws-token` (L2, either permission) → 201 `{"token", "expires_in": 60}`.
+async fn ws_token(
+    principal: Principal,
+    auth: web::Data<Authenticator>,
+) -> Result<HttpResponse, ApiError> {
+    let token = auth.ws_tokens().issue(principal.wallet).await?;
+    Ok(HttpResponse::Created().json(serde_json::json!({
+        "token": token.expose(),
+        "expires_in": crate::ws_token::TTL.as_secs(),
+    })))
+}
+
+#[derive(Serialize)]
+struct KeyView<'a> {
+    key_id: &'a str,
+    name: Option<&'a str>,
+    permissions: Vec<&'static str>,
+    wallet: Wallet,
+    created_at: Timestamp,
+    last_used_at: Option<Timestamp>,
+    expires_at: Option<Timestamp>,
+    revoked_at: Option<Timestamp>,
+}
+
+impl<'a> From<&'a KeyInfo> for KeyView<'a> {
+    fn from(k: &'a KeyInfo) -> Self {
+        KeyView {
+            key_id: &k.key_id,
+            name: k.name.as_deref(),
+            permissions: k.permissions.names(),
+            wallet: k.wallet,
+            created_at: k.created_at,
+            last_used_at: k.last_used_at,
+            expires_at: k.expires_at,
+            revoked_at: k.revoked_at,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct IssuedView<'a> {
+    key_id: &'a str,
+    secret: &'a str,
+    name: Option<&'a str>,
+    permissions: Vec<&'static str>,
+    wallet: Wallet,
+    created_at: Timestamp,
+    last_used_at: Option<Timestamp>,
+    expires_at: Option<Timestamp>,
+    revoked_at: Option<Timestamp>,
+}
+
+fn issued(k: &IssuedKey) -> IssuedView<'_> {
+    let i = &k.info;
+    IssuedView {
+        key_id: &i.key_id,
+        secret: k.secret.expose(),
+        name: i.name.as_deref(),
+        permissions: i.permissions.names(),
+        wallet: i.wallet,
+        created_at: i.created_at,
+        last_used_at: i.last_used_at,
+        expires_at: i.expires_at,
+        revoked_at: i.revoked_at,
+    }
+}
+
+#[derive(Deserialize)]
+struct CreateBody {
+    #[serde(default)]
+    permissions: Option<Vec<String>>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    expires_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct UpdateBody {
+    #[serde(default)]
+    permissions: Option<Vec<String>>,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+fn permissions(list: Option<Vec<String>>) -> Result<Option<Permissions>, ApiError> {
+    let Some(list) = list else { return Ok(None) };
+    let set = Permissions::from_names(&list).map_err(|e| ApiError::validation("permissions", e))?;
+    if set.is_empty() {
+        return Err(ApiError::validation(
+            "permissions",
+            "must name at least one of read, trade",
+        ));
+    }
+    Ok(Some(set))
+}
+
+fn name(name: Option<String>) -> Result<Option<String>, ApiError> {
+    match name {
+        Some(n) if !(1..=64).contains(&n.chars().count()) => {
+            Err(ApiError::validation("name", "must be 1 to 64 characters"))
+        }
+        other => Ok(other),
+    }
+}
+
+async fn create(
+    principal: Principal,
+    auth: web::Data<Authenticator>,
+    body: ValidJson<CreateBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    let expires_at = match body.expires_at.as_deref() {
+        None => None,
+        Some(s) => {
+            let t = Timestamp::parse_rfc3339(s)
+                .ok_or_else(|| ApiError::validation("expires_at", "must be an RFC 3339 time"))?;
+            if t <= Timestamp::now() {
+                return Err(ApiError::validation("expires_at", "must be in the future"));
+            }
+            Some(t)
+        }
+    };
+    let new = NewKey {
+        name: name(body.name)?,
+        permissions: permissions(body.permissions)?.unwrap_or(Permissions::DEFAULT),
+        expires_at,
+    };
+    let key = auth.create_key(principal.wallet, new).await?;
+    Ok(HttpResponse::Created().json(issued(&key)))
+}
+
+async fn list(
+    principal: Principal,
+    auth: web::Data<Authenticator>,
+) -> Result<HttpResponse, ApiError> {
+    let keys = auth.list_keys(principal.wallet).await?;
+    let data: Vec<KeyView> = keys.iter().map(KeyView::from).collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "data": data })))
+}
+
+async fn update(
+    principal: Principal,
+    auth: web::Data<Authenticator>,
+    path: web::Path<String>,
+    body: ValidJson<UpdateBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    let key = auth
+        .update_key(
+            principal.wallet,
+            &path,
+            name(body.name)?,
+            permissions(body.permissions)?,
+        )
+        .await?;
+    Ok(HttpResponse::Ok().json(KeyView::from(&key)))
+}
+
+async fn regenerate(
+    principal: Principal,
+    auth: web::Data<Authenticator>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let key = auth.regenerate_key(principal.wallet, &path).await?;
+    Ok(HttpResponse::Ok().json(issued(&key)))
+}
+
+async fn revoke(
+    principal: Principal,
+    auth: web::Data<Authenticator>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    auth.revoke_key(principal.wallet, &path).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,246 @@
+//! The `api_keys` table: one row per key, bound to a wallet, holding only a keyed hash of its secret.
+//!
+//! Every write names the owning wallet in its `WHERE`, so a key of another wallet behaves exactly
+//! like a missing one.
+
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use types::{Timestamp, Wallet};
+
+use crate::error::{parse_col, StoreError};
+use crate::Store;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiKeyRecord {
+    pub key_id: String,
+    pub wallet: Wallet,
+    pub name: Option<String>,
+    /// Comma-separated permission names, as the auth layer wrote them.
+    pub permissions: String,
+    /// Hex HMAC-SHA256 of the secret under the server's pepper.
+    pub secret_hash: String,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl ApiKeyRecord {
+    /// Neither revoked nor expired at `now`.
+    pub fn is_live(&self, now: Timestamp) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|e| e > now)
+    }
+}
+
+/// The outcome of a creation under the per-wallet limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyInsert {
+    Inserted,
+    LimitReached,
+}
+
+/// What a PATCH may change; `None` leaves the column as it is.
+#[derive(Clone, Debug, Default)]
+pub struct ApiKeyChange {
+    pub name: Option<String>,
+    pub permissions: Option<String>,
+}
+
+const COLUMNS: &str = "key_id, wallet, name, permissions, secret_hash, created_at, last_used_at, \
+    expires_at, revoked_at";
+
+fn from_row(row: &AnyRow) -> Result<ApiKeyRecord, StoreError> {
+    let opt_time = |c: &str| -> Result<Option<Timestamp>, StoreError> {
+        Ok(row.try_get::<Option<i64>, _>(c)?.map(Timestamp))
+    };
+    Ok(ApiKeyRecord {
+        key_id: row.try_get("key_id")?,
+        wallet: parse_col(&row.try_get::<String, _>("wallet")?, "wallet")?,
+        name: row.try_get("name")?,
+        permissions: row.try_get("permissions")?,
+        secret_hash: row.try_get("secret_hash")?,
+        created_at: Timestamp(row.try_get("created_at")?),
+        last_used_at: opt_time("last_used_at")?,
+        expires_at: opt_time("expires_at")?,
+        revoked_at: opt_time("revoked_at")?,
+    })
+}
+
+impl Store {
+    /// Inserts `key` unless its wallet already has `max_live` live keys at `now`.
+    pub async fn insert_api_key(
+        &self,
+        key: &ApiKeyRecord,
+        max_live: u32,
+        now: Timestamp,
+    ) -> Result<KeyInsert, StoreError> {
+        let wallet = key.wallet.to_string();
+        let mut tx = self.write.begin().await?;
+        sqlx::query(
+            "INSERT INTO api_key_owners (wallet, updated_at) VALUES ($1, $2) \
+             ON CONFLICT (wallet) DO NOTHING",
+        )
+        .bind(&wallet)
+        .bind(now.0)
+        .execute(&mut *tx)
+        .await?;
+        // Serialises creations per wallet on PostgreSQL; SQLite has one writer anyway.
+        let lock = format!(
+            "SELECT wallet FROM api_key_owners WHERE wallet = $1{}",
+            self.backend.for_update()
+        );
+        sqlx::query(&lock).bind(&wallet).fetch_one(&mut *tx).await?;
+        let live: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM api_keys WHERE wallet = $1 AND revoked_at IS NULL \
+             AND (expires_at IS NULL OR expires_at > $2)",
+        )
+        .bind(&wallet)
+        .bind(now.0)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("n")?;
+        if live >= i64::from(max_live) {
+            tx.rollback().await?;
+            return Ok(KeyInsert::LimitReached);
+        }
+        sqlx::query(&format!(
+            "INSERT INTO api_keys ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        ))
+        .bind(&key.key_id)
+        .bind(&wallet)
+        .bind(key.name.clone())
+        .bind(&key.permissions)
+        .bind(&key.secret_hash)
+        .bind(key.created_at.0)
+        .bind(key.last_used_at.map(|t| t.0))
+        .bind(key.expires_at.map(|t| t.0))
+        .bind(key.revoked_at.map(|t| t.0))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE api_key_owners SET updated_at = $1 WHERE wallet = $2")
+            .bind(now.0)
+            .bind(&wallet)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(KeyInsert::Inserted)
+    }
+
+    /// The key with this id, whoever owns it (authentication looks keys up by id alone).
+    pub async fn api_key(&self, key_id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM api_keys WHERE key_id = $1"))
+            .bind(key_id)
+            .fetch_optional(&self.read)
+            .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
+    /// The wallet's keys, revoked ones included, oldest first.
+    pub async fn api_keys_of(&self, wallet: Wallet) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM api_keys WHERE wallet = $1 ORDER BY created_at, key_id"
+        ))
+        .bind(wallet.to_string())
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// Applies `change` to the wallet's unrevoked key; `None` when there is no such key.
+    pub async fn update_api_key(
+        &self,
+        key_id: &str,
+        wallet: Wallet,
+        change: &ApiKeyChange,
+    ) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let done = sqlx::query(
+            "UPDATE api_keys SET name = COALESCE($1, name), permissions = COALESCE($2, permissions) \
+             WHERE key_id = $3 AND wallet = $4 AND revoked_at IS NULL",
+        )
+        .bind(change.name.clone())
+        .bind(change.permissions.clone())
+        .bind(key_id)
+        .bind(wallet.to_string())
+        .execute(&self.write)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        self.api_key_on_writer(key_id).await
+    }
+
+    /// Replaces the secret hash of the wallet's unrevoked key; `None` when there is no such key.
+    pub async fn replace_api_key_secret(
+        &self,
+        key_id: &str,
+        wallet: Wallet,
+        secret_hash: &str,
+    ) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let done = sqlx::query(
+            "UPDATE api_keys SET secret_hash = $1 \
+             WHERE key_id = $2 AND wallet = $3 AND revoked_at IS NULL",
+        )
+        .bind(secret_hash)
+        .bind(key_id)
+        .bind(wallet.to_string())
+        .execute(&self.write)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        self.api_key_on_writer(key_id).await
+    }
+
+    /// Soft-revokes the wallet's key (a revoked key keeps its first `revoked_at`).
+    /// False when the wallet has no key with this id.
+    pub async fn revoke_api_key(
+        &self,
+        key_id: &str,
+        wallet: Wallet,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) \
+             WHERE key_id = $2 AND wallet = $3",
+        )
+        .bind(now.0)
+        .bind(key_id)
+        .bind(wallet.to_string())
+        .execute(&self.write)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Records when keys were last used; an older time never overwrites a newer one.
+    pub async fn touch_api_keys(&self, used: &[(String, Timestamp)]) -> Result<(), StoreError> {
+        if used.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.write.begin().await?;
+        for (key_id, at) in used {
+            let result = sqlx::query(
+                "UPDATE api_keys SET last_used_at = $1 \
+                 WHERE key_id = $2 AND (last_used_at IS NULL OR last_used_at < $1)",
+            )
+            .bind(at.0)
+            .bind(key_id)
+            .execute(&mut *tx)
+            .await;
+            if let Err(e) = result {
+                tx.rollback().await?;
+                return Err(e.into());
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Reads back through the writer, so a read right after a write sees it on SQLite too.
+    async fn api_key_on_writer(&self, key_id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM api_keys WHERE key_id = $1"))
+            .bind(key_id)
+            .fetch_optional(&self.write)
+            .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+}
