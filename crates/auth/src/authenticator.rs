@@ -28,6 +28,8 @@ const KEY_CACHE_TTL: Duration = Duration::from_secs(60);
 const KEY_CACHE_CAPACITY: usize = 100_000;
 const JWT_CACHE_CAPACITY: usize = 100_000;
 const BINDINGS_CAPACITY: usize = 100_000;
+/// A user Privy's API knows no wallet for is not asked about again for this long.
+const NO_WALLET_TTL: Duration = Duration::from_secs(60);
 
 /// What the authenticator is built from (the gateway's configuration, section 7).
 #[derive(Default)]
@@ -85,6 +87,8 @@ pub struct Authenticator {
     pub(crate) key_cache: Arc<KeyCache>,
     jwt_cache: JwtCache,
     bindings: Mutex<HashMap<String, Wallet>>,
+    /// Users Privy's API answered without a wallet, and when.
+    no_wallet: Mutex<HashMap<String, std::time::Instant>>,
     throttle: Throttle,
     pub(crate) last_used: LastUsed,
     pub(crate) invalidator: Invalidator,
@@ -152,6 +156,7 @@ impl Authenticator {
             key_cache,
             jwt_cache: JwtCache::new(JWT_CACHE_CAPACITY),
             bindings: Mutex::new(HashMap::new()),
+            no_wallet: Mutex::new(HashMap::new()),
             throttle: Throttle::default(),
             last_used: LastUsed::default(),
             invalidator,
@@ -372,12 +377,32 @@ impl Authenticator {
         let Some(api) = &self.privy_api else {
             return Ok(None);
         };
+        {
+            let mut misses = self.no_wallet.lock().unwrap_or_else(|p| p.into_inner());
+            match misses.get(sub) {
+                Some(at) if at.elapsed() < NO_WALLET_TTL => return Ok(None),
+                Some(_) => {
+                    misses.remove(sub);
+                }
+                None => {}
+            }
+        }
         match api.linked_wallet(sub).await? {
             Some(w) => {
                 self.remember_binding(sub, w).await;
                 Ok(Some(w))
             }
-            None => Ok(None),
+            None => {
+                let mut misses = self.no_wallet.lock().unwrap_or_else(|p| p.into_inner());
+                if misses.len() >= BINDINGS_CAPACITY {
+                    misses.retain(|_, at| at.elapsed() < NO_WALLET_TTL);
+                    if misses.len() >= BINDINGS_CAPACITY {
+                        misses.clear();
+                    }
+                }
+                misses.insert(sub.to_string(), std::time::Instant::now());
+                Ok(None)
+            }
         }
     }
 

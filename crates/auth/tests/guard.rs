@@ -427,6 +427,27 @@ async fn privy_server_api_resolves_a_wallet_when_nothing_else_does() {
     )
     .await;
     expect(res, 403, Some("FORBIDDEN"), "unknown to Privy").await;
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    let token = f
+        .key
+        .sign(
+            None,
+            &claims("did:privy:dave", None, json!({"iat": now() - 1})),
+        )
+        .unwrap();
+    let res = test::call_service(
+        &app,
+        get("/t/read")
+            .insert_header(("authorization", format!("Bearer {token}")))
+            .to_request(),
+    )
+    .await;
+    expect(res, 403, Some("FORBIDDEN"), "still no wallet").await;
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        2,
+        "a user without a wallet is not asked about again at once"
+    );
     handle.stop(false).await;
 }
 
