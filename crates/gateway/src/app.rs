@@ -10,6 +10,7 @@ use actix_web::{web, App, HttpResponse, HttpServer};
 use auth::Authenticator;
 use market_data::admin::{self, AdminToken};
 use market_data::routes::MarketData;
+use orders::OrderService;
 use types::{ApiError, Secret};
 
 use crate::metrics::Metrics;
@@ -28,6 +29,7 @@ pub struct AppState {
     pub metrics: web::Data<Metrics>,
     pub admin_token: Option<web::Data<AdminToken>>,
     pub auth: web::Data<Authenticator>,
+    pub orders: web::Data<OrderService>,
 }
 
 impl AppState {
@@ -36,6 +38,7 @@ impl AppState {
         readiness: Readiness,
         admin_token: Option<Secret<String>>,
         auth: Arc<Authenticator>,
+        orders: OrderService,
     ) -> Arc<AppState> {
         Arc::new(AppState {
             market_data: web::Data::new(market_data),
@@ -43,6 +46,7 @@ impl AppState {
             metrics: web::Data::new(Metrics::new()),
             admin_token: admin_token.map(|t| web::Data::new(AdminToken(t))),
             auth: web::Data::from(auth),
+            orders: web::Data::new(orders),
         })
     }
 }
@@ -69,7 +73,9 @@ fn configure(state: &AppState, cfg: &mut web::ServiceConfig) {
         .configure(market_data::routes::configure)
         // Section 2: every authenticated route declares its tier where it is registered.
         .app_data(state.auth.clone())
-        .configure(auth::routes::configure);
+        .configure(auth::routes::configure)
+        .app_data(state.orders.clone())
+        .configure(orders::routes::configure);
     if let Some(token) = &state.admin_token {
         cfg.app_data(token.clone()).configure(admin::configure);
     }

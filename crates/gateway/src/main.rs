@@ -3,6 +3,7 @@
 mod app;
 mod config;
 mod dev_seed;
+mod markets;
 mod metrics;
 mod middleware;
 mod ops;
@@ -206,6 +207,17 @@ async fn serve(config: Config) -> Result<(), StartError> {
         .await
         .map_err(StartError::Database)?;
     let refresher = catalog.spawn_refresher(config.market_refresh);
+    let (writer, acceptance) = orders::acceptance_writer(
+        store.clone(),
+        orders::InternalLedger,
+        orders::WriterConfig::default(),
+    );
+    let writer = writer.spawn();
+    let order_service = orders::OrderService::new(
+        store.clone(),
+        Arc::new(markets::CatalogMarkets(catalog.clone())),
+        acceptance,
+    );
     let market_data = MarketData {
         catalog,
         books: Arc::new(BookViews::new()),
@@ -222,6 +234,7 @@ async fn serve(config: Config) -> Result<(), StartError> {
         readiness,
         config.admin_token.clone(),
         authenticator.clone(),
+        order_service,
     );
 
     let listener = TcpListener::bind(config.http_addr).map_err(|source| StartError::Bind {
@@ -251,6 +264,8 @@ async fn serve(config: Config) -> Result<(), StartError> {
     // Returns after SIGTERM/SIGINT once in-flight requests have finished.
     let result = server.await;
     refresher.abort();
+    // Every request that submitted orders has had its answer, so the writer holds nothing.
+    writer.abort();
     auth_background.abort();
     authenticator.flush_last_used().await;
     store.close().await;

@@ -9,6 +9,8 @@ pub mod calldata;
 pub mod eip712;
 mod error;
 pub mod ledger;
+#[cfg(feature = "http")]
+pub mod routes;
 pub mod service;
 pub mod validate;
 pub mod views;

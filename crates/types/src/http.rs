@@ -104,7 +104,10 @@ pub fn check_json_content_type(req: &actix_web::HttpRequest) -> Result<(), ApiEr
     if is_json {
         Ok(())
     } else {
-        Err(ApiError::validation("content-type", "must be application/json"))
+        Err(ApiError::validation(
+            "content-type",
+            "must be application/json",
+        ))
     }
 }
 
