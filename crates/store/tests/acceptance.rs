@@ -1,8 +1,10 @@
 //! Acceptance (duplicates, reservations, orders and idempotent responses in one transaction)
 //! and cancels with their releases, on both backends: SQLite always, PostgreSQL when reachable.
 
+mod common;
+use common::on_each_backend;
+
 use std::collections::HashMap;
-use std::future::Future;
 
 use sqlx::Connection;
 use store::acceptance::{Holdings, IdempotencyTarget, Refusal, Submission};
@@ -10,32 +12,11 @@ use store::balances::{Asset, Balance};
 use store::cancels::CancelSelection;
 use store::idempotency::IdempotencyClaim;
 use store::orders::OrderRecord;
-use store::{Backend, Store, StoreError, StoreOptions};
-use test_support::PgSchema;
+use store::{Backend, Store, StoreError};
 use types::{
     ChainId, ConditionId, MarketKey, OrderHash, OrderStatus, OrderType, Outcome, Side, Size, Ticks,
     Timestamp, TokenId, Wallet, Wei, B256, U256,
 };
-
-async fn on_each_backend<F, Fut>(check: F)
-where
-    F: Fn(Store, String, &'static str) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/gw.db", dir.path().display());
-    let sqlite = Store::connect(&url, &StoreOptions::default())
-        .await
-        .unwrap();
-    check(sqlite, url, "sqlite").await;
-    if let Some(schema) = PgSchema::create().await {
-        let pg = Store::connect(&schema.url, &StoreOptions::default())
-            .await
-            .unwrap();
-        check(pg.clone(), schema.url.clone(), "postgres").await;
-        pg.close().await;
-    }
-}
 
 const T0: Timestamp = Timestamp(1_800_000_000_000);
 const TOKEN: u64 = 777;

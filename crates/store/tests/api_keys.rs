@@ -1,31 +1,10 @@
 //! API keys and wallet bindings on both backends: SQLite always, PostgreSQL when reachable.
 
-use std::future::Future;
+mod common;
+use common::on_each_backend;
 
 use store::api_keys::{ApiKeyChange, ApiKeyRecord, KeyInsert};
-use store::{Store, StoreOptions};
-use test_support::PgSchema;
 use types::{Timestamp, Wallet};
-
-async fn on_each_backend<F, Fut>(check: F)
-where
-    F: Fn(Store, &'static str) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/gw.db", dir.path().display());
-    let sqlite = Store::connect(&url, &StoreOptions::default())
-        .await
-        .unwrap();
-    check(sqlite, "sqlite").await;
-    if let Some(schema) = PgSchema::create().await {
-        let pg = Store::connect(&schema.url, &StoreOptions::default())
-            .await
-            .unwrap();
-        check(pg.clone(), "postgres").await;
-        pg.close().await;
-    }
-}
 
 fn wallet(n: u8) -> Wallet {
     format!("0x{}", format!("{n:02x}").repeat(20))
@@ -49,7 +28,7 @@ fn key(id: &str, owner: Wallet, created: i64) -> ApiKeyRecord {
 
 #[tokio::test]
 async fn keys_round_trip_and_the_live_limit_counts_only_live_keys() {
-    on_each_backend(|s, backend| async move {
+    on_each_backend(|s, _, backend| async move {
         let now = Timestamp(1_000_000);
         let (a, b) = (wallet(1), wallet(2));
         assert_eq!(
@@ -90,7 +69,7 @@ async fn keys_round_trip_and_the_live_limit_counts_only_live_keys() {
 
 #[tokio::test]
 async fn another_wallets_key_cannot_be_changed_regenerated_or_revoked() {
-    on_each_backend(|s, backend| async move {
+    on_each_backend(|s, _, backend| async move {
         let now = Timestamp(5);
         let (a, b) = (wallet(1), wallet(2));
         s.insert_api_key(&key("k1", a, 1), 25, now).await.unwrap();
@@ -145,7 +124,7 @@ async fn another_wallets_key_cannot_be_changed_regenerated_or_revoked() {
 
 #[tokio::test]
 async fn last_used_only_moves_forward_and_bindings_upsert() {
-    on_each_backend(|s, backend| async move {
+    on_each_backend(|s, _, backend| async move {
         let a = wallet(3);
         s.insert_api_key(&key("k1", a, 1), 25, Timestamp(1))
             .await

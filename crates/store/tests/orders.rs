@@ -1,37 +1,15 @@
 //! Orders and idempotency keys on both backends: SQLite always, PostgreSQL when reachable.
 
-use std::future::Future;
+mod common;
+use common::on_each_backend;
 
 use store::idempotency::{IdempotencyClaim, IdempotentResponse, IDEMPOTENCY_WINDOW_MS};
 use store::orders::{OrderCursor, OrderFilter, OrderRecord};
 use store::{Store, StoreOptions};
-use test_support::PgSchema;
 use types::{
     ChainId, ConditionId, MarketKey, OrderHash, OrderStatus, OrderType, Outcome, Side, Size, Ticks,
     Timestamp, TokenId, Wallet, Wei, B256, U256,
 };
-
-/// Runs `check` against a fresh SQLite file, then a fresh PostgreSQL schema; `check` gets the
-/// URL too, to reconnect as a restarted instance would.
-async fn on_each_backend<F, Fut>(check: F)
-where
-    F: Fn(Store, String, &'static str) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/gw.db", dir.path().display());
-    let sqlite = Store::connect(&url, &StoreOptions::default())
-        .await
-        .unwrap();
-    check(sqlite, url, "sqlite").await;
-    if let Some(schema) = PgSchema::create().await {
-        let pg = Store::connect(&schema.url, &StoreOptions::default())
-            .await
-            .unwrap();
-        check(pg.clone(), schema.url.clone(), "postgres").await;
-        pg.close().await;
-    }
-}
 
 fn wallet(byte: u8) -> Wallet {
     Wallet(types::Address::repeat_byte(byte))

@@ -1,7 +1,9 @@
 //! The store's behaviour on both backends: SQLite always, PostgreSQL when reachable (always under CI).
 
+mod common;
+use common::on_each_backend;
+
 use std::collections::BTreeMap;
-use std::future::Future;
 
 use store::balances::{Asset, Balance};
 use store::markets::{MarketChange, MarketRecord, TokenSpec, Translation};
@@ -9,27 +11,6 @@ use store::trades::{TradeCursor, TradePrint};
 use store::{Store, StoreError, StoreOptions};
 use test_support::PgSchema;
 use types::{ChainId, MarketStatus, Side, Size, Ticks, Timestamp, Wallet, Wei, U256};
-
-/// Runs `check` against a fresh SQLite file, then against a fresh PostgreSQL schema.
-async fn on_each_backend<F, Fut>(check: F)
-where
-    F: Fn(Store, &'static str) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/nested/dir/gw.db", dir.path().display());
-    let sqlite = Store::connect(&url, &StoreOptions::default())
-        .await
-        .unwrap();
-    check(sqlite, "sqlite").await;
-    if let Some(schema) = PgSchema::create().await {
-        let pg = Store::connect(&schema.url, &StoreOptions::default())
-            .await
-            .unwrap();
-        check(pg.clone(), "postgres").await;
-        pg.close().await;
-    }
-}
 
 fn market(seed: u8) -> MarketRecord {
     MarketRecord {
@@ -69,7 +50,7 @@ fn market(seed: u8) -> MarketRecord {
 
 #[tokio::test]
 async fn a_market_reads_back_exactly_as_written_and_duplicates_conflict() {
-    on_each_backend(|s, backend| async move {
+    on_each_backend(|s, _, backend| async move {
         let m = market(1);
         s.insert_market(&m).await.unwrap();
         assert_eq!(
@@ -92,7 +73,7 @@ async fn a_market_reads_back_exactly_as_written_and_duplicates_conflict() {
 
 #[tokio::test]
 async fn market_changes_apply_and_move_updated_at_forward() {
-    on_each_backend(|s, backend| async move {
+    on_each_backend(|s, _, backend| async move {
         let m = market(2);
         s.insert_market(&m).await.unwrap();
         let mut translations = BTreeMap::new();
@@ -139,7 +120,7 @@ async fn market_changes_apply_and_move_updated_at_forward() {
 
 #[tokio::test]
 async fn credits_add_exactly_beyond_64_bits_and_never_overflow() {
-    on_each_backend(|s, backend| async move {
+    on_each_backend(|s, _, backend| async move {
         let w: Wallet = "0x00000000000000000000000000000000000000aa"
             .parse()
             .unwrap();
@@ -187,7 +168,7 @@ async fn credits_add_exactly_beyond_64_bits_and_never_overflow() {
 
 #[tokio::test]
 async fn concurrent_credits_are_all_counted() {
-    on_each_backend(|s, backend| async move {
+    on_each_backend(|s, _, backend| async move {
         let w: Wallet = "0x00000000000000000000000000000000000000bb"
             .parse()
             .unwrap();
@@ -211,7 +192,7 @@ async fn concurrent_credits_are_all_counted() {
 
 #[tokio::test]
 async fn trade_pages_are_newest_first_and_resume_after_the_cursor() {
-    on_each_backend(|s, backend| async move {
+    on_each_backend(|s, _, backend| async move {
         let m = market(4);
         for i in 0..5u8 {
             s.insert_trade(&TradePrint {
