@@ -1,6 +1,6 @@
 //! End-to-end tests: each starts the real `gateway` binary on a free port and speaks HTTP to it.
 //!
-//! One test per rule of the contract (`/work/shared/API.md`, sections 1, 3, 4 and 7), named after
+//! One test per rule of the contract (`/work/shared/API.md`, sections 1 to 5 and 7), named after
 //! the rule. Every test has its own gateway and working directory, so they run in parallel.
 
 mod harness;
@@ -11,9 +11,11 @@ mod errors;
 mod lifecycle;
 mod markets;
 mod ops;
+mod orders;
 mod pagination;
 mod persistence;
 mod secrets;
+mod trading;
 
 mod auth;
 mod auth_harness;

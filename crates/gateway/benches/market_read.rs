@@ -14,23 +14,21 @@
 //! `BENCH_ROUNDS` (5). Run by `cargo test` (no `--bench` argument) it only checks that it
 //! works, with a light and short load.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::net::SocketAddr;
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::http::header::ContentType;
 use actix_web::web::{self, Bytes};
 use actix_web::{App, HttpResponse, HttpServer};
-use tempfile::TempDir;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
-/// Dev mode seeds this market on chain 56.
-const DEMO_CONDITION_ID: &str =
-    "0xde30000000000000000000000000000000000000000000000000000000000001";
+use common::{
+    client_runtime, env_number, load_average, percentile_ms, Connection, CpuSource, GatewayProcess,
+    DEMO_CONDITION_ID,
+};
 /// The route pattern the gateway serves the market under; the bare server routes the same way.
 const MARKET_ROUTE: &str = "/v1/markets/{condition_id}";
 /// The ratio the issue asks the gateway to reach.
@@ -48,10 +46,11 @@ fn main() -> ExitCode {
     } else {
         Settings::from_env()
     };
-    let gateway = GatewayProcess::start();
+    let gateway = GatewayProcess::start(&[]);
     let path = format!("/v1/markets/{DEMO_CONDITION_ID}?chain_id=56");
     let body = fetch_market(gateway.addr, &path);
     let bare = start_bare_server(body.clone());
+    println!("{}", load_average());
     println!(
         "market_read: GET {path}, {} byte body, {} connections, {:?} warm-up, {:?} measured in {} rounds",
         body.len(),
@@ -142,19 +141,11 @@ struct Settings {
 
 impl Settings {
     fn from_env() -> Settings {
-        fn number(name: &str, default: u64) -> u64 {
-            match std::env::var(name) {
-                Ok(v) => v
-                    .parse()
-                    .unwrap_or_else(|_| panic!("{name} must be a whole number, not {v:?}")),
-                Err(_) => default,
-            }
-        }
         Settings {
-            connections: number("BENCH_CONNECTIONS", 64).max(1) as usize,
-            warmup: Duration::from_secs(number("BENCH_WARMUP_SECS", 1)),
-            measured: Duration::from_secs(number("BENCH_SECS", 5).max(1)),
-            rounds: number("BENCH_ROUNDS", 5).clamp(1, 100) as u32,
+            connections: env_number("BENCH_CONNECTIONS", 64).max(1) as usize,
+            warmup: Duration::from_secs(env_number("BENCH_WARMUP_SECS", 1)),
+            measured: Duration::from_secs(env_number("BENCH_SECS", 5).max(1)),
+            rounds: env_number("BENCH_ROUNDS", 5).clamp(1, 100) as u32,
         }
     }
 
@@ -231,101 +222,6 @@ impl Server {
     }
 }
 
-/// The real `gateway` binary in dev mode, in a temp directory of its own; killed on drop.
-struct GatewayProcess {
-    child: Child,
-    addr: SocketAddr,
-    dir: TempDir,
-}
-
-impl GatewayProcess {
-    fn start() -> GatewayProcess {
-        let dir = tempfile::tempdir().expect("create a temp dir");
-        let log_path = dir.path().join("gateway.log");
-        let log = File::create(&log_path).expect("create the gateway's log file");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_gateway"));
-        // Settings from the bench's own environment must not reconfigure the gateway.
-        for (name, _) in std::env::vars() {
-            if name.starts_with("FS_") || matches!(name.as_str(), "DATABASE_URL" | "REDIS_URL") {
-                command.env_remove(name);
-            }
-        }
-        let mut child = command
-            .current_dir(dir.path())
-            .env("FS_DEV_MODE", "true")
-            .env("FS_HTTP_ADDR", "127.0.0.1:0")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .expect("spawn the gateway binary");
-        let stdout = child.stdout.take().expect("the gateway's stdout is piped");
-        let mut gateway = GatewayProcess {
-            child,
-            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            dir,
-        };
-        // The gateway prints this line once it is listening.
-        for line in BufReader::new(stdout).lines() {
-            let line = line.expect("read the gateway's stdout");
-            if let Some(addr) = line.strip_prefix("gateway listening http=") {
-                gateway.addr = addr.parse().expect("the gateway prints a socket address");
-                return gateway;
-            }
-        }
-        let log = std::fs::read_to_string(gateway.dir.path().join("gateway.log"));
-        panic!(
-            "the gateway exited before listening:\n{}",
-            log.unwrap_or_default()
-        );
-    }
-}
-
-impl Drop for GatewayProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Where to read a server's CPU time: a whole process, or this process's threads whose name
-/// starts with a prefix (the in-process bare server's are `actix-rt|...` and `actix-server ...`).
-enum CpuSource {
-    Process(u32),
-    OwnThreads(&'static str),
-}
-
-impl CpuSource {
-    /// User plus system CPU time so far, from `/proc` (`None` where there is none).
-    fn used(&self) -> Option<Duration> {
-        match self {
-            CpuSource::Process(pid) => proc_cpu(&format!("/proc/{pid}/stat")),
-            CpuSource::OwnThreads(prefix) => {
-                let mut total = Duration::ZERO;
-                for task in std::fs::read_dir("/proc/self/task").ok()? {
-                    let dir = task.ok()?.path();
-                    let name = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
-                    if name.starts_with(prefix) {
-                        total += proc_cpu(&dir.join("stat").to_string_lossy())?;
-                    }
-                }
-                Some(total)
-            }
-        }
-    }
-}
-
-/// `utime + stime` of a `/proc/.../stat` file. They count in USER_HZ ticks, which Linux fixes
-/// at 100 per second for every program.
-fn proc_cpu(stat_path: &str) -> Option<Duration> {
-    let stat = std::fs::read_to_string(stat_path).ok()?;
-    // The command name (field 2) may hold spaces; the fields after it start with field 3.
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let utime: u64 = fields.get(11)?.parse().ok()?;
-    let stime: u64 = fields.get(12)?.parse().ok()?;
-    Some(Duration::from_millis((utime + stime) * 10))
-}
-
 /// The market JSON as the gateway serves it: the bytes both servers must return.
 fn fetch_market(addr: SocketAddr, path: &str) -> Bytes {
     let runtime = client_runtime();
@@ -387,14 +283,6 @@ fn request(addr: SocketAddr, path: &str) -> Vec<u8> {
     format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: application/json\r\n\r\n").into_bytes()
 }
 
-/// The load client's runtime: one thread, like `wrk -t1`.
-fn client_runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("build the client runtime")
-}
-
 /// What one server did under load.
 #[derive(Default)]
 struct Run {
@@ -437,11 +325,7 @@ impl Run {
     }
 
     fn percentile_ms(&self, p: f64) -> f64 {
-        if self.latencies_us.is_empty() {
-            return f64::NAN;
-        }
-        let i = ((self.latencies_us.len() - 1) as f64 * p).round() as usize;
-        f64::from(self.latencies_us[i]) / 1000.0
+        percentile_ms(&self.latencies_us, p)
     }
 }
 
@@ -480,7 +364,7 @@ async fn drive(addr: SocketAddr, request: Arc<[u8]>, expected: Bytes, window: Wi
             return run;
         }
         let outcome = match conn.as_mut() {
-            Some(c) => c.checked_exchange(&request, &expected).await,
+            Some(c) => checked_exchange(c, &request, &expected).await,
             None => match Connection::open(addr).await {
                 Ok(c) => {
                     conn = Some(c);
@@ -530,93 +414,22 @@ impl From<std::io::Error> for Failure {
     }
 }
 
-struct Response<'a> {
-    status: u16,
-    body: &'a [u8],
-}
-
-/// A keep-alive HTTP/1.1 connection that sends one request at a time and frames each response
-/// by its `Content-Length` (both servers send one for a body known in advance).
-struct Connection {
-    stream: TcpStream,
-    buf: Vec<u8>,
-}
-
-impl Connection {
-    async fn open(addr: SocketAddr) -> std::io::Result<Connection> {
-        let stream = TcpStream::connect(addr).await?;
-        stream.set_nodelay(true)?;
-        Ok(Connection {
-            stream,
-            buf: Vec::with_capacity(16 * 1024),
-        })
+/// One request on `conn`; anything but a 200 carrying exactly `expected` is a failure.
+async fn checked_exchange(
+    conn: &mut Connection,
+    request: &[u8],
+    expected: &[u8],
+) -> Result<(), Failure> {
+    let response = tokio::time::timeout(RESPONSE_TIMEOUT, conn.exchange(request))
+        .await
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "no response"))??;
+    if response.status != 200 {
+        return Err(Failure::Status(response.status));
     }
-
-    async fn checked_exchange(&mut self, request: &[u8], expected: &[u8]) -> Result<(), Failure> {
-        let response = tokio::time::timeout(RESPONSE_TIMEOUT, self.exchange(request))
-            .await
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "no response"))??;
-        if response.status != 200 {
-            return Err(Failure::Status(response.status));
-        }
-        if response.body != expected {
-            return Err(Failure::Body {
-                len: response.body.len(),
-            });
-        }
-        Ok(())
+    if response.body != expected {
+        return Err(Failure::Body {
+            len: response.body.len(),
+        });
     }
-
-    async fn exchange(&mut self, request: &[u8]) -> Result<Response<'_>, Failure> {
-        self.stream.write_all(request).await?;
-        self.buf.clear();
-        let head_len = loop {
-            if let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break end + 4;
-            }
-            self.read_more().await?;
-        };
-        let (status, content_length) = parse_head(&self.buf[..head_len])?;
-        let total = head_len + content_length;
-        while self.buf.len() < total {
-            self.read_more().await?;
-        }
-        if self.buf.len() > total {
-            // Nothing was pipelined, so bytes past the body mean the framing is wrong.
-            return Err(protocol_error("bytes after the response body"));
-        }
-        Ok(Response {
-            status,
-            body: &self.buf[head_len..total],
-        })
-    }
-
-    async fn read_more(&mut self) -> std::io::Result<()> {
-        if self.stream.read_buf(&mut self.buf).await? == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        Ok(())
-    }
-}
-
-fn protocol_error(what: &str) -> Failure {
-    Failure::Io(std::io::Error::new(std::io::ErrorKind::InvalidData, what))
-}
-
-/// The status code and `Content-Length` of a response head.
-fn parse_head(head: &[u8]) -> Result<(u16, usize), Failure> {
-    let head = std::str::from_utf8(head).map_err(|_| protocol_error("a head that is not UTF-8"))?;
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|l| l.strip_prefix("HTTP/1.1 "))
-        .and_then(|l| l.get(..3))
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| protocol_error("no HTTP/1.1 status line"))?;
-    let content_length = lines
-        .filter_map(|l| l.split_once(':'))
-        .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, value)| value.trim().parse().ok())
-        .ok_or_else(|| protocol_error("no Content-Length"))?;
-    Ok((status, content_length))
+    Ok(())
 }

@@ -14,7 +14,7 @@ use types::{OrderHash, Timestamp, Wallet, Wei};
 use crate::balances::{ensure_balance_row, lock_balance, write_balance, Asset, Balance};
 use crate::error::{parse_col, StoreError};
 use crate::idempotency::IdempotentResponse;
-use crate::orders::{insert_order, OrderRecord};
+use crate::orders::{insert_order, insert_orders_bulk, OrderRecord};
 use crate::{Backend, Store};
 
 /// One request's validated orders, with the idempotency key whose response is kept with them.
@@ -68,20 +68,63 @@ impl Store {
         R: Fn(usize, &[Result<(), Refusal>]) -> Result<String, E>,
         E: std::fmt::Display,
     {
+        let (backend, render) = (self.backend, &render);
         let mut tx = self.write.begin().await?;
-        match accept_in(&mut tx, self.backend, submissions, holdings, now, &render).await {
-            Ok(outcomes) => {
+        let mut result = accept_in(
+            &mut tx,
+            backend,
+            submissions,
+            holdings,
+            now,
+            render,
+            Inserts::Bulk,
+        )
+        .await;
+        if let Ok(None) = result {
+            // Another instance stored one of the group's hashes after the duplicate check, so
+            // the bulk insert skipped it and the reservations decided after it may be wrong.
+            // Decide the whole group again, inserting order by order.
+            tx.rollback().await?;
+            tx = self.write.begin().await?;
+            result = accept_in(
+                &mut tx,
+                backend,
+                submissions,
+                holdings,
+                now,
+                render,
+                Inserts::OneByOne,
+            )
+            .await;
+        }
+        match result {
+            Ok(Some(outcomes)) => {
                 tx.commit().await?;
                 Ok(outcomes)
             }
-            Err(e) => {
+            Ok(None) | Err(_) => {
                 if let Err(rollback) = tx.rollback().await {
                     tracing::warn!(error = %rollback, "rollback of a failed acceptance failed");
                 }
-                Err(e)
+                Err(result.err().unwrap_or_else(|| {
+                    StoreError::Corrupt("inserting order by order skipped an order".into())
+                }))
             }
         }
     }
+}
+
+/// How [`accept_in`] stores the accepted orders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Inserts {
+    /// Decide every order first, then insert the accepted ones with multi-row INSERTs: a few
+    /// statements per group instead of one per order. Valid only if every insert lands; if one
+    /// is skipped (its hash was stored meanwhile), `accept_in` answers `None` and the caller
+    /// starts over with `OneByOne`.
+    Bulk,
+    /// Insert each order as it is decided, so that one skipped as stored meanwhile is a
+    /// `Duplicate` that reserves nothing, before the next order is decided.
+    OneByOne,
 }
 
 async fn accept_in<R, E>(
@@ -91,14 +134,15 @@ async fn accept_in<R, E>(
     holdings: &Holdings,
     now: Timestamp,
     render: &R,
-) -> Result<Vec<Outcomes>, StoreError>
+    inserts: Inserts,
+) -> Result<Option<Vec<Outcomes>>, StoreError>
 where
     R: Fn(usize, &[Result<(), Refusal>]) -> Result<String, E>,
     E: std::fmt::Display,
 {
     let all: Vec<&OrderRecord> = submissions.iter().flat_map(|s| &s.orders).collect();
     let hashes: Vec<OrderHash> = all.iter().map(|o| o.order_hash).collect();
-    let mut seen = stored_hashes(tx, &hashes).await?;
+    let mut seen = stored_hashes(tx, backend, &hashes).await?;
 
     // Lock every balance the group touches, in one global order so that concurrent writers
     // (other instances, cancels) cannot deadlock against this one.
@@ -118,12 +162,29 @@ where
     }
 
     let mut results = Vec::with_capacity(submissions.len());
+    let mut accepted = Vec::new();
     for submission in submissions {
         let mut outcomes = Vec::with_capacity(submission.orders.len());
         for o in &submission.orders {
-            outcomes.push(accept_one(tx, o, &mut seen, &mut balances, holdings).await?);
+            let outcome = match inserts {
+                Inserts::OneByOne => accept_one(tx, o, &mut seen, &mut balances, holdings).await?,
+                Inserts::Bulk => match judge(o, &seen, &balances, holdings)? {
+                    Ok(reserved) => {
+                        reserve(o, &mut seen, &mut balances, holdings, reserved);
+                        accepted.push(o);
+                        Ok(())
+                    }
+                    Err(refusal) => Err(refusal),
+                },
+            };
+            outcomes.push(outcome);
         }
         results.push(outcomes);
+    }
+    if inserts == Inserts::Bulk
+        && insert_orders_bulk(tx, backend, &accepted).await? != accepted.len() as u64
+    {
+        return Ok(None);
     }
 
     for ((wallet, asset), (balance, changed)) in &balances {
@@ -144,7 +205,7 @@ where
             .await?;
         }
     }
-    Ok(results)
+    Ok(Some(results))
 }
 
 async fn accept_one(
@@ -154,18 +215,38 @@ async fn accept_one(
     balances: &mut BTreeMap<(Wallet, Asset), (Balance, bool)>,
     holdings: &Holdings,
 ) -> Result<Result<(), Refusal>, StoreError> {
+    let reserved = match judge(o, seen, balances, holdings)? {
+        Ok(reserved) => reserved,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    // Another instance may have stored the same hash since the check above.
+    if !insert_order(tx, o).await? {
+        seen.insert(o.order_hash);
+        return Ok(Err(Refusal::Duplicate));
+    }
+    reserve(o, seen, balances, holdings, reserved);
+    Ok(Ok(()))
+}
+
+/// Steps 10 and 11 for one order, against the stored hashes and what the group decided
+/// before it: the wallet's reserved total once it is accepted, or why it is refused.
+fn judge(
+    o: &OrderRecord,
+    seen: &HashSet<OrderHash>,
+    balances: &BTreeMap<(Wallet, Asset), (Balance, bool)>,
+    holdings: &Holdings,
+) -> Result<Result<Wei, Refusal>, StoreError> {
     if seen.contains(&o.order_hash) {
         return Ok(Err(Refusal::Duplicate));
     }
     let pair = (o.wallet, o.reserved_asset());
-    let Some((balance, changed)) = balances.get_mut(&pair) else {
+    let Some((balance, _)) = balances.get(&pair) else {
         return Err(StoreError::Corrupt(format!(
             "no balance locked for {}",
             pair.0
         )));
     };
-    let external = holdings.get(&pair).copied();
-    let spendable = match external {
+    let spendable = match holdings.get(&pair) {
         Some(total) => total.checked_sub(balance.reserved).unwrap_or_default(),
         None => balance.available,
     };
@@ -176,37 +257,45 @@ async fn accept_one(
         .reserved
         .checked_add(o.reserved)
         .ok_or(StoreError::BalanceOutOfRange)?;
-    // Another instance may have stored the same hash since the check above.
-    if !insert_order(tx, o).await? {
-        seen.insert(o.order_hash);
-        return Ok(Err(Refusal::Duplicate));
-    }
+    Ok(Ok(reserved))
+}
+
+/// Books an order [`judge`] accepted and that is stored: its hash is seen, and its wallet's
+/// balance holds `reserved` (and, on the ledger, that much less available).
+fn reserve(
+    o: &OrderRecord,
+    seen: &mut HashSet<OrderHash>,
+    balances: &mut BTreeMap<(Wallet, Asset), (Balance, bool)>,
+    holdings: &Holdings,
+    reserved: Wei,
+) {
     seen.insert(o.order_hash);
-    balance.reserved = reserved;
-    if external.is_none() {
-        // Cannot underflow: spendable (= available) >= o.reserved was checked above.
-        balance.available = balance
-            .available
-            .checked_sub(o.reserved)
-            .unwrap_or_default();
+    let pair = (o.wallet, o.reserved_asset());
+    if let Some((balance, changed)) = balances.get_mut(&pair) {
+        balance.reserved = reserved;
+        if !holdings.contains_key(&pair) {
+            // Cannot underflow: spendable (= available) >= o.reserved was checked by `judge`.
+            balance.available = balance
+                .available
+                .checked_sub(o.reserved)
+                .unwrap_or_default();
+        }
+        *changed = true;
     }
-    *changed = true;
-    Ok(Ok(()))
 }
 
 /// Which of `hashes` are stored already, read inside the acceptance transaction.
 async fn stored_hashes(
     tx: &mut Transaction<'_, Any>,
+    backend: Backend,
     hashes: &[OrderHash],
 ) -> Result<HashSet<OrderHash>, StoreError> {
     let mut found = HashSet::new();
     // Well under SQLite's and PostgreSQL's bind-parameter limits.
     for chunk in hashes.chunks(500) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "SELECT order_hash FROM orders WHERE order_hash IN ({})",
-            placeholders.join(",")
-        );
+        let mut sql = "SELECT order_hash FROM orders WHERE order_hash IN (".to_string();
+        backend.push_placeholders(&mut sql, 1, chunk.len());
+        sql.push(')');
         let mut query = sqlx::query(&sql);
         for h in chunk {
             query = query.bind(h.to_string());

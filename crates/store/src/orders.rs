@@ -2,7 +2,8 @@
 
 use std::collections::HashSet;
 
-use sqlx::any::AnyRow;
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
 use sqlx::{Any, Row, Transaction};
 use types::{
     ChainId, ConditionId, MarketKey, OrderHash, OrderStatus, OrderType, Outcome, Side, Size, Ticks,
@@ -12,7 +13,7 @@ use types::{
 use crate::balances::Asset;
 use crate::error::{parse_col, StoreError};
 use crate::idempotency::IdempotentResponse;
-use crate::Store;
+use crate::{Backend, Store};
 
 /// An accepted order as stored: what was signed, and where it is in its lifecycle.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -170,7 +171,55 @@ pub(crate) async fn insert_order(
     tx: &mut Transaction<'_, Any>,
     o: &OrderRecord,
 ) -> Result<bool, StoreError> {
-    let result = sqlx::query(INSERT)
+    let result = bind_order(sqlx::query(INSERT), o)
+        .execute(&mut **tx)
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// At most this many rows per multi-row INSERT: 28 parameters each, well under SQLite's
+/// 32,766 and PostgreSQL's 65,535 bind parameters.
+const BULK_ROWS: usize = 256;
+
+/// Inserts orders in as few statements as the parameter limits allow, skipping (as
+/// [`insert_order`] does) any whose hash is stored already; returns how many rows were
+/// inserted. Callers that must know which order was skipped compare the count and fall back
+/// to [`insert_order`].
+pub(crate) async fn insert_orders_bulk(
+    tx: &mut Transaction<'_, Any>,
+    backend: Backend,
+    orders: &[&OrderRecord],
+) -> Result<u64, StoreError> {
+    let mut inserted = 0;
+    for chunk in orders.chunks(BULK_ROWS) {
+        let mut sql = String::with_capacity(500 + chunk.len() * 150);
+        sql.push_str("INSERT INTO orders (");
+        sql.push_str(COLUMNS);
+        sql.push_str(") VALUES ");
+        for row in 0..chunk.len() {
+            sql.push_str(if row == 0 { "(" } else { ",(" });
+            backend.push_placeholders(&mut sql, row * INSERT_COLUMNS + 1, INSERT_COLUMNS);
+            sql.push(')');
+        }
+        sql.push_str(" ON CONFLICT (order_hash) DO NOTHING");
+        let mut query = sqlx::query(&sql);
+        for o in chunk {
+            query = bind_order(query, o);
+        }
+        inserted += query.execute(&mut **tx).await?.rows_affected();
+    }
+    Ok(inserted)
+}
+
+/// The columns [`COLUMNS`] names, bound by [`bind_order`] in that order.
+const INSERT_COLUMNS: usize = 28;
+
+/// Binds one order's [`COLUMNS`] values, in order.
+fn bind_order<'q>(
+    query: Query<'q, Any, AnyArguments<'q>>,
+    o: &OrderRecord,
+) -> Query<'q, Any, AnyArguments<'q>> {
+    query
         .bind(o.order_hash.to_string())
         .bind(o.wallet.to_string())
         .bind(o.condition_id.to_string())
@@ -199,9 +248,6 @@ pub(crate) async fn insert_order(
         .bind(o.created_at.0)
         .bind(o.updated_at.0)
         .bind(o.reserved.to_string())
-        .execute(&mut **tx)
-        .await?;
-    Ok(result.rows_affected() == 1)
 }
 
 impl Store {
@@ -351,6 +397,17 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bulk_insert_binds_the_single_inserts_columns() {
+        let columns: Vec<&str> = COLUMNS.split(',').map(str::trim).collect();
+        assert_eq!(columns.len(), INSERT_COLUMNS);
+        let single = INSERT
+            .split_once('(')
+            .and_then(|(_, rest)| rest.split_once(')'))
+            .map(|(list, _)| list.split(',').map(str::trim).collect::<Vec<_>>());
+        assert_eq!(single, Some(columns));
+    }
 
     #[test]
     fn signatures_round_trip_through_hex() {

@@ -294,6 +294,79 @@ async fn poison(url: &str, backend: Backend, hash: &OrderHash) {
     conn.close().await.unwrap();
 }
 
+/// Makes the insert of `trigger` store a copy of it under `hash` first, as another instance
+/// would that stores `hash` after this one's duplicate check and before its insert.
+async fn race(url: &str, backend: Backend, trigger: &OrderHash, hash: &OrderHash) {
+    const COLUMNS: &str = "wallet, condition_id, chain_id, token_id, outcome, side, order_type, \
+        price_ticks, size_hundredths, remaining_hundredths, status, salt, maker, signer, taker, \
+        maker_amount, taker_amount, expiration, expires_at, nonce, fee_rate_bps, \
+        signature_type, signature, book_added_at, created_at, updated_at, reserved";
+    let new_values = COLUMNS
+        .split(',')
+        .map(|c| format!("NEW.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+    let sql = match backend {
+        Backend::Sqlite => format!(
+            "CREATE TRIGGER race BEFORE INSERT ON orders WHEN NEW.order_hash = '{trigger}' \
+             BEGIN INSERT INTO orders (order_hash, {COLUMNS}) VALUES ('{hash}', {new_values}); END;"
+        ),
+        Backend::Postgres => format!(
+            "CREATE FUNCTION race() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             IF NEW.order_hash = '{trigger}' THEN \
+             INSERT INTO orders (order_hash, {COLUMNS}) VALUES ('{hash}', {new_values}); \
+             END IF; RETURN NEW; END $$; \
+             CREATE TRIGGER race BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION race();"
+        ),
+    };
+    sqlx::raw_sql(&sql).execute(&mut conn).await.unwrap();
+    conn.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_hash_stored_by_another_instance_midway_reserves_nothing() {
+    on_each_backend(|s, url, backend| async move {
+        let me = wallet(0xaa);
+        s.credit_balance(me, Asset::Collateral, wei(100), T0)
+            .await
+            .unwrap();
+        let (first, raced, last) = (
+            order(1, me, Side::Buy, 60),
+            order(2, me, Side::Buy, 40),
+            order(3, me, Side::Buy, 40),
+        );
+        // Order 2's hash is stored (by "another instance") while order 1 is inserted: after
+        // the duplicate check. Order 2 must be a duplicate that reserves nothing, so order 3
+        // still finds the 40 it needs; deciding all three before inserting would refuse it.
+        race(&url, s.backend(), &first.order_hash, &raced.order_hash).await;
+        let out = s
+            .accept_orders(
+                &[submission(vec![first, raced, last])],
+                &Holdings::new(),
+                T0,
+                render,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            out,
+            vec![vec![Ok(()), Err(Refusal::Duplicate), Ok(())]],
+            "{backend}"
+        );
+        assert_eq!(
+            s.balance(me, Asset::Collateral).await.unwrap(),
+            balance(0, 100),
+            "{backend}"
+        );
+        for seed in [1, 3] {
+            let stored = s.order(&order(seed, me, Side::Buy, 1).order_hash).await;
+            assert!(stored.unwrap().is_some(), "{backend}: {seed}");
+        }
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_failure_midway_leaves_no_order_no_reservation_and_no_response() {
     on_each_backend(|s, url, backend| async move {
