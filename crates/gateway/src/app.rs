@@ -91,6 +91,8 @@ pub fn http_server(
     workers: usize,
 ) -> std::io::Result<Server> {
     let server = HttpServer::new(move || {
+        // Called once on each worker thread as it starts.
+        crate::priority::lower_current_thread(crate::priority::HTTP_WORKER_NICENESS);
         App::new()
             .wrap(from_fn(envelope_and_metrics))
             .configure(|cfg| configure(&state, cfg))

@@ -7,6 +7,7 @@ mod markets;
 mod metrics;
 mod middleware;
 mod ops;
+mod priority;
 mod redis_probe;
 mod telemetry;
 
@@ -210,7 +211,7 @@ async fn serve(config: Config) -> Result<(), StartError> {
     let (writer, acceptance) = orders::acceptance_writer(
         store.clone(),
         orders::InternalLedger,
-        orders::WriterConfig::default(),
+        orders::WriterConfig::for_backend(store.backend()),
     );
     let writer = writer.spawn();
     let order_service = orders::OrderService::new(

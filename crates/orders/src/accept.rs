@@ -8,9 +8,17 @@
 //! steps 10–11 and the inserts for all of them in one transaction, and answers each request
 //! with its own results only after COMMIT. If anything fails, the transaction is rolled back
 //! and every request of the group gets the same error: nothing of the group is accepted.
+//!
+//! There may be several writers, each owning the wallets whose address falls in its partition
+//! ([`WriterConfig::writers`]): on PostgreSQL their transactions run side by side, and since
+//! everything acceptance locks (balances, idempotency keys) and every duplicate hash belongs to
+//! one wallet, partitions never wait on each other. One wallet's requests always meet the same
+//! writer, so they are decided in the order they arrived. SQLite takes one writer at a time
+//! anyway, so it gets one.
 //! Design notes: docs/orders.md, "Acceptance and group commit".
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use store::acceptance::{IdempotencyTarget, Refusal, Submission as StoreSubmission};
 use store::balances::Asset;
@@ -32,8 +40,10 @@ pub struct WriterConfig {
     /// A group stops taking requests once it holds this many orders (a request is never
     /// split, so a group may exceed it by one batch).
     pub max_orders: usize,
-    /// Requests waiting for the writer; a full queue makes submitters wait (back-pressure).
+    /// Requests waiting for each writer; a full queue makes submitters wait (back-pressure).
     pub queue_capacity: usize,
+    /// Writers, each with its own partition of wallets and its own transaction (at least 1).
+    pub writers: usize,
 }
 
 impl Default for WriterConfig {
@@ -42,6 +52,24 @@ impl Default for WriterConfig {
             max_requests: 64,
             max_orders: 960,
             queue_capacity: 1024,
+            writers: 1,
+        }
+    }
+}
+
+impl WriterConfig {
+    /// The default for a backend: one writer on SQLite, which serialises writers anyway; two on
+    /// PostgreSQL, so that one group's round trips and fsync overlap another's work. More
+    /// measured worse here: every writer appends to the same last pages of the live-order
+    /// indexes, and PostgreSQL's CPU per order rose with the contention (docs/orders.md).
+    pub fn for_backend(backend: store::Backend) -> WriterConfig {
+        let writers = match backend {
+            store::Backend::Sqlite => 1,
+            store::Backend::Postgres => 2,
+        };
+        WriterConfig {
+            writers,
+            ..WriterConfig::default()
         }
     }
 }
@@ -69,17 +97,39 @@ pub enum AcceptError {
     Stopped,
 }
 
-struct Job {
+/// The decision on each valid order of one request, in item order.
+type Outcomes = Vec<Result<(), Refusal>>;
+
+/// One request's part in a group commit; it goes to a writer and back to the request.
+struct Batch {
     submission: Submission,
-    /// The records of the submission's valid orders, in item order.
-    records: Vec<OrderRecord>,
-    reply: oneshot::Sender<Result<Vec<OrderResult>, AcceptError>>,
+    /// What the store commits: the valid orders' records, rendered for the insert by the
+    /// request (not the writer), and the idempotency key.
+    stored: StoreSubmission,
+}
+
+impl Batch {
+    fn results(&self, outcomes: &[Result<(), Refusal>]) -> Option<Vec<OrderResult>> {
+        merge(&self.submission.results, self.stored.orders(), outcomes)
+    }
+}
+
+struct Job {
+    batch: Batch,
+    /// The batch comes back with its outcomes, so the request renders its own results.
+    reply: oneshot::Sender<(Batch, Result<Outcomes, AcceptError>)>,
 }
 
 /// Where request workers submit; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct AcceptanceHandle {
-    tx: mpsc::Sender<Job>,
+    /// One queue per writer, indexed by [`partition`].
+    queues: Arc<[mpsc::Sender<Job>]>,
+}
+
+/// The writer that owns `wallet`: its address is uniformly distributed, so its last byte is.
+fn partition(wallet: Wallet, writers: usize) -> usize {
+    usize::from(wallet.0 .0[19]) % writers.max(1)
 }
 
 impl AcceptanceHandle {
@@ -103,60 +153,105 @@ impl AcceptanceHandle {
                 return Ok(refusals);
             }
         }
+        let idempotency = submission
+            .idempotency_key
+            .as_ref()
+            .map(|key| IdempotencyTarget {
+                wallet: submission.wallet,
+                key: key.clone(),
+            });
+        let stored = StoreSubmission::new(records, idempotency);
         let (reply, answer) = oneshot::channel();
+        let queue = &self.queues[partition(submission.wallet, self.queues.len())];
         let job = Job {
-            submission,
-            records,
+            batch: Batch { submission, stored },
             reply,
         };
-        self.tx.send(job).await.map_err(|_| AcceptError::Stopped)?;
-        answer.await.map_err(|_| AcceptError::Stopped)?
+        queue.send(job).await.map_err(|_| AcceptError::Stopped)?;
+        let (batch, outcomes) = answer.await.map_err(|_| AcceptError::Stopped)?;
+        // The store answers every order it is given, so `results` is always `Some`.
+        batch.results(&outcomes?).ok_or(AcceptError::Internal)
     }
 
-    /// Requests waiting for the writer (a gauge for /metrics, and for tests).
+    /// Requests waiting for the writers (a gauge for /metrics, and for tests).
     pub fn queued(&self) -> usize {
-        self.tx.max_capacity() - self.tx.capacity()
+        self.queues
+            .iter()
+            .map(|q| q.max_capacity() - q.capacity())
+            .sum()
     }
 }
 
-/// The task that owns the write path; see the module docs.
+/// The tasks that own the write path, one per partition; see the module docs.
 pub struct AcceptanceWriter<B> {
+    partitions: Vec<PartitionWriter<B>>,
+}
+
+/// One partition's writer: its queue and what it commits with.
+struct PartitionWriter<B> {
     rx: mpsc::Receiver<Job>,
     store: Store,
-    source: B,
+    source: Arc<B>,
     config: WriterConfig,
 }
 
-/// A writer and the handle to submit to it. The writer does nothing until it is run or
-/// spawned, and stops once every handle is dropped and the queue is drained.
+/// The writers and the handle to submit to them. The writers do nothing until they are run
+/// or spawned, and stop once every handle is dropped and their queues are drained.
 pub fn acceptance_writer<B: BalanceSource>(
     store: Store,
     source: B,
     config: WriterConfig,
 ) -> (AcceptanceWriter<B>, AcceptanceHandle) {
-    let (tx, rx) = mpsc::channel(config.queue_capacity.max(1));
-    let writer = AcceptanceWriter {
-        rx,
-        store,
-        source,
-        config,
-    };
-    (writer, AcceptanceHandle { tx })
+    let source = Arc::new(source);
+    let (queues, partitions): (Vec<_>, Vec<_>) = (0..config.writers.max(1))
+        .map(|_| {
+            let (tx, rx) = mpsc::channel(config.queue_capacity.max(1));
+            let writer = PartitionWriter {
+                rx,
+                store: store.clone(),
+                source: source.clone(),
+                config,
+            };
+            (tx, writer)
+        })
+        .unzip();
+    (
+        AcceptanceWriter { partitions },
+        AcceptanceHandle {
+            queues: queues.into(),
+        },
+    )
 }
 
 impl<B: BalanceSource> AcceptanceWriter<B> {
+    /// Spawns every partition's writer; the handle ends when all of them have stopped.
     pub fn spawn(self) -> tokio::task::JoinHandle<()> {
         tokio::spawn(self.run())
     }
 
-    pub async fn run(mut self) {
+    pub async fn run(self) {
+        let tasks: Vec<_> = self
+            .partitions
+            .into_iter()
+            .map(|p| tokio::spawn(p.run()))
+            .collect();
+        for task in tasks {
+            if let Err(e) = task.await {
+                tracing::error!(error = %e, "an acceptance writer stopped abnormally");
+            }
+        }
+    }
+}
+
+impl<B: BalanceSource> PartitionWriter<B> {
+    async fn run(mut self) {
         while let Some(first) = self.rx.recv().await {
-            let mut orders = first.records.len();
+            let mut orders = first.batch.stored.orders().len();
             let mut group = vec![first];
             while group.len() < self.config.max_requests && orders < self.config.max_orders {
                 match self.rx.try_recv() {
                     Ok(job) => {
-                        orders += job.records.len();
+                        orders += job.batch.stored.orders().len();
                         group.push(job);
                     }
                     Err(_) => break,
@@ -166,28 +261,32 @@ impl<B: BalanceSource> AcceptanceWriter<B> {
         }
     }
 
-    async fn commit(&self, group: Vec<Job>) {
-        match self.accept(&group).await {
-            Ok(outcomes) => {
-                for (job, outcomes) in group.into_iter().zip(outcomes) {
-                    // The store answers every order it is given, so this is always `Some`.
-                    let results = merge(&job, &outcomes).ok_or(AcceptError::Internal);
-                    // A requester that went away still had its orders accepted; nothing to do.
-                    let _ = job.reply.send(results);
-                }
-            }
-            Err(e) => {
-                for job in group {
-                    let _ = job.reply.send(Err(e));
-                }
-            }
+    async fn commit(&self, mut group: Vec<Job>) {
+        // The store wants the submissions side by side; they go back into their jobs after.
+        let stored: Vec<StoreSubmission> = group
+            .iter_mut()
+            .map(|job| std::mem::take(&mut job.batch.stored))
+            .collect();
+        let result = self.accept(&group, &stored).await;
+        for (i, (mut job, stored)) in group.into_iter().zip(stored).enumerate() {
+            job.batch.stored = stored;
+            let outcomes = match &result {
+                Ok(all) => all.get(i).cloned().ok_or(AcceptError::Internal),
+                Err(e) => Err(*e),
+            };
+            // A requester that went away still had its orders accepted; nothing to do.
+            let _ = job.reply.send((job.batch, outcomes));
         }
     }
 
-    async fn accept(&self, group: &[Job]) -> Result<Vec<Vec<Result<(), Refusal>>>, AcceptError> {
-        let pairs: BTreeSet<(Wallet, Asset)> = group
+    async fn accept(
+        &self,
+        group: &[Job],
+        stored: &[StoreSubmission],
+    ) -> Result<Vec<Outcomes>, AcceptError> {
+        let pairs: BTreeSet<(Wallet, Asset)> = stored
             .iter()
-            .flat_map(|j| &j.records)
+            .flat_map(|s| s.orders())
             .map(|r| (r.wallet, r.reserved_asset()))
             .collect();
         let pairs: Vec<_> = pairs.into_iter().collect();
@@ -195,34 +294,22 @@ impl<B: BalanceSource> AcceptanceWriter<B> {
             tracing::warn!(error = %e, requests = group.len(), "acceptance refused: no balances");
             AcceptError::Unavailable
         })?;
-        let submissions: Vec<StoreSubmission> =
-            group
-                .iter()
-                .map(|j| StoreSubmission {
-                    orders: j.records.clone(),
-                    idempotency: j.submission.idempotency_key.as_ref().map(|key| {
-                        IdempotencyTarget {
-                            wallet: j.submission.wallet,
-                            key: key.clone(),
-                        }
-                    }),
-                })
-                .collect();
         // Every request of a group shares one clock reading for the balance rows.
         let now = group
             .iter()
-            .map(|j| j.submission.now)
+            .map(|j| j.batch.submission.now)
             .max()
             .unwrap_or_default();
         let render = |i: usize, outcomes: &[Result<(), Refusal>]| {
             let results = group
                 .get(i)
-                .and_then(|job| merge(job, outcomes))
+                .zip(stored.get(i))
+                .and_then(|(job, s)| merge(&job.batch.submission.results, s.orders(), outcomes))
                 .ok_or_else(|| format!("outcomes of request {i} do not match its orders"))?;
             serde_json::to_string(&PlaceResponse { results }).map_err(|e| e.to_string())
         };
         self.store
-            .accept_orders(&submissions, &holdings, now, render)
+            .accept_orders(stored, &holdings, now, render)
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, requests = group.len(), "group commit failed");
@@ -237,13 +324,16 @@ impl<B: BalanceSource> AcceptanceWriter<B> {
 
 /// One result per item: the stateless refusals as they were, the valid orders as the store
 /// decided them. `None` when the outcomes do not cover the valid orders one to one.
-fn merge(job: &Job, outcomes: &[Result<(), Refusal>]) -> Option<Vec<OrderResult>> {
-    if outcomes.len() != job.records.len() {
+fn merge(
+    results: &[Result<ValidatedOrder, OrderError>],
+    records: &[OrderRecord],
+    outcomes: &[Result<(), Refusal>],
+) -> Option<Vec<OrderResult>> {
+    if outcomes.len() != records.len() {
         return None;
     }
-    let mut decided = job.records.iter().zip(outcomes);
-    job.submission
-        .results
+    let mut decided = records.iter().zip(outcomes);
+    results
         .iter()
         .map(|result| match result {
             Err(e) => Some(refused(e)),

@@ -16,6 +16,7 @@ use types::{
 use crate::service::{
     request_hash, IdempotencyKey, OrderService, OrdersQuery, Placed, StatusGroup,
 };
+use crate::wire::WireItem;
 use store::cancels::CancelSelection;
 
 /// At most this many orders in one `POST /v1/orders`.
@@ -40,9 +41,29 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
+/// The body of `POST /v1/orders`; the items borrow their strings from the body.
 #[derive(Deserialize)]
-struct PlaceBody {
-    orders: Vec<serde_json::Value>,
+pub struct PlaceBody<'a> {
+    #[serde(borrow)]
+    pub orders: Vec<WireItem<'a>>,
+}
+
+/// Parses a `POST /v1/orders` body and checks the batch size (1..=15 items).
+pub fn parse_place_body(body: &[u8]) -> Result<PlaceBody<'_>, ApiError> {
+    let parsed: PlaceBody = parse_json(body)?;
+    if parsed.orders.is_empty() {
+        return Err(ApiError::validation(
+            "orders",
+            "must hold at least one order",
+        ));
+    }
+    if parsed.orders.len() > MAX_ORDERS_PER_REQUEST {
+        return Err(ApiError::new(
+            ErrorCode::BatchSizeExceeded,
+            format!("orders: at most {MAX_ORDERS_PER_REQUEST} orders per request"),
+        ));
+    }
+    Ok(parsed)
 }
 
 /// A client's idempotency key: 1..=128 printable ASCII characters.
@@ -68,24 +89,13 @@ async fn place_orders(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     check_json_content_type(&req)?;
-    let parsed: PlaceBody = parse_json(&body)?;
-    if parsed.orders.is_empty() {
-        return Err(ApiError::validation(
-            "orders",
-            "must hold at least one order",
-        ));
-    }
-    if parsed.orders.len() > MAX_ORDERS_PER_REQUEST {
-        return Err(ApiError::new(
-            ErrorCode::BatchSizeExceeded,
-            format!("orders: at most {MAX_ORDERS_PER_REQUEST} orders per request"),
-        ));
-    }
+    let parsed = parse_place_body(&body)?;
     let key = idempotency_key(&req)?;
-    let hash = request_hash(&body);
-    let idempotency = key.map(|key| IdempotencyKey {
+    // Hashing a 15-order body costs as much as parsing it; only a keyed request needs it.
+    let hash = key.map(|_| request_hash(&body));
+    let idempotency = key.zip(hash.as_deref()).map(|(key, hash)| IdempotencyKey {
         key,
-        request_hash: &hash,
+        request_hash: hash,
     });
     match svc
         .place_orders(

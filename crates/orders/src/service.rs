@@ -18,7 +18,7 @@ use crate::accept::{AcceptanceHandle, Submission};
 use crate::calldata::cancel_order_calldata;
 use crate::eip712::DomainCache;
 use crate::error::ServiceError;
-use crate::validate::{validate_batch, Intake, MarketLookup};
+use crate::validate::{validate_batch, Intake, ItemSource, MarketLookup};
 use crate::views::{CancelResponse, OnchainCancelView, OrderView, OrdersPage, PlaceResponse};
 
 /// The `status` of `GET /v1/orders`: a group of lifecycle states.
@@ -120,10 +120,10 @@ impl OrderService {
     /// `POST /v1/orders` for `wallet`: `items` is the `orders` array (1..=15 items, checked by
     /// the handler). Signatures are verified here, on the calling worker; only steps 10–11
     /// and the insert go through the acceptance writer.
-    pub async fn place_orders(
+    pub async fn place_orders<I: ItemSource>(
         &self,
         wallet: Wallet,
-        items: &[serde_json::Value],
+        items: &[I],
         idempotency: Option<IdempotencyKey<'_>>,
         now: Timestamp,
     ) -> Result<Placed, ServiceError> {

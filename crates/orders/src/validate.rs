@@ -6,9 +6,10 @@
 //! Duplicate hashes and balance reservations need the database; they run after this, on the
 //! validated orders, starting with [`mark_batch_duplicates`] for repeats inside one batch.
 
-use std::collections::{HashMap, HashSet};
+use std::cell::RefCell;
+use std::collections::HashMap;
 
-use alloy_primitives::{hex, U256};
+use alloy_primitives::{hex, B256, U256};
 use serde::{de, Deserialize, Deserializer};
 use store::orders::OrderRecord;
 use types::amounts::DecimalError;
@@ -23,6 +24,7 @@ use crate::eip712::{
     order_digest, recover_signer, DomainCache, Order, SignatureError, SIGNATURE_TYPE_EOA,
 };
 use crate::error::OrderError;
+use crate::wire::WireItem;
 
 /// A uint256 written as a decimal string (`salt`, amounts, `expiration`, `nonce`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,7 +32,7 @@ pub struct DecimalU256(pub U256);
 
 impl<'de> Deserialize<'de> for DecimalU256 {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        let s = types::text::borrowed_str(d)?;
         parse_decimal_u256(&s)
             .map(DecimalU256)
             .ok_or_else(|| de::Error::custom("must be a decimal integer string up to 2^256-1"))
@@ -46,7 +48,7 @@ pub struct SignatureBytes(pub Vec<u8>);
 
 impl<'de> Deserialize<'de> for SignatureBytes {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        let s = types::text::borrowed_str(d)?;
         let digits = s
             .strip_prefix("0x")
             .or_else(|| s.strip_prefix("0X"))
@@ -64,7 +66,9 @@ impl<'de> Deserialize<'de> for SignatureBytes {
 ///
 /// Identifiers and uint256 values are parsed here; `price` and `size` stay text so that their
 /// own rules (range, tick, minimum) answer with their own codes, in pipeline order.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+// What a client reads when an item is not an object; the derived default names the Rust type.
+#[serde(expecting = "an order object")]
 pub struct OrderItem {
     pub condition_id: ConditionId,
     pub chain_id: ChainId,
@@ -109,6 +113,24 @@ impl OrderItem {
 
     fn maker(&self) -> Wallet {
         self.maker.unwrap_or(self.signer)
+    }
+}
+
+/// An item of the `orders` array in some parsed form: [`WireItem`] in the gateway, a
+/// `serde_json::Value` in tests and tools.
+pub trait ItemSource {
+    fn order_item(&self) -> Result<OrderItem, OrderError>;
+}
+
+impl ItemSource for serde_json::Value {
+    fn order_item(&self) -> Result<OrderItem, OrderError> {
+        OrderItem::from_json(self)
+    }
+}
+
+impl ItemSource for WireItem<'_> {
+    fn order_item(&self) -> Result<OrderItem, OrderError> {
+        WireItem::order_item(self)
     }
 }
 
@@ -227,6 +249,25 @@ pub fn validate<M: MarketLookup + ?Sized>(
     item: &OrderItem,
     intake: &Intake<'_, M>,
 ) -> Result<ValidatedOrder, OrderError> {
+    validate_with(item, intake, intake.domains)
+}
+
+/// Where the pipeline gets a market's EIP-712 domain separator.
+trait Separators {
+    fn separator(&self, chain_id: ChainId, exchange: ContractAddress) -> B256;
+}
+
+impl Separators for DomainCache {
+    fn separator(&self, chain_id: ChainId, exchange: ContractAddress) -> B256 {
+        DomainCache::separator(self, chain_id, exchange)
+    }
+}
+
+fn validate_with<M: MarketLookup + ?Sized, S: Separators>(
+    item: &OrderItem,
+    intake: &Intake<'_, M>,
+    separators: &S,
+) -> Result<ValidatedOrder, OrderError> {
     check_shape(item)?;
     let (market, token) = check_market(item, intake.markets)?;
     let price = check_price(&item.price)?;
@@ -234,9 +275,7 @@ pub fn validate<M: MarketLookup + ?Sized>(
     check_amounts(item, price, size, token.decimals)?;
     check_expiration(item, intake.now)?;
     let signed = signed_struct(item);
-    let separator = intake
-        .domains
-        .separator(market.key.chain_id, market.ctf_exchange_address);
+    let separator = separators.separator(market.key.chain_id, market.ctf_exchange_address);
     let hash = order_digest(separator, &signed);
     let signature = check_signature(item, &hash)?;
     check_wallets(item, intake.wallet)?;
@@ -256,25 +295,91 @@ pub fn validate<M: MarketLookup + ?Sized>(
 }
 
 /// Parses and validates every item; repeats of a hash within the batch are `DUPLICATE_ORDER`.
-pub fn validate_batch<M: MarketLookup + ?Sized>(
-    items: &[serde_json::Value],
+/// Yields the thread between items (see the loop).
+pub fn validate_batch<I: ItemSource, M: MarketLookup + ?Sized>(
+    items: &[I],
     intake: &Intake<'_, M>,
 ) -> Vec<Result<ValidatedOrder, OrderError>> {
+    let markets = BatchMarkets {
+        markets: intake.markets,
+        seen: RefCell::new(Vec::new()),
+    };
+    let intake = Intake {
+        markets: &markets,
+        domains: intake.domains,
+        wallet: intake.wallet,
+        now: intake.now,
+    };
+    let separators = BatchSeparators {
+        domains: intake.domains,
+        seen: RefCell::new(Vec::new()),
+    };
     let mut results: Vec<_> = items
         .iter()
-        .map(|v| OrderItem::from_json(v).and_then(|item| validate(&item, intake)))
+        .map(|v| {
+            let result = v
+                .order_item()
+                .and_then(|item| validate_with(&item, &intake, &separators));
+            // A batch is up to 15 signature recoveries (about 0.5 ms) without an await. Offering
+            // the core between orders lets the acceptance writer's threads, which every request
+            // waits for, run as soon as they wake instead of after this worker's time slice:
+            // measured 0.28 → 0.31 of the ceiling on SQLite and 0.31 → 0.33 on PostgreSQL, for
+            // about a microsecond per order (docs/orders.md, "Intake throughput").
+            std::thread::yield_now();
+            result
+        })
         .collect();
     mark_batch_duplicates(&mut results);
     results
 }
 
+/// The markets a batch has looked up so far. A batch nearly always trades one or two markets,
+/// and every lookup in the catalog takes a lock and a reference count shared by all workers.
+struct BatchMarkets<'a, M: ?Sized> {
+    markets: &'a M,
+    seen: RefCell<Vec<(MarketKey, Option<MarketTerms>)>>,
+}
+
+impl<M: MarketLookup + ?Sized> MarketLookup for BatchMarkets<'_, M> {
+    fn market(&self, key: &MarketKey) -> Option<MarketTerms> {
+        if let Some((_, terms)) = self.seen.borrow().iter().find(|(k, _)| k == key) {
+            return *terms;
+        }
+        let terms = self.markets.market(key);
+        self.seen.borrow_mut().push((*key, terms));
+        terms
+    }
+}
+
+/// The domain separators a batch has used so far, for the same reason as [`BatchMarkets`].
+struct BatchSeparators<'a> {
+    domains: &'a DomainCache,
+    seen: RefCell<Vec<((ChainId, ContractAddress), B256)>>,
+}
+
+impl Separators for BatchSeparators<'_> {
+    fn separator(&self, chain_id: ChainId, exchange: ContractAddress) -> B256 {
+        let key = (chain_id, exchange);
+        if let Some((_, separator)) = self.seen.borrow().iter().find(|(k, _)| *k == key) {
+            return *separator;
+        }
+        let separator = self.domains.separator(chain_id, exchange);
+        self.seen.borrow_mut().push((key, separator));
+        separator
+    }
+}
+
 /// The first occurrence of a hash in a batch stands; later ones are `DUPLICATE_ORDER`.
 pub fn mark_batch_duplicates(results: &mut [Result<ValidatedOrder, OrderError>]) {
-    let mut seen = HashSet::new();
+    // A batch is at most 15 orders: comparing with each earlier hash is cheaper than hashing
+    // them into a set with a keyed hasher.
+    let mut seen: Vec<OrderHash> = Vec::with_capacity(results.len());
     for result in results.iter_mut() {
-        let repeated = matches!(result, Ok(order) if !seen.insert(order.hash));
-        if repeated {
+        let Ok(order) = result else { continue };
+        if seen.contains(&order.hash) {
             *result = Err(OrderError::DuplicateOrder);
+        } else {
+            seen.push(order.hash);
         }
     }
 }

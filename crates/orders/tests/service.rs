@@ -977,6 +977,72 @@ async fn concurrent_requests_through_the_group_commit_accept_each_order_once() {
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_writers_each_decide_their_own_wallets_and_reserve_exactly_once() {
+    on_each_backend(|store, url, backend| async move {
+        let config = WriterConfig {
+            writers: 3,
+            ..WriterConfig::default()
+        };
+        let (w, writer, handle) = World::paused(store, url, backend, config);
+        let w = Arc::new(w);
+        let keys: Vec<TestKey> = (0..6).map(|i| TestKey::named(&format!("w{i}"))).collect();
+        for key in &keys {
+            // Enough for three of the four orders each sends.
+            w.credit(key, Asset::Collateral, e18(15, 0)).await;
+        }
+        let mut tasks = Vec::new();
+        for key in &keys {
+            // Two requests per wallet, each with an order the other also sends.
+            let shared = Draft::new(key, Side::Buy, 50, 1_000, 0).signed_by(key);
+            for i in 1..=2u64 {
+                let w = Arc::clone(&w);
+                let items = vec![
+                    shared.clone(),
+                    Draft::new(key, Side::Buy, 50, 1_000, i).signed_by(key),
+                    Draft::new(key, Side::Buy, 50, 1_000, 10 + i).signed_by(key),
+                ];
+                let wallet = key.wallet();
+                tasks.push(tokio::spawn(async move {
+                    w.service.place_orders(wallet, &items, None, NOW).await
+                }));
+            }
+        }
+        until_queued(&handle, 12).await;
+        writer.spawn();
+        let mut outcomes = Vec::new();
+        for task in tasks {
+            let Placed::Fresh(r) = task.await.unwrap().unwrap() else {
+                panic!("replayed without a key");
+            };
+            outcomes.extend(codes(&r.results));
+        }
+        // Per wallet: five distinct orders of 5.00 against 15.00: three accepted, the shared
+        // one refused once as a duplicate, one refused for want of balance.
+        let accepted = outcomes.iter().filter(|c| c.is_none()).count();
+        let duplicates = outcomes
+            .iter()
+            .filter(|c| **c == Some(ErrorCode::DuplicateOrder))
+            .count();
+        let short = outcomes
+            .iter()
+            .filter(|c| **c == Some(ErrorCode::InsufficientBalance))
+            .count();
+        assert_eq!((accepted, duplicates, short), (18, 6, 12), "{backend}");
+        for key in &keys {
+            assert_eq!(
+                w.balance(key, Asset::Collateral).await,
+                Balance {
+                    available: e18(0, 0),
+                    reserved: e18(15, 0)
+                },
+                "{backend}"
+            );
+        }
+    })
+    .await;
+}
+
 /// Makes every insert of `hash` fail inside the database, as a lost connection or a full disk
 /// would fail a group's transaction midway.
 async fn poison(url: &str, backend: Backend, hash: &OrderHash) {

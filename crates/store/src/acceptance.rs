@@ -11,18 +11,40 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use sqlx::{Any, Row, Transaction};
 use types::{OrderHash, Timestamp, Wallet, Wei};
 
-use crate::balances::{ensure_balance_row, lock_balance, write_balance, Asset, Balance};
+use crate::balances::{ensure_balance_row, lock_balances, write_balances, Asset, Balance};
 use crate::error::{parse_col, StoreError};
 use crate::idempotency::IdempotentResponse;
-use crate::orders::{insert_order, insert_orders_bulk, OrderRecord};
+use crate::orders::{insert_order, insert_orders_bulk, OrderColumns, OrderRecord};
 use crate::{Backend, Store};
 
 /// One request's validated orders, with the idempotency key whose response is kept with them.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Submission {
     /// Records as [`OrderRecord`] with `reserved` set to what acceptance must reserve.
-    pub orders: Vec<OrderRecord>,
-    pub idempotency: Option<IdempotencyTarget>,
+    orders: Vec<OrderRecord>,
+    /// `orders` rendered for the insert, one for one.
+    columns: Vec<OrderColumns>,
+    idempotency: Option<IdempotencyTarget>,
+}
+
+impl Submission {
+    /// Renders the orders' column values now, on the caller's thread (see [`OrderColumns`]).
+    pub fn new(orders: Vec<OrderRecord>, idempotency: Option<IdempotencyTarget>) -> Submission {
+        let columns = orders.iter().map(OrderColumns::from).collect();
+        Submission {
+            orders,
+            columns,
+            idempotency,
+        }
+    }
+
+    pub fn orders(&self) -> &[OrderRecord] {
+        &self.orders
+    }
+
+    pub fn idempotency(&self) -> Option<&IdempotencyTarget> {
+        self.idempotency.as_ref()
+    }
 }
 
 /// The (wallet, key) a request claimed with [`Store::claim_idempotency_key`].
@@ -70,22 +92,15 @@ impl Store {
     {
         let (backend, render) = (self.backend, &render);
         let mut tx = self.write.begin().await?;
-        let mut result = accept_in(
-            &mut tx,
-            backend,
-            submissions,
-            holdings,
-            now,
-            render,
-            Inserts::Bulk,
-        )
-        .await;
-        if let Ok(None) = result {
-            // Another instance stored one of the group's hashes after the duplicate check, so
-            // the bulk insert skipped it and the reservations decided after it may be wrong.
-            // Decide the whole group again, inserting order by order.
-            tx.rollback().await?;
-            tx = self.write.begin().await?;
+        let mut result = Ok(None);
+        // Each attempt is valid only if every insert lands; when one is skipped (its hash is
+        // stored already), the reservations decided after it may be wrong, so the group is
+        // rolled back and decided again by the next, more careful attempt.
+        for (i, inserts) in ATTEMPTS.into_iter().enumerate() {
+            if i > 0 {
+                tx.rollback().await?;
+                tx = self.write.begin().await?;
+            }
             result = accept_in(
                 &mut tx,
                 backend,
@@ -93,9 +108,12 @@ impl Store {
                 holdings,
                 now,
                 render,
-                Inserts::OneByOne,
+                inserts,
             )
             .await;
+            if !matches!(result, Ok(None)) {
+                break;
+            }
         }
         match result {
             Ok(Some(outcomes)) => {
@@ -114,18 +132,28 @@ impl Store {
     }
 }
 
-/// How [`accept_in`] stores the accepted orders.
+/// How [`accept_in`] learns which hashes are stored already and stores the accepted orders.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Inserts {
     /// Decide every order first, then insert the accepted ones with multi-row INSERTs: a few
-    /// statements per group instead of one per order. Valid only if every insert lands; if one
-    /// is skipped (its hash was stored meanwhile), `accept_in` answers `None` and the caller
-    /// starts over with `OneByOne`.
-    Bulk,
-    /// Insert each order as it is decided, so that one skipped as stored meanwhile is a
-    /// `Duplicate` that reserves nothing, before the next order is decided.
+    /// statements per group instead of one per order. With `precheck`, the group's hashes are
+    /// looked up first; without it, the insert itself tells (an honest group holds no order
+    /// stored before, and saves the lookup). Valid only if every insert lands; if one is
+    /// skipped, `accept_in` answers `None` and the caller tries the next way.
+    Bulk { precheck: bool },
+    /// Insert each order as it is decided, so that one skipped as stored meanwhile (by another
+    /// instance, after the lookup) is a `Duplicate` that reserves nothing, before the next
+    /// order is decided.
     OneByOne,
 }
+
+/// The ways [`Store::accept_orders`] tries, in order: a group with an order stored before costs
+/// one more attempt, and one that races another instance's insert of the same hash, two.
+const ATTEMPTS: [Inserts; 3] = [
+    Inserts::Bulk { precheck: false },
+    Inserts::Bulk { precheck: true },
+    Inserts::OneByOne,
+];
 
 async fn accept_in<R, E>(
     tx: &mut Transaction<'_, Any>,
@@ -141,8 +169,12 @@ where
     E: std::fmt::Display,
 {
     let all: Vec<&OrderRecord> = submissions.iter().flat_map(|s| &s.orders).collect();
-    let hashes: Vec<OrderHash> = all.iter().map(|o| o.order_hash).collect();
-    let mut seen = stored_hashes(tx, backend, &hashes).await?;
+    let mut seen = if inserts == (Inserts::Bulk { precheck: false }) {
+        HashSet::new()
+    } else {
+        let hashes: Vec<OrderHash> = all.iter().map(|o| o.order_hash).collect();
+        stored_hashes(tx, backend, &hashes).await?
+    };
 
     // Lock every balance the group touches, in one global order so that concurrent writers
     // (other instances, cancels) cannot deadlock against this one.
@@ -150,14 +182,17 @@ where
     for o in &all {
         balances.insert((o.wallet, o.reserved_asset()), (Balance::default(), false));
     }
-    for ((wallet, asset), (balance, _)) in balances.iter_mut() {
-        if holdings.contains_key(&(*wallet, *asset)) {
+    for pair in balances.keys() {
+        if holdings.contains_key(pair) {
             // Judged against an external total: the row must exist to be locked, or two
             // instances could both reserve against the same total.
-            ensure_balance_row(tx, *wallet, *asset, now).await?;
+            ensure_balance_row(tx, pair.0, pair.1, now).await?;
         }
-        if let Some(b) = lock_balance(tx, backend, *wallet, *asset).await? {
-            *balance = b;
+    }
+    let pairs: Vec<(Wallet, Asset)> = balances.keys().copied().collect();
+    for (pair, locked) in lock_balances(tx, backend, &pairs).await? {
+        if let Some((balance, _)) = balances.get_mut(&pair) {
+            *balance = locked;
         }
     }
 
@@ -165,13 +200,15 @@ where
     let mut accepted = Vec::new();
     for submission in submissions {
         let mut outcomes = Vec::with_capacity(submission.orders.len());
-        for o in &submission.orders {
+        for (o, columns) in submission.orders.iter().zip(&submission.columns) {
             let outcome = match inserts {
-                Inserts::OneByOne => accept_one(tx, o, &mut seen, &mut balances, holdings).await?,
-                Inserts::Bulk => match judge(o, &seen, &balances, holdings)? {
+                Inserts::OneByOne => {
+                    accept_one(tx, o, columns, &mut seen, &mut balances, holdings).await?
+                }
+                Inserts::Bulk { .. } => match judge(o, &seen, &balances, holdings)? {
                     Ok(reserved) => {
                         reserve(o, &mut seen, &mut balances, holdings, reserved);
-                        accepted.push(o);
+                        accepted.push(columns);
                         Ok(())
                     }
                     Err(refusal) => Err(refusal),
@@ -181,17 +218,21 @@ where
         }
         results.push(outcomes);
     }
-    if inserts == Inserts::Bulk
+    if matches!(inserts, Inserts::Bulk { .. })
         && insert_orders_bulk(tx, backend, &accepted).await? != accepted.len() as u64
     {
         return Ok(None);
     }
-
-    for ((wallet, asset), (balance, changed)) in &balances {
-        if *changed {
-            write_balance(tx, *wallet, *asset, *balance, now).await?;
-        }
+    if inserts == (Inserts::Bulk { precheck: false }) {
+        relabel_stored_duplicates(tx, backend, submissions, &mut results).await?;
     }
+
+    let changed: BTreeMap<(Wallet, Asset), Balance> = balances
+        .iter()
+        .filter(|(_, (_, changed))| *changed)
+        .map(|(pair, (balance, _))| (*pair, *balance))
+        .collect();
+    write_balances(tx, backend, &changed, now).await?;
     for (i, submission) in submissions.iter().enumerate() {
         if let Some(target) = &submission.idempotency {
             let response =
@@ -211,6 +252,7 @@ where
 async fn accept_one(
     tx: &mut Transaction<'_, Any>,
     o: &OrderRecord,
+    columns: &OrderColumns,
     seen: &mut HashSet<OrderHash>,
     balances: &mut BTreeMap<(Wallet, Asset), (Balance, bool)>,
     holdings: &Holdings,
@@ -220,7 +262,7 @@ async fn accept_one(
         Err(refusal) => return Ok(Err(refusal)),
     };
     // Another instance may have stored the same hash since the check above.
-    if !insert_order(tx, o).await? {
+    if !insert_order(tx, columns).await? {
         seen.insert(o.order_hash);
         return Ok(Err(Refusal::Duplicate));
     }
@@ -284,6 +326,37 @@ fn reserve(
     }
 }
 
+/// Without the lookup up front, an order stored before that the wallet could not afford anyway
+/// was refused for its balance and never reached the insert that would have told. Step 10
+/// comes before step 11, so such an order is a `Duplicate`. Relabelling it changes no other
+/// decision: it reserved nothing either way.
+async fn relabel_stored_duplicates(
+    tx: &mut Transaction<'_, Any>,
+    backend: Backend,
+    submissions: &[Submission],
+    results: &mut [Outcomes],
+) -> Result<(), StoreError> {
+    let short: Vec<OrderHash> = submissions
+        .iter()
+        .zip(results.iter())
+        .flat_map(|(s, outcomes)| s.orders.iter().zip(outcomes))
+        .filter(|(_, outcome)| **outcome == Err(Refusal::InsufficientBalance))
+        .map(|(o, _)| o.order_hash)
+        .collect();
+    if short.is_empty() {
+        return Ok(());
+    }
+    let stored = stored_hashes(tx, backend, &short).await?;
+    for (submission, outcomes) in submissions.iter().zip(results.iter_mut()) {
+        for (o, outcome) in submission.orders.iter().zip(outcomes.iter_mut()) {
+            if *outcome == Err(Refusal::InsufficientBalance) && stored.contains(&o.order_hash) {
+                *outcome = Err(Refusal::Duplicate);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Which of `hashes` are stored already, read inside the acceptance transaction.
 async fn stored_hashes(
     tx: &mut Transaction<'_, Any>,
@@ -296,7 +369,7 @@ async fn stored_hashes(
         let mut sql = "SELECT order_hash FROM orders WHERE order_hash IN (".to_string();
         backend.push_placeholders(&mut sql, 1, chunk.len());
         sql.push(')');
-        let mut query = sqlx::query(&sql);
+        let mut query = sqlx::query(&sql).persistent(backend.keep_lookup_prepared());
         for h in chunk {
             query = query.bind(h.to_string());
         }

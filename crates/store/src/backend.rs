@@ -38,6 +38,32 @@ impl Backend {
         }
     }
 
+    /// Appends `rows` parenthesised groups of `columns` placeholders, `(…),(…)`, numbered from
+    /// 1: the VALUES of a multi-row INSERT or the tuples of a row-value IN.
+    pub(crate) fn push_rows(self, sql: &mut String, rows: usize, columns: usize) {
+        for row in 0..rows {
+            sql.push_str(if row == 0 { "(" } else { ",(" });
+            self.push_placeholders(sql, row * columns + 1, columns);
+            sql.push(')');
+        }
+    }
+
+    /// Whether a lookup of the write path may keep its prepared statement.
+    ///
+    /// PostgreSQL plans a prepared statement for its parameters five times, then may switch to
+    /// one generic plan for good; a generic plan made while a table was new (its statistics say
+    /// empty until autovacuum analyzes it, a minute or more later) scans the whole table, and
+    /// keeps doing so as the table grows: that turned the duplicate check of acceptance into a
+    /// sequential scan of `orders` per group in the intake benchmark. Unnamed statements are
+    /// planned for their parameters at every execution, which for these lookups costs less than
+    /// one wrong plan. SQLite's planner has no such cache, so its statements stay prepared.
+    pub(crate) fn keep_lookup_prepared(self) -> bool {
+        match self {
+            Backend::Sqlite => true,
+            Backend::Postgres => false,
+        }
+    }
+
     /// Appends `count` comma-separated bind placeholders for parameters `first..first+count`
     /// (1-based). PostgreSQL numbers them (`$n`); SQLite gets anonymous `?`s, bound in order,
     /// because sqlx looks every numbered SQLite parameter up by name, a scan that makes
@@ -88,7 +114,8 @@ impl Default for StoreOptions {
 ///
 /// SQLite allows one writer at a time, so its writes go through a pool of one connection
 /// (a queue in front of the file lock instead of `SQLITE_BUSY` retries) and its reads through
-/// a separate pool that WAL lets run beside the writer. PostgreSQL uses one pool for both.
+/// a separate pool that WAL lets run beside the writer. PostgreSQL has a small pool for writes
+/// beside the read pool (see `WRITE_CONNECTIONS`).
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) read: AnyPool,
@@ -123,14 +150,24 @@ impl Store {
                     }
                 }
                 let options = AnyConnectOptions::from_str(url)?;
-                let pool = AnyPoolOptions::new()
+                let read = AnyPoolOptions::new()
                     .max_connections(opts.max_connections.max(2))
                     .acquire_timeout(opts.acquire_timeout)
+                    .connect_with(options.clone())
+                    .await?;
+                // Writes skip the ping sqlx sends before handing out a pooled connection: it is
+                // a round trip in front of every acceptance group, on the serial path of order
+                // intake. A connection that died while idle fails its first statement instead;
+                // that request gets SERVICE_DEGRADED and the pool drops the connection.
+                let write = AnyPoolOptions::new()
+                    .max_connections(WRITE_CONNECTIONS)
+                    .acquire_timeout(opts.acquire_timeout)
+                    .test_before_acquire(false)
                     .connect_with(options)
                     .await?;
                 Store {
-                    read: pool.clone(),
-                    write: pool,
+                    read,
+                    write,
                     backend,
                 }
             }
@@ -152,10 +189,31 @@ impl Store {
     }
 
     pub async fn close(&self) {
-        self.write.close().await;
-        self.read.close().await;
+        close_pool(&self.write).await;
+        close_pool(&self.read).await;
     }
 }
+
+/// Closes a pool and every connection it holds.
+///
+/// sqlx 0.8's `Pool::close` can return with a connection still open: a connection dropped
+/// just before it is pinged on its way back and lands in the idle queue after `close` emptied
+/// that queue for the last time, and nothing closes it until the pool itself is dropped. A
+/// PostgreSQL session left that way keeps the database busy (`DROP DATABASE` fails with
+/// "being accessed by other users"). Closing again drains what came back since. The deadline
+/// keeps a connection that some task never returns from holding up shutdown for good.
+async fn close_pool(pool: &AnyPool) {
+    let deadline = tokio::time::Instant::now() + CLOSE_DEADLINE;
+    loop {
+        pool.close().await;
+        if pool.size() == 0 || tokio::time::Instant::now() >= deadline {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+const CLOSE_DEADLINE: Duration = Duration::from_secs(5);
 
 fn sqlite_url_creating_file(url: &str) -> Result<String, StoreError> {
     let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
@@ -181,11 +239,18 @@ fn sqlite_url_creating_file(url: &str) -> Result<String, StoreError> {
     })
 }
 
+/// PostgreSQL connections for writes: the acceptance writers (two), cancels, credits and key
+/// changes. Reads have their own pool (`StoreOptions::max_connections`).
+const WRITE_CONNECTIONS: u32 = 4;
+
 async fn sqlite_pool(url: &str, max: u32, opts: &StoreOptions) -> Result<AnyPool, StoreError> {
     let options = AnyConnectOptions::from_str(url)?;
     let pool = AnyPoolOptions::new()
         .max_connections(max)
         .acquire_timeout(opts.acquire_timeout)
+        // A connection to a local file does not break while idle; the ping sqlx sends before
+        // handing one out would be a round trip to its thread in front of every transaction.
+        .test_before_acquire(false)
         .after_connect(|conn, _| {
             Box::pin(async move {
                 // WAL: readers never block the writer. FULL: a commit survives power loss,
@@ -197,6 +262,10 @@ async fn sqlite_pool(url: &str, max: u32, opts: &StoreOptions) -> Result<AnyPool
                 // Statement journals (a multi-row INSERT keeps one to undo itself alone) stay in
                 // memory instead of temp files; they only serve a statement's own rollback.
                 conn.execute("PRAGMA temp_store = MEMORY").await?;
+                // The commit that crosses this many WAL pages copies them into the database
+                // file, in the writer's transaction. Fewer, larger checkpoints write a page
+                // that many commits touched (an index's last leaf, a balance row) once.
+                conn.execute("PRAGMA wal_autocheckpoint = 4000").await?;
                 Ok(())
             })
         })
@@ -229,6 +298,16 @@ mod tests {
         let mut sql = String::new();
         Backend::Sqlite.push_placeholders(&mut sql, 3, 3);
         assert_eq!(sql, "?,?,?");
+    }
+
+    #[test]
+    fn rows_of_placeholders_number_on_across_rows() {
+        let mut sql = String::new();
+        Backend::Postgres.push_rows(&mut sql, 2, 3);
+        assert_eq!(sql, "($1,$2,$3),($4,$5,$6)");
+        let mut sql = String::new();
+        Backend::Sqlite.push_rows(&mut sql, 2, 2);
+        assert_eq!(sql, "(?,?),(?,?)");
     }
 
     #[test]

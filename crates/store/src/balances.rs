@@ -3,6 +3,7 @@
 //! Amounts are uint256 in base units, stored as decimal text and added in Rust, so the
 //! arithmetic is exact on both dialects. Every change runs read-lock-write in one transaction.
 
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use sqlx::{Any, Row, Transaction};
@@ -106,30 +107,93 @@ impl Store {
     }
 }
 
-/// The wallet's balance of `asset`, row-locked until the transaction ends; `None` when the
-/// wallet never held any.
-pub(crate) async fn lock_balance(
+/// Locks and reads the balances of every pair in one statement; a pair the wallet never held
+/// is absent from the answer.
+///
+/// On PostgreSQL the rows are locked in the order of their `(wallet, asset)` text under the
+/// "C" collation, whatever order `pairs` has: every writer that locks several balances goes
+/// through here, so two of them never wait on each other in opposite orders.
+pub(crate) async fn lock_balances(
     tx: &mut Transaction<'_, Any>,
     backend: Backend,
-    wallet: Wallet,
-    asset: Asset,
-) -> Result<Option<Balance>, StoreError> {
-    let sql = format!(
-        "SELECT available, reserved FROM balances WHERE wallet = $1 AND asset = $2{}",
-        backend.for_update()
-    );
-    let row = sqlx::query(&sql)
-        .bind(wallet.to_string())
-        .bind(asset.to_string())
-        .fetch_optional(&mut **tx)
-        .await?;
-    row.map(|row| {
-        Ok(Balance {
-            available: parse_col(&row.try_get::<String, _>("available")?, "available")?,
-            reserved: parse_col(&row.try_get::<String, _>("reserved")?, "reserved")?,
-        })
-    })
-    .transpose()
+    pairs: &[(Wallet, Asset)],
+) -> Result<HashMap<(Wallet, Asset), Balance>, StoreError> {
+    let mut found = HashMap::with_capacity(pairs.len());
+    // Two parameters per pair: well under either dialect's limit per statement.
+    for chunk in pairs.chunks(500) {
+        let keys: Vec<(String, String)> = chunk
+            .iter()
+            .map(|(w, a)| (w.to_string(), a.to_string()))
+            .collect();
+        let mut sql = String::from(
+            "SELECT wallet, asset, available, reserved FROM balances WHERE (wallet, asset) IN (",
+        );
+        backend.push_rows(&mut sql, keys.len(), 2);
+        sql.push(')');
+        if backend == Backend::Postgres {
+            // Both columns are in the "C" collation (migration 0005).
+            sql.push_str(" ORDER BY wallet, asset");
+        }
+        sql.push_str(backend.for_update());
+        let mut query = sqlx::query(&sql).persistent(backend.keep_lookup_prepared());
+        for (w, a) in &keys {
+            query = query.bind(w.as_str()).bind(a.as_str());
+        }
+        let by_text: HashMap<(&str, &str), (Wallet, Asset)> = keys
+            .iter()
+            .zip(chunk)
+            .map(|((w, a), pair)| ((w.as_str(), a.as_str()), *pair))
+            .collect();
+        for row in query.fetch_all(&mut **tx).await? {
+            let (w, a) = (
+                row.try_get::<String, _>("wallet")?,
+                row.try_get::<String, _>("asset")?,
+            );
+            let pair = by_text.get(&(w.as_str(), a.as_str())).ok_or_else(|| {
+                StoreError::Corrupt(format!("balance row {w} {a} was not asked for"))
+            })?;
+            found.insert(
+                *pair,
+                Balance {
+                    available: parse_col(&row.try_get::<String, _>("available")?, "available")?,
+                    reserved: parse_col(&row.try_get::<String, _>("reserved")?, "reserved")?,
+                },
+            );
+        }
+    }
+    Ok(found)
+}
+
+/// Writes balances locked by [`lock_balances`] in the same transaction, creating rows the
+/// wallets had none of, in one statement per few hundred pairs.
+pub(crate) async fn write_balances(
+    tx: &mut Transaction<'_, Any>,
+    backend: Backend,
+    balances: &BTreeMap<(Wallet, Asset), Balance>,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let rows: Vec<_> = balances.iter().collect();
+    for chunk in rows.chunks(500) {
+        let mut sql = String::from(
+            "INSERT INTO balances (wallet, asset, available, reserved, updated_at) VALUES ",
+        );
+        backend.push_rows(&mut sql, chunk.len(), 5);
+        sql.push_str(
+            " ON CONFLICT (wallet, asset) DO UPDATE SET available = excluded.available, \
+             reserved = excluded.reserved, updated_at = excluded.updated_at",
+        );
+        let mut query = sqlx::query(&sql);
+        for ((wallet, asset), balance) in chunk {
+            query = query
+                .bind(wallet.to_string())
+                .bind(asset.to_string())
+                .bind(balance.available.to_string())
+                .bind(balance.reserved.to_string())
+                .bind(now.0);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 /// Creates the wallet's zero balance row of `asset` when missing, so that it can be locked.
@@ -151,62 +215,37 @@ pub(crate) async fn ensure_balance_row(
     Ok(())
 }
 
-/// Writes a balance locked by [`lock_balance`] in the same transaction, creating the row when
-/// the wallet had none.
-pub(crate) async fn write_balance(
-    tx: &mut Transaction<'_, Any>,
-    wallet: Wallet,
-    asset: Asset,
-    balance: Balance,
-    now: Timestamp,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO balances (wallet, asset, available, reserved, updated_at) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (wallet, asset) DO UPDATE SET \
-         available = excluded.available, reserved = excluded.reserved, \
-         updated_at = excluded.updated_at",
-    )
-    .bind(wallet.to_string())
-    .bind(asset.to_string())
-    .bind(balance.available.to_string())
-    .bind(balance.reserved.to_string())
-    .bind(now.0)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// Returns `amount` from reserved to available (a cancel or an expiry).
+/// Returns each amount from reserved to available (cancels and expiries), locking every
+/// balance involved with one [`lock_balances`].
 pub(crate) async fn release(
     tx: &mut Transaction<'_, Any>,
     backend: Backend,
-    wallet: Wallet,
-    asset: Asset,
-    amount: Wei,
+    amounts: &BTreeMap<(Wallet, Asset), Wei>,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let current = lock_balance(tx, backend, wallet, asset)
-        .await?
-        .unwrap_or_default();
-    let reserved = current.reserved.checked_sub(amount).ok_or_else(|| {
-        StoreError::Corrupt(format!(
-            "{wallet} {asset}: releasing {amount} but only {} is reserved",
-            current.reserved
-        ))
-    })?;
-    let available = current
-        .available
-        .checked_add(amount)
-        .ok_or(StoreError::BalanceOutOfRange)?;
-    write_balance(
-        tx,
-        wallet,
-        asset,
-        Balance {
-            available,
-            reserved,
-        },
-        now,
-    )
-    .await
+    let pairs: Vec<(Wallet, Asset)> = amounts.keys().copied().collect();
+    let current = lock_balances(tx, backend, &pairs).await?;
+    let mut updated = BTreeMap::new();
+    for (pair, amount) in amounts {
+        let (wallet, asset) = pair;
+        let balance = current.get(pair).copied().unwrap_or_default();
+        let reserved = balance.reserved.checked_sub(*amount).ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "{wallet} {asset}: releasing {amount} but only {} is reserved",
+                balance.reserved
+            ))
+        })?;
+        let available = balance
+            .available
+            .checked_add(*amount)
+            .ok_or(StoreError::BalanceOutOfRange)?;
+        updated.insert(
+            *pair,
+            Balance {
+                available,
+                reserved,
+            },
+        );
+    }
+    write_balances(tx, backend, &updated, now).await
 }

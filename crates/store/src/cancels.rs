@@ -171,18 +171,17 @@ async fn cancel_in(
         });
     }
 
-    let mut releases: BTreeMap<Asset, Wei> = BTreeMap::new();
+    let mut releases: BTreeMap<(Wallet, Asset), Wei> = BTreeMap::new();
     for order in &live {
         close(tx, &order.hash, now).await?;
-        let total = releases.entry(order.asset).or_default();
+        let total = releases.entry((wallet, order.asset)).or_default();
         *total = total
             .checked_add(order.reserved)
             .ok_or(StoreError::BalanceOutOfRange)?;
     }
-    for (asset, amount) in releases {
-        if !amount.0.is_zero() {
-            release(tx, backend, wallet, asset, amount, now).await?;
-        }
+    releases.retain(|_, amount| !amount.0.is_zero());
+    if !releases.is_empty() {
+        release(tx, backend, &releases, now).await?;
     }
 
     let cancelled: Vec<OrderHash> = match selection {
@@ -223,15 +222,8 @@ async fn cancel_one_in(
     if order.status.is_live() {
         close(tx, hash, now).await?;
         if !order.reserved.0.is_zero() {
-            release(
-                tx,
-                backend,
-                wallet,
-                order.reserved_asset(),
-                order.reserved,
-                now,
-            )
-            .await?;
+            let amount = BTreeMap::from([((wallet, order.reserved_asset()), order.reserved)]);
+            release(tx, backend, &amount, now).await?;
         }
     }
     Ok(Some(order))

@@ -32,6 +32,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0004_api_keys_wallet_bindings.sql"),
         include_str!("../migrations/postgres/0004_api_keys_wallet_bindings.sql"),
     ),
+    (
+        5,
+        "leaner order indexes",
+        include_str!("../migrations/sqlite/0005_leaner_order_indexes.sql"),
+        include_str!("../migrations/postgres/0005_leaner_order_indexes.sql"),
+    ),
 ];
 
 pub(crate) fn migrator(backend: Backend) -> Migrator {

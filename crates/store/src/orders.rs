@@ -91,10 +91,12 @@ const INSERT: &str = "INSERT INTO orders (order_hash, wallet, condition_id, chai
     $24,$25,$26,$27,$28) ON CONFLICT (order_hash) DO NOTHING";
 
 fn to_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(2 + bytes.len() * 2);
     s.push_str("0x");
     for b in bytes {
-        s.push_str(&format!("{b:02x}"));
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0xf)]));
     }
     s
 }
@@ -169,7 +171,7 @@ pub(crate) fn from_row(row: &AnyRow) -> Result<OrderRecord, StoreError> {
 /// Inserts one order unless its hash is stored already; `true` when it was inserted.
 pub(crate) async fn insert_order(
     tx: &mut Transaction<'_, Any>,
-    o: &OrderRecord,
+    o: &OrderColumns,
 ) -> Result<bool, StoreError> {
     let result = bind_order(sqlx::query(INSERT), o)
         .execute(&mut **tx)
@@ -188,7 +190,7 @@ const BULK_ROWS: usize = 256;
 pub(crate) async fn insert_orders_bulk(
     tx: &mut Transaction<'_, Any>,
     backend: Backend,
-    orders: &[&OrderRecord],
+    orders: &[&OrderColumns],
 ) -> Result<u64, StoreError> {
     let mut inserted = 0;
     for chunk in orders.chunks(BULK_ROWS) {
@@ -196,11 +198,7 @@ pub(crate) async fn insert_orders_bulk(
         sql.push_str("INSERT INTO orders (");
         sql.push_str(COLUMNS);
         sql.push_str(") VALUES ");
-        for row in 0..chunk.len() {
-            sql.push_str(if row == 0 { "(" } else { ",(" });
-            backend.push_placeholders(&mut sql, row * INSERT_COLUMNS + 1, INSERT_COLUMNS);
-            sql.push(')');
-        }
+        backend.push_rows(&mut sql, chunk.len(), INSERT_COLUMNS);
         sql.push_str(" ON CONFLICT (order_hash) DO NOTHING");
         let mut query = sqlx::query(&sql);
         for o in chunk {
@@ -214,40 +212,121 @@ pub(crate) async fn insert_orders_bulk(
 /// The columns [`COLUMNS`] names, bound by [`bind_order`] in that order.
 const INSERT_COLUMNS: usize = 28;
 
-/// Binds one order's [`COLUMNS`] values, in order.
+/// An order's values as the `orders` table stores them, in [`COLUMNS`] order.
+///
+/// Rendering hashes, addresses and uint256 values as text costs more CPU than the insert of
+/// the row, so acceptance has it done by the request that submits the order, in parallel with
+/// other requests, rather than by the one writer that commits them all.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderColumns {
+    order_hash: String,
+    wallet: String,
+    condition_id: String,
+    chain_id: i64,
+    token_id: String,
+    outcome: i64,
+    side: &'static str,
+    order_type: &'static str,
+    price_ticks: i64,
+    size_hundredths: i64,
+    remaining_hundredths: i64,
+    status: &'static str,
+    salt: String,
+    maker: String,
+    signer: String,
+    taker: String,
+    maker_amount: String,
+    taker_amount: String,
+    expiration: String,
+    expires_at: Option<i64>,
+    nonce: String,
+    fee_rate_bps: i64,
+    signature_type: i64,
+    signature: String,
+    book_added_at: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+    reserved: String,
+}
+
+impl From<&OrderRecord> for OrderColumns {
+    fn from(o: &OrderRecord) -> OrderColumns {
+        // maker = signer = wallet for every accepted order: render the address once.
+        let wallet = o.wallet.to_string();
+        let address = |a: Wallet| {
+            if a == o.wallet {
+                wallet.clone()
+            } else {
+                a.to_string()
+            }
+        };
+        OrderColumns {
+            order_hash: o.order_hash.to_string(),
+            maker: address(o.maker),
+            signer: address(o.signer),
+            taker: address(o.taker),
+            condition_id: o.condition_id.to_string(),
+            chain_id: o.chain_id.0 as i64,
+            token_id: o.token_id.to_string(),
+            outcome: i64::from(o.outcome.as_u8()),
+            side: o.side.as_str(),
+            order_type: o.order_type.as_str(),
+            price_ticks: i64::from(o.price.get()),
+            size_hundredths: o.size.hundredths() as i64,
+            remaining_hundredths: o.remaining.hundredths() as i64,
+            status: o.status.as_str(),
+            salt: o.salt.to_string(),
+            maker_amount: o.maker_amount.to_string(),
+            taker_amount: o.taker_amount.to_string(),
+            expiration: o.expiration.to_string(),
+            expires_at: expires_at(o.expiration),
+            nonce: o.nonce.to_string(),
+            fee_rate_bps: i64::from(o.fee_rate_bps),
+            signature_type: i64::from(o.signature_type),
+            signature: to_hex(&o.signature),
+            book_added_at: o.book_added_at.map(|t| t.0),
+            created_at: o.created_at.0,
+            updated_at: o.updated_at.0,
+            reserved: o.reserved.to_string(),
+            wallet,
+        }
+    }
+}
+
+/// Binds one order's [`COLUMNS`] values, in order, borrowing its text.
 fn bind_order<'q>(
     query: Query<'q, Any, AnyArguments<'q>>,
-    o: &OrderRecord,
+    o: &'q OrderColumns,
 ) -> Query<'q, Any, AnyArguments<'q>> {
     query
-        .bind(o.order_hash.to_string())
-        .bind(o.wallet.to_string())
-        .bind(o.condition_id.to_string())
-        .bind(o.chain_id.0 as i64)
-        .bind(o.token_id.to_string())
-        .bind(i64::from(o.outcome.as_u8()))
-        .bind(o.side.as_str())
-        .bind(o.order_type.as_str())
-        .bind(i64::from(o.price.get()))
-        .bind(o.size.hundredths() as i64)
-        .bind(o.remaining.hundredths() as i64)
-        .bind(o.status.as_str())
-        .bind(o.salt.to_string())
-        .bind(o.maker.to_string())
-        .bind(o.signer.to_string())
-        .bind(o.taker.to_string())
-        .bind(o.maker_amount.to_string())
-        .bind(o.taker_amount.to_string())
-        .bind(o.expiration.to_string())
-        .bind(expires_at(o.expiration))
-        .bind(o.nonce.to_string())
-        .bind(i64::from(o.fee_rate_bps))
-        .bind(i64::from(o.signature_type))
-        .bind(to_hex(&o.signature))
-        .bind(o.book_added_at.map(|t| t.0))
-        .bind(o.created_at.0)
-        .bind(o.updated_at.0)
-        .bind(o.reserved.to_string())
+        .bind(o.order_hash.as_str())
+        .bind(o.wallet.as_str())
+        .bind(o.condition_id.as_str())
+        .bind(o.chain_id)
+        .bind(o.token_id.as_str())
+        .bind(o.outcome)
+        .bind(o.side)
+        .bind(o.order_type)
+        .bind(o.price_ticks)
+        .bind(o.size_hundredths)
+        .bind(o.remaining_hundredths)
+        .bind(o.status)
+        .bind(o.salt.as_str())
+        .bind(o.maker.as_str())
+        .bind(o.signer.as_str())
+        .bind(o.taker.as_str())
+        .bind(o.maker_amount.as_str())
+        .bind(o.taker_amount.as_str())
+        .bind(o.expiration.as_str())
+        .bind(o.expires_at)
+        .bind(o.nonce.as_str())
+        .bind(o.fee_rate_bps)
+        .bind(o.signature_type)
+        .bind(o.signature.as_str())
+        .bind(o.book_added_at)
+        .bind(o.created_at)
+        .bind(o.updated_at)
+        .bind(o.reserved.as_str())
 }
 
 impl Store {
@@ -267,7 +346,7 @@ impl Store {
         let mut tx = self.write.begin().await?;
         let mut stored = Vec::with_capacity(orders.len());
         for o in orders {
-            match insert_order(&mut tx, o).await {
+            match insert_order(&mut tx, &OrderColumns::from(o)).await {
                 Ok(inserted) => stored.push(inserted),
                 Err(e) => {
                     tx.rollback().await?;

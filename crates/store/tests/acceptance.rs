@@ -81,10 +81,7 @@ fn balance(available: u64, reserved: u64) -> Balance {
 }
 
 fn submission(orders: Vec<OrderRecord>) -> Submission {
-    Submission {
-        orders,
-        idempotency: None,
-    }
+    Submission::new(orders, None)
 }
 
 /// Renders outcomes as a compact string, so a stored response can be compared.
@@ -247,15 +244,9 @@ async fn the_idempotent_response_commits_with_the_orders() {
             })
         };
         let group = vec![
-            Submission {
-                orders: vec![order(1, me, Side::Buy, 10)],
-                idempotency: target("k1"),
-            },
+            Submission::new(vec![order(1, me, Side::Buy, 10)], target("k1")),
             // Every order refused: the response is still kept for the key.
-            Submission {
-                orders: vec![order(2, me, Side::Buy, 10)],
-                idempotency: target("k2"),
-            },
+            Submission::new(vec![order(2, me, Side::Buy, 10)], target("k2")),
         ];
         s.accept_orders(&group, &Holdings::new(), T0, render)
             .await
@@ -378,13 +369,13 @@ async fn a_failure_midway_leaves_no_order_no_reservation_and_no_response() {
         let bad = order(3, me, Side::Buy, 1);
         poison(&url, s.backend(), &bad.order_hash).await;
         let group = vec![
-            Submission {
-                orders: vec![order(1, me, Side::Buy, 10)],
-                idempotency: Some(IdempotencyTarget {
+            Submission::new(
+                vec![order(1, me, Side::Buy, 10)],
+                Some(IdempotencyTarget {
                     wallet: me,
                     key: "k".into(),
                 }),
-            },
+            ),
             submission(vec![order(2, me, Side::Buy, 10), bad]),
         ];
         let err = s
@@ -427,6 +418,45 @@ async fn accept(s: &Store, orders: Vec<OrderRecord>) {
         .await
         .unwrap();
     assert!(out[0].iter().all(|o| o.is_ok()), "{out:?}");
+}
+
+#[tokio::test]
+async fn accepted_orders_read_back_field_for_field() {
+    on_each_backend(|s, _, backend| async move {
+        let me = wallet(0xab);
+        s.credit_balance(me, Asset::Collateral, Wei(U256::MAX >> 1), T0)
+            .await
+            .unwrap();
+        s.credit_balance(me, token(), wei(1_000), T0).await.unwrap();
+        // Extremes of every column, nullable ones both set and unset, in one group.
+        let mut wide = order(1, me, Side::Buy, 10);
+        wide.salt = U256::MAX;
+        wide.token_id = TokenId(U256::MAX);
+        wide.taker = wallet(0xcd);
+        wide.maker_amount = Wei(U256::MAX >> 2);
+        wide.taker_amount = Wei(U256::MAX);
+        wide.reserved = Wei(U256::MAX >> 2);
+        wide.expiration = U256::from(4_102_444_800u64);
+        wide.nonce = U256::MAX - U256::from(1);
+        wide.order_type = OrderType::Gtd;
+        wide.fee_rate_bps = u32::MAX;
+        wide.signature_type = 255;
+        wide.signature = (0..65).map(|i| 255 - i as u8).collect();
+        wide.book_added_at = Some(Timestamp(T0.0 + 5));
+        wide.price = Ticks::new(99).unwrap();
+        wide.size = Size::from_hundredths(u64::MAX >> 1);
+        wide.remaining = Size::from_hundredths(1);
+        let mut narrow = order(2, me, Side::Sell, 7);
+        narrow.outcome = Outcome::No;
+        narrow.expiration = U256::MAX;
+        let orders = vec![wide.clone(), narrow.clone()];
+        accept(&s, orders).await;
+        for expected in [wide, narrow] {
+            let stored = s.order(&expected.order_hash).await.unwrap();
+            assert_eq!(stored.as_ref(), Some(&expected), "{backend}");
+        }
+    })
+    .await;
 }
 
 #[tokio::test]

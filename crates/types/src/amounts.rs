@@ -54,8 +54,45 @@ fn parse_hundredths(s: &str, max_integer_digits: usize) -> Result<u64, DecimalEr
         .ok_or(DecimalError::OutOfRange)
 }
 
+/// `whole.cc` of a count of hundredths, on the stack: prices and sizes are rendered for every
+/// order of every response, and `write!` costs several formatting calls for each.
+struct HundredthsText {
+    // u64::MAX hundredths is 18 integer digits, a point and 2 decimals.
+    buf: [u8; 24],
+    start: usize,
+}
+
+impl HundredthsText {
+    fn new(v: u64) -> HundredthsText {
+        let mut buf = [0u8; 24];
+        let mut i = buf.len();
+        let cents = v % 100;
+        let mut put = |i: &mut usize, b: u8| {
+            *i -= 1;
+            buf[*i] = b;
+        };
+        put(&mut i, b'0' + (cents % 10) as u8);
+        put(&mut i, b'0' + (cents / 10) as u8);
+        put(&mut i, b'.');
+        let mut whole = v / 100;
+        loop {
+            put(&mut i, b'0' + (whole % 10) as u8);
+            whole /= 10;
+            if whole == 0 {
+                break;
+            }
+        }
+        HundredthsText { buf, start: i }
+    }
+
+    fn as_str(&self) -> &str {
+        // Only ASCII digits and a point were written; the fallback is unreachable.
+        std::str::from_utf8(&self.buf[self.start..]).unwrap_or_default()
+    }
+}
+
 fn write_hundredths(f: &mut fmt::Formatter<'_>, v: u64) -> fmt::Result {
-    write!(f, "{}.{:02}", v / 100, v % 100)
+    f.write_str(HundredthsText::new(v).as_str())
 }
 
 /// A price in ticks of 0.01: 1 (0.01) ..= 100 (1.00).
@@ -99,13 +136,13 @@ impl fmt::Display for Ticks {
 
 impl Serialize for Ticks {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        s.serialize_str(HundredthsText::new(u64::from(self.0)).as_str())
     }
 }
 
 impl<'de> Deserialize<'de> for Ticks {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        let s = crate::text::borrowed_str(d)?;
         s.parse().map_err(|e: DecimalError| de::Error::custom(e))
     }
 }
@@ -142,13 +179,13 @@ impl fmt::Display for Size {
 
 impl Serialize for Size {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        s.serialize_str(HundredthsText::new(self.0).as_str())
     }
 }
 
 impl<'de> Deserialize<'de> for Size {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        let s = crate::text::borrowed_str(d)?;
         s.parse().map_err(|e: DecimalError| de::Error::custom(e))
     }
 }
@@ -192,7 +229,7 @@ impl Serialize for Wei {
 
 impl<'de> Deserialize<'de> for Wei {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        let s = crate::text::borrowed_str(d)?;
         s.parse()
             .map_err(|_| de::Error::custom("must be a decimal integer string up to 2^256-1"))
     }
@@ -201,6 +238,22 @@ impl<'de> Deserialize<'de> for Wei {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hundredths_render_as_whole_point_two_digits() {
+        let mut samples: Vec<u64> = (0..=1_000).collect();
+        samples.extend([12_345, 99_999_999, u64::MAX - 1, u64::MAX]);
+        for v in samples {
+            let expected = format!("{}.{:02}", v / 100, v % 100);
+            assert_eq!(Size::from_hundredths(v).to_string(), expected);
+            assert_eq!(
+                serde_json::to_string(&Size::from_hundredths(v)).unwrap(),
+                format!("\"{expected}\"")
+            );
+        }
+        assert_eq!(serde_json::to_string(&Ticks::MAX).unwrap(), "\"1.00\"");
+        assert_eq!(Ticks::MIN.to_string(), "0.01");
+    }
 
     #[test]
     fn prices_parse_to_ticks_exactly() {

@@ -17,30 +17,78 @@ fn strip_0x(s: &str) -> Option<&str> {
     s.strip_prefix("0x").or_else(|| s.strip_prefix("0X"))
 }
 
+/// Each byte's value as a hex digit, or `INVALID`: one lookup per character.
+const INVALID: u8 = 0xff;
+const HEX_VALUES: [u8; 256] = {
+    let mut table = [INVALID; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        table[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
+
 fn parse_fixed_hex<const N: usize>(s: &str, what: &'static str) -> Result<[u8; N], ParseIdError> {
     let hex = strip_0x(s).ok_or(ParseIdError(what))?;
-    if hex.len() != N * 2 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if hex.len() != N * 2 {
         return Err(ParseIdError(what));
     }
     let mut out = [0u8; N];
-    for (i, chunk) in hex.as_bytes().chunks_exact(2).enumerate() {
-        let hi = (chunk[0] as char).to_digit(16).unwrap_or(0) as u8;
-        let lo = (chunk[1] as char).to_digit(16).unwrap_or(0) as u8;
-        out[i] = (hi << 4) | lo;
+    for (byte, pair) in out.iter_mut().zip(hex.as_bytes().chunks_exact(2)) {
+        let hi = HEX_VALUES[usize::from(pair[0])];
+        let lo = HEX_VALUES[usize::from(pair[1])];
+        if hi == INVALID || lo == INVALID {
+            return Err(ParseIdError(what));
+        }
+        *byte = (hi << 4) | lo;
     }
     Ok(out)
 }
 
-fn write_lower_hex(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut buf = Vec::with_capacity(2 + bytes.len() * 2);
-    buf.extend_from_slice(b"0x");
-    for b in bytes {
-        buf.push(DIGITS[(b >> 4) as usize]);
-        buf.push(DIGITS[(b & 0xf) as usize]);
+/// `0x` + lower-case hex of up to 32 bytes, on the stack: ids are rendered once per order in
+/// every response, so this avoids an allocation and a formatting call per byte.
+struct LowerHex {
+    buf: [u8; 2 + 64],
+    len: usize,
+}
+
+impl LowerHex {
+    fn new(bytes: &[u8]) -> LowerHex {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut buf = [0u8; 66];
+        buf[0] = b'0';
+        buf[1] = b'x';
+        let bytes = &bytes[..bytes.len().min(32)];
+        for (pair, b) in buf[2..].chunks_exact_mut(2).zip(bytes) {
+            pair[0] = DIGITS[usize::from(b >> 4)];
+            pair[1] = DIGITS[usize::from(b & 0xf)];
+        }
+        LowerHex {
+            buf,
+            len: 2 + 2 * bytes.len(),
+        }
     }
-    // Only ASCII hex digits were pushed.
-    f.write_str(std::str::from_utf8(&buf).map_err(|_| fmt::Error)?)
+
+    fn as_str(&self) -> &str {
+        // Only ASCII was written; the fallback is unreachable.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    }
+}
+
+fn write_lower_hex(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
+    f.write_str(LowerHex::new(bytes).as_str())
+}
+
+/// Serializes a hex id as one JSON string, without going through `Display`.
+fn serialize_lower_hex<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(LowerHex::new(bytes).as_str())
 }
 
 macro_rules! string_serde {
@@ -52,7 +100,23 @@ macro_rules! string_serde {
         }
         impl<'de> Deserialize<'de> for $ty {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                let s = crate::text::borrowed_str(d)?;
+                s.parse().map_err(|_| de::Error::custom($expecting))
+            }
+        }
+    };
+}
+
+macro_rules! hex_serde {
+    ($ty:ty, $expecting:literal) => {
+        impl Serialize for $ty {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                serialize_lower_hex(self.0.as_slice(), s)
+            }
+        }
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = crate::text::borrowed_str(d)?;
                 s.parse().map_err(|_| de::Error::custom($expecting))
             }
         }
@@ -92,7 +156,7 @@ macro_rules! address_id {
                 fmt::Display::fmt(self, f)
             }
         }
-        string_serde!($name, "must be 0x followed by 40 hex characters");
+        hex_serde!($name, "must be 0x followed by 40 hex characters");
     };
 }
 
@@ -130,7 +194,7 @@ macro_rules! b256_id {
                 fmt::Display::fmt(self, f)
             }
         }
-        string_serde!($name, "must be 0x followed by 64 hex characters");
+        hex_serde!($name, "must be 0x followed by 64 hex characters");
     };
 }
 
@@ -174,7 +238,28 @@ pub fn parse_decimal_u256(s: &str) -> Option<U256> {
     if s.is_empty() || s.len() > 78 || !s.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    U256::from_str_radix(s, 10).ok()
+    // 19 digits at a time fit a u64: a few wide multiplications instead of one per digit.
+    const CHUNK: usize = 19;
+    const CHUNK_BASE: u64 = 10_000_000_000_000_000_000;
+    let head = match s.len() % CHUNK {
+        0 => CHUNK,
+        n => n,
+    };
+    let mut value = U256::from(parse_digits(&s[..head]));
+    let mut rest = &s[head..];
+    while !rest.is_empty() {
+        let (chunk, tail) = rest.split_at(CHUNK);
+        value = value
+            .checked_mul(U256::from(CHUNK_BASE))?
+            .checked_add(U256::from(parse_digits(chunk)))?;
+        rest = tail;
+    }
+    Some(value)
+}
+
+/// At most 19 ASCII digits, already checked.
+fn parse_digits(digits: &str) -> u64 {
+    digits.bytes().fold(0, |n, d| n * 10 + u64::from(d - b'0'))
 }
 
 /// An EVM chain id (56 for BNB Smart Chain).
@@ -250,6 +335,34 @@ mod tests {
         for bad in ["", "-1", "+1", "1e3", "0x10", " 1"] {
             assert!(bad.parse::<TokenId>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn decimal_u256_agrees_with_the_digit_by_digit_parse() {
+        let mut samples: Vec<String> = (1..=78).map(|n| "9".repeat(n)).collect();
+        samples.extend((1..=78).map(|n| format!("1{}", "0".repeat(n - 1))));
+        samples.extend((1..=78).map(|n| "0".repeat(n)));
+        samples.push(U256::MAX.to_string());
+        samples.push(format!("0{}", &U256::MAX.to_string()[1..]));
+        samples.push(format!("{}0", U256::MAX));
+        samples.push("12345678901234567890123456789012345678901234567890".to_string());
+        for s in &samples {
+            let digit_by_digit = (s.len() <= 78)
+                .then(|| U256::from_str_radix(s, 10).ok())
+                .flatten();
+            assert_eq!(parse_decimal_u256(s), digit_by_digit, "{s}");
+        }
+    }
+
+    #[test]
+    fn hex_ids_render_lower_case_whatever_their_length() {
+        let c = ConditionId(B256::repeat_byte(0xab));
+        assert_eq!(c.to_string(), format!("0x{}", "ab".repeat(32)));
+        assert_eq!(
+            serde_json::to_string(&c).unwrap(),
+            format!("\"0x{}\"", "ab".repeat(32))
+        );
+        assert_eq!(Wallet::ZERO.to_string(), format!("0x{}", "0".repeat(40)));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod ids;
 pub mod market;
 pub mod order;
 pub mod secret;
+pub mod text;
 pub mod time;
 
 pub use alloy_primitives::{Address, B256, U256};
