@@ -276,3 +276,49 @@ async fn a_missing_postgres_database_is_created() {
         .await
         .unwrap();
 }
+
+/// `Store::close` leaves no PostgreSQL session behind, including one whose connection was still
+/// on its way back to the pool when `close` began (sqlx 0.8's own `close` can return with it
+/// open). Ten rounds, because that timing is a race: the old close left a session in about one
+/// round in three.
+#[tokio::test]
+async fn closing_a_postgres_store_ends_every_session() {
+    let Some(schema) = PgSchema::create().await else {
+        return;
+    };
+    let mut admin =
+        <sqlx::PgConnection as sqlx::Connection>::connect(&test_support::postgres_base_url())
+            .await
+            .unwrap();
+    for round in 0..10u8 {
+        let app = format!("close_{}_{round}", schema.name);
+        let url = format!("{}&application_name={app}", schema.url);
+        let s = Store::connect(&url, &StoreOptions::default())
+            .await
+            .unwrap();
+        s.insert_market(&market(round)).await.unwrap();
+        s.ping().await.unwrap();
+        s.close().await;
+        // The server ends a session shortly after its client says goodbye; a connection the
+        // client left open keeps its session for as long as `s` lives.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+        loop {
+            let open: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+            )
+            .bind(&app)
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+            if open == 0 {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "round {round}: {open} session(s) still open after Store::close"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        drop(s);
+    }
+}
