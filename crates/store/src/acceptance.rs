@@ -45,6 +45,10 @@ impl Submission {
     pub fn idempotency(&self) -> Option<&IdempotencyTarget> {
         self.idempotency.as_ref()
     }
+
+    pub(crate) fn columns(&self) -> &[OrderColumns] {
+        &self.columns
+    }
 }
 
 /// The (wallet, key) a request claimed with [`Store::claim_idempotency_key`].
@@ -91,6 +95,11 @@ impl Store {
         E: std::fmt::Display,
     {
         let (backend, render) = (self.backend, &render);
+        if holdings.is_empty() {
+            if let Some(outcomes) = self.accept_optimistically(submissions, now, render).await? {
+                return Ok(outcomes);
+            }
+        }
         let mut tx = self.write.begin().await?;
         let mut result = Ok(None);
         // Each attempt is valid only if every insert lands; when one is skipped (its hash is
@@ -116,8 +125,9 @@ impl Store {
             }
         }
         match result {
-            Ok(Some(outcomes)) => {
+            Ok(Some((outcomes, balances))) => {
                 tx.commit().await?;
+                self.hints.record(&balances);
                 Ok(outcomes)
             }
             Ok(None) | Err(_) => {
@@ -163,7 +173,7 @@ async fn accept_in<R, E>(
     now: Timestamp,
     render: &R,
     inserts: Inserts,
-) -> Result<Option<Vec<Outcomes>>, StoreError>
+) -> Result<Option<(Vec<Outcomes>, BTreeMap<(Wallet, Asset), Balance>)>, StoreError>
 where
     R: Fn(usize, &[Result<(), Refusal>]) -> Result<String, E>,
     E: std::fmt::Display,
@@ -246,7 +256,11 @@ where
             .await?;
         }
     }
-    Ok(Some(results))
+    let after = balances
+        .into_iter()
+        .map(|(pair, (balance, _))| (pair, balance))
+        .collect();
+    Ok(Some((results, after)))
 }
 
 async fn accept_one(
@@ -272,7 +286,7 @@ async fn accept_one(
 
 /// Steps 10 and 11 for one order, against the stored hashes and what the group decided
 /// before it: the wallet's reserved total once it is accepted, or why it is refused.
-fn judge(
+pub(crate) fn judge(
     o: &OrderRecord,
     seen: &HashSet<OrderHash>,
     balances: &BTreeMap<(Wallet, Asset), (Balance, bool)>,
@@ -304,7 +318,7 @@ fn judge(
 
 /// Books an order [`judge`] accepted and that is stored: its hash is seen, and its wallet's
 /// balance holds `reserved` (and, on the ledger, that much less available).
-fn reserve(
+pub(crate) fn reserve(
     o: &OrderRecord,
     seen: &mut HashSet<OrderHash>,
     balances: &mut BTreeMap<(Wallet, Asset), (Balance, bool)>,
@@ -369,7 +383,7 @@ async fn stored_hashes(
         let mut sql = "SELECT order_hash FROM orders WHERE order_hash IN (".to_string();
         backend.push_placeholders(&mut sql, 1, chunk.len());
         sql.push(')');
-        let mut query = sqlx::query(&sql).persistent(backend.keep_lookup_prepared());
+        let mut query = sqlx::query(&sql);
         for h in chunk {
             query = query.bind(h.to_string());
         }

@@ -135,7 +135,7 @@ pub(crate) async fn lock_balances(
             sql.push_str(" ORDER BY wallet, asset");
         }
         sql.push_str(backend.for_update());
-        let mut query = sqlx::query(&sql).persistent(backend.keep_lookup_prepared());
+        let mut query = sqlx::query(&sql);
         for (w, a) in &keys {
             query = query.bind(w.as_str()).bind(a.as_str());
         }

@@ -7,12 +7,14 @@
 pub mod acceptance;
 pub mod api_keys;
 mod backend;
+mod balance_hints;
 pub mod balances;
 pub mod cancels;
 mod error;
 pub mod idempotency;
 pub mod markets;
 mod migrations;
+mod optimistic;
 pub mod orders;
 pub mod trades;
 pub mod wallet_bindings;

@@ -38,6 +38,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0005_leaner_order_indexes.sql"),
         include_str!("../migrations/postgres/0005_leaner_order_indexes.sql"),
     ),
+    (
+        6,
+        "acceptance conflict",
+        include_str!("../migrations/sqlite/0006_acceptance_conflict.sql"),
+        include_str!("../migrations/postgres/0006_acceptance_conflict.sql"),
+    ),
 ];
 
 pub(crate) fn migrator(backend: Backend) -> Migrator {

@@ -210,7 +210,7 @@ pub(crate) async fn insert_orders_bulk(
 }
 
 /// The columns [`COLUMNS`] names, bound by [`bind_order`] in that order.
-const INSERT_COLUMNS: usize = 28;
+pub(crate) const INSERT_COLUMNS: usize = 28;
 
 /// An order's values as the `orders` table stores them, in [`COLUMNS`] order.
 ///
@@ -294,7 +294,7 @@ impl From<&OrderRecord> for OrderColumns {
 }
 
 /// Binds one order's [`COLUMNS`] values, in order, borrowing its text.
-fn bind_order<'q>(
+pub(crate) fn bind_order<'q>(
     query: Query<'q, Any, AnyArguments<'q>>,
     o: &'q OrderColumns,
 ) -> Query<'q, Any, AnyArguments<'q>> {

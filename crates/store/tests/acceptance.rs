@@ -412,6 +412,137 @@ async fn a_failure_midway_leaves_no_order_no_reservation_and_no_response() {
     .await;
 }
 
+/// Another gateway instance on the same database (on SQLite, another process on the file).
+async fn other_instance(url: &str) -> Store {
+    Store::connect(url, &store::StoreOptions::default())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_balance_another_instance_changed_since_the_last_group_is_read_afresh() {
+    on_each_backend(|s, url, backend| async move {
+        let me = wallet(0xaa);
+        s.credit_balance(me, Asset::Collateral, wei(100), T0)
+            .await
+            .unwrap();
+        accept(&s, vec![order(1, me, Side::Buy, 60)]).await;
+        // This instance last saw 40 available; the other one reserves 30 of it.
+        let other = other_instance(&url).await;
+        accept(&other, vec![order(2, me, Side::Buy, 30)]).await;
+        other.close().await;
+        let out = s
+            .accept_orders(
+                &[submission(vec![order(3, me, Side::Buy, 20)])],
+                &Holdings::new(),
+                T0,
+                render,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            out,
+            vec![vec![Err(Refusal::InsufficientBalance)]],
+            "{backend}"
+        );
+        assert_eq!(
+            s.balance(me, Asset::Collateral).await.unwrap(),
+            balance(10, 90),
+            "{backend}"
+        );
+        assert_eq!(
+            s.order(&order(3, me, Side::Buy, 1).order_hash)
+                .await
+                .unwrap(),
+            None
+        );
+        // What is left is still there to reserve, group after group.
+        accept(&s, vec![order(4, me, Side::Buy, 6)]).await;
+        accept(&s, vec![order(5, me, Side::Buy, 4)]).await;
+        assert_eq!(
+            s.balance(me, Asset::Collateral).await.unwrap(),
+            balance(0, 100),
+            "{backend}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_hash_another_instance_stored_is_a_duplicate_in_a_later_group() {
+    on_each_backend(|s, url, backend| async move {
+        let (me, them) = (wallet(0xaa), wallet(0xbb));
+        for w in [me, them] {
+            s.credit_balance(w, Asset::Collateral, wei(100), T0)
+                .await
+                .unwrap();
+        }
+        accept(&s, vec![order(1, me, Side::Buy, 10)]).await;
+        // Same hash as this wallet's next order: my balance is as this instance last saw it,
+        // only the hash is taken.
+        let other = other_instance(&url).await;
+        accept(&other, vec![order(2, them, Side::Buy, 10)]).await;
+        other.close().await;
+        for key in ["k1", "k2"] {
+            s.claim_idempotency_key(me, key, "body", T0).await.unwrap();
+        }
+        let keyed = |orders, key: &str| {
+            Submission::new(
+                orders,
+                Some(IdempotencyTarget {
+                    wallet: me,
+                    key: key.into(),
+                }),
+            )
+        };
+        let out = s
+            .accept_orders(
+                &[keyed(
+                    vec![order(2, me, Side::Buy, 10), order(3, me, Side::Buy, 10)],
+                    "k1",
+                )],
+                &Holdings::new(),
+                T0,
+                render,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            out,
+            vec![vec![Err(Refusal::Duplicate), Ok(())]],
+            "{backend}"
+        );
+        let out = s
+            .accept_orders(
+                &[keyed(vec![order(4, me, Side::Buy, 10)], "k2")],
+                &Holdings::new(),
+                T0,
+                render,
+            )
+            .await
+            .unwrap();
+        assert_eq!(out, vec![vec![Ok(())]], "{backend}");
+        assert_eq!(
+            s.balance(me, Asset::Collateral).await.unwrap(),
+            balance(70, 30),
+            "{backend}"
+        );
+        let stored = s
+            .order(&order(2, me, Side::Buy, 1).order_hash)
+            .await
+            .unwrap();
+        assert_eq!(stored.map(|o| o.wallet), Some(them), "{backend}");
+        for (key, response) in [("k1", "0:[Err(Duplicate), Ok(())]"), ("k2", "0:[Ok(())]")] {
+            assert_eq!(
+                s.claim_idempotency_key(me, key, "body", T0).await.unwrap(),
+                IdempotencyClaim::Replay(response.into()),
+                "{backend}: {key}"
+            );
+        }
+    })
+    .await;
+}
+
 async fn accept(s: &Store, orders: Vec<OrderRecord>) {
     let out = s
         .accept_orders(&[submission(orders)], &Holdings::new(), T0, render)
