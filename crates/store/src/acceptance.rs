@@ -13,6 +13,7 @@ use types::{OrderHash, Timestamp, Wallet, Wei};
 
 use crate::balances::{ensure_balance_row, lock_balances, write_balances, Asset, Balance};
 use crate::error::{parse_col, StoreError};
+use crate::hash_index::{HashIndex, Inserted};
 use crate::idempotency::IdempotentResponse;
 use crate::orders::{insert_order, insert_orders_bulk, OrderColumns, OrderRecord};
 use crate::{Backend, Store};
@@ -100,26 +101,31 @@ impl Store {
                 return Ok(outcomes);
             }
         }
+        let index = self.hash_index.as_deref();
+        // The embedded store knows every stored hash (`crate::hash_index`): one attempt, with
+        // the lookup, always lands every insert.
+        let attempts: &[Inserts] = match index {
+            Some(_) => &[Inserts::Bulk { precheck: true }],
+            None => &ATTEMPTS,
+        };
         let mut tx = self.write.begin().await?;
         let mut result = Ok(None);
+        let mut inserted = Inserted::default();
         // Each attempt is valid only if every insert lands; when one is skipped (its hash is
         // stored already), the reservations decided after it may be wrong, so the group is
         // rolled back and decided again by the next, more careful attempt.
-        for (i, inserts) in ATTEMPTS.into_iter().enumerate() {
+        for (i, &inserts) in attempts.iter().enumerate() {
             if i > 0 {
                 tx.rollback().await?;
                 tx = self.write.begin().await?;
             }
-            result = accept_in(
-                &mut tx,
+            inserted = Inserted::default();
+            let target = Target {
                 backend,
-                submissions,
-                holdings,
-                now,
-                render,
-                inserts,
-            )
-            .await;
+                index,
+                inserted: &mut inserted,
+            };
+            result = accept_in(&mut tx, target, submissions, holdings, now, render, inserts).await;
             if !matches!(result, Ok(None)) {
                 break;
             }
@@ -127,6 +133,9 @@ impl Store {
         match result {
             Ok(Some((outcomes, balances))) => {
                 tx.commit().await?;
+                if let Some(index) = index {
+                    index.extend(inserted);
+                }
                 self.hints.record(&balances);
                 Ok(outcomes)
             }
@@ -165,9 +174,17 @@ const ATTEMPTS: [Inserts; 3] = [
     Inserts::OneByOne,
 ];
 
+/// Where [`accept_in`] writes: the dialect, and on SQLite the hash index with what this
+/// attempt inserted.
+struct Target<'a> {
+    backend: Backend,
+    index: Option<&'a HashIndex>,
+    inserted: &'a mut Inserted,
+}
+
 async fn accept_in<R, E>(
     tx: &mut Transaction<'_, Any>,
-    backend: Backend,
+    target: Target<'_>,
     submissions: &[Submission],
     holdings: &Holdings,
     now: Timestamp,
@@ -178,12 +195,17 @@ where
     R: Fn(usize, &[Result<(), Refusal>]) -> Result<String, E>,
     E: std::fmt::Display,
 {
+    let Target {
+        backend,
+        index,
+        inserted,
+    } = target;
     let all: Vec<&OrderRecord> = submissions.iter().flat_map(|s| &s.orders).collect();
     let mut seen = if inserts == (Inserts::Bulk { precheck: false }) {
         HashSet::new()
     } else {
         let hashes: Vec<OrderHash> = all.iter().map(|o| o.order_hash).collect();
-        stored_hashes(tx, backend, &hashes).await?
+        stored_hashes(tx, backend, index, &hashes).await?
     };
 
     // Lock every balance the group touches, in one global order so that concurrent writers
@@ -213,7 +235,8 @@ where
         for (o, columns) in submission.orders.iter().zip(&submission.columns) {
             let outcome = match inserts {
                 Inserts::OneByOne => {
-                    accept_one(tx, o, columns, &mut seen, &mut balances, holdings).await?
+                    let at = (index, &mut *inserted);
+                    accept_one(tx, at, o, columns, &mut seen, &mut balances, holdings).await?
                 }
                 Inserts::Bulk { .. } => match judge(o, &seen, &balances, holdings)? {
                     Ok(reserved) => {
@@ -228,8 +251,9 @@ where
         }
         results.push(outcomes);
     }
+    let rows = index.map(|_| &mut *inserted);
     if matches!(inserts, Inserts::Bulk { .. })
-        && insert_orders_bulk(tx, backend, &accepted).await? != accepted.len() as u64
+        && insert_orders_bulk(tx, backend, &accepted, rows).await? != accepted.len() as u64
     {
         return Ok(None);
     }
@@ -265,6 +289,7 @@ where
 
 async fn accept_one(
     tx: &mut Transaction<'_, Any>,
+    (index, inserted): (Option<&HashIndex>, &mut Inserted),
     o: &OrderRecord,
     columns: &OrderColumns,
     seen: &mut HashSet<OrderHash>,
@@ -276,7 +301,7 @@ async fn accept_one(
         Err(refusal) => return Ok(Err(refusal)),
     };
     // Another instance may have stored the same hash since the check above.
-    if !insert_order(tx, columns).await? {
+    if !insert_order(tx, index, inserted, &o.order_hash, columns).await? {
         seen.insert(o.order_hash);
         return Ok(Err(Refusal::Duplicate));
     }
@@ -360,7 +385,7 @@ async fn relabel_stored_duplicates(
     if short.is_empty() {
         return Ok(());
     }
-    let stored = stored_hashes(tx, backend, &short).await?;
+    let stored = stored_hashes(tx, backend, None, &short).await?;
     for (submission, outcomes) in submissions.iter().zip(results.iter_mut()) {
         for (o, outcome) in submission.orders.iter().zip(outcomes.iter_mut()) {
             if *outcome == Err(Refusal::InsufficientBalance) && stored.contains(&o.order_hash) {
@@ -371,12 +396,21 @@ async fn relabel_stored_duplicates(
     Ok(())
 }
 
-/// Which of `hashes` are stored already, read inside the acceptance transaction.
+/// Which of `hashes` are stored already: from the hash index on SQLite, read inside the
+/// acceptance transaction on PostgreSQL.
 async fn stored_hashes(
     tx: &mut Transaction<'_, Any>,
     backend: Backend,
+    index: Option<&HashIndex>,
     hashes: &[OrderHash],
 ) -> Result<HashSet<OrderHash>, StoreError> {
+    if let Some(index) = index {
+        return Ok(hashes
+            .iter()
+            .copied()
+            .filter(|h| index.contains(h))
+            .collect());
+    }
     let mut found = HashSet::new();
     // Well under SQLite's and PostgreSQL's bind-parameter limits.
     for chunk in hashes.chunks(500) {

@@ -1,7 +1,7 @@
 //! Connecting, migrating and pooling for either dialect.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +12,7 @@ use sqlx::{AnyPool, Executor};
 
 use crate::balance_hints::BalanceHints;
 use crate::error::StoreError;
+use crate::hash_index::{lock_exclusively, HashIndex};
 use crate::migrations::migrator;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,6 +110,8 @@ pub struct Store {
     pub(crate) backend: Backend,
     /// Balances as this process last committed them (`crate::optimistic`).
     pub(crate) hints: Arc<BalanceHints>,
+    /// SQLite only: where each order is, by hash (`crate::hash_index`).
+    pub(crate) hash_index: Option<Arc<HashIndex>>,
 }
 
 impl Store {
@@ -117,17 +120,7 @@ impl Store {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
         let store = match backend {
-            Backend::Sqlite => {
-                let url = sqlite_url_creating_file(url)?;
-                let read = sqlite_pool(&url, opts.max_connections.max(1), opts).await?;
-                let write = sqlite_pool(&url, 1, opts).await?;
-                Store {
-                    read,
-                    write,
-                    backend,
-                    hints: Arc::default(),
-                }
-            }
+            Backend::Sqlite => return Store::connect_sqlite(url, opts).await,
             Backend::Postgres => {
                 // Section 7: a database that does not exist yet is created.
                 if !sqlx::Postgres::database_exists(url).await? {
@@ -173,6 +166,7 @@ impl Store {
                     write,
                     backend,
                     hints: Arc::default(),
+                    hash_index: None,
                 }
             }
         };
@@ -180,6 +174,33 @@ impl Store {
         // lock around the migration run, so only one applies it.
         migrator(backend).run(&store.write).await?;
         Ok(store)
+    }
+
+    /// The embedded store: the file locked for this process first, then migrated, then its
+    /// hash index loaded (`crate::hash_index`).
+    async fn connect_sqlite(url: &str, opts: &StoreOptions) -> Result<Store, StoreError> {
+        let (url, file) = sqlite_url_creating_file(url)?;
+        let lock = file.as_deref().map(lock_exclusively).transpose()?;
+        let read = sqlite_pool(&url, opts.max_connections.max(1), opts).await?;
+        let write = sqlite_pool(&url, 1, opts).await?;
+        let loaded = match migrator(Backend::Sqlite).run(&write).await {
+            Ok(()) => HashIndex::load(&write, lock).await,
+            Err(e) => Err(e.into()),
+        };
+        match loaded {
+            Ok(index) => Ok(Store {
+                read,
+                write,
+                backend: Backend::Sqlite,
+                hints: Arc::default(),
+                hash_index: Some(Arc::new(index)),
+            }),
+            Err(e) => {
+                close_pool(&write).await;
+                close_pool(&read).await;
+                Err(e)
+            }
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -192,9 +213,13 @@ impl Store {
         Ok(())
     }
 
+    /// Closes every connection and, on SQLite, lets another process open the file.
     pub async fn close(&self) {
         close_pool(&self.write).await;
         close_pool(&self.read).await;
+        if let Some(index) = &self.hash_index {
+            index.release();
+        }
     }
 }
 
@@ -219,28 +244,30 @@ async fn close_pool(pool: &AnyPool) {
 
 const CLOSE_DEADLINE: Duration = Duration::from_secs(5);
 
-fn sqlite_url_creating_file(url: &str) -> Result<String, StoreError> {
+/// The URL to connect with (`mode=rwc` unless a mode is given) and the database file, if any.
+fn sqlite_url_creating_file(url: &str) -> Result<(String, Option<PathBuf>), StoreError> {
     let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
     let (path, query) = match rest.split_once('?') {
         Some((p, q)) => (p, Some(q)),
         None => (rest, None),
     };
-    if path != ":memory:" && !path.is_empty() {
-        if let Some(dir) = Path::new(path)
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
-                path: dir.display().to_string(),
-                source,
-            })?;
-        }
+    let file = (path != ":memory:" && !path.is_empty()).then(|| PathBuf::from(path));
+    if let Some(dir) = file
+        .as_deref()
+        .and_then(Path::parent)
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+            path: dir.display().to_string(),
+            source,
+        })?;
     }
-    Ok(match query {
+    let url = match query {
         Some(q) if q.contains("mode=") => url.to_string(),
         Some(_) => format!("{url}&mode=rwc"),
         None => format!("{url}?mode=rwc"),
-    })
+    };
+    Ok((url, file))
 }
 
 /// PostgreSQL connections for writes: the acceptance writers (two), cancels, credits and key

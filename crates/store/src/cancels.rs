@@ -9,8 +9,9 @@ use types::{MarketKey, OrderHash, OrderStatus, Outcome, Side, Timestamp, Wallet,
 
 use crate::balances::{release, Asset};
 use crate::error::{parse_col, StoreError};
+use crate::hash_index::OrderKey;
 use crate::orders::{from_row, OrderRecord, COLUMNS};
-use crate::{Backend, Store};
+use crate::Store;
 
 /// Which of the wallet's live orders to cancel.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,7 +43,7 @@ impl Store {
             return Ok(Vec::new());
         }
         let mut tx = self.write.begin().await?;
-        match cancel_in(&mut tx, self.backend, wallet, selection, now).await {
+        match cancel_in(&mut tx, self, wallet, selection, now).await {
             Ok(cancelled) => {
                 tx.commit().await?;
                 Ok(cancelled)
@@ -63,7 +64,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<Option<OrderRecord>, StoreError> {
         let mut tx = self.write.begin().await?;
-        match cancel_one_in(&mut tx, self.backend, wallet, hash, now).await {
+        match cancel_one_in(&mut tx, self, wallet, hash, now).await {
             Ok(found) => {
                 tx.commit().await?;
                 Ok(found)
@@ -90,7 +91,7 @@ struct Live {
 
 async fn cancel_in(
     tx: &mut Transaction<'_, Any>,
-    backend: Backend,
+    store: &Store,
     wallet: Wallet,
     selection: &CancelSelection,
     now: Timestamp,
@@ -127,7 +128,7 @@ async fn cancel_in(
     }
     // One lock order for every writer: orders by hash, then balances by (wallet, asset).
     sql.push_str(" ORDER BY order_hash");
-    sql.push_str(backend.for_update());
+    sql.push_str(store.backend.for_update());
 
     let mut query = sqlx::query(&sql).bind(wallet.to_string());
     match selection {
@@ -173,7 +174,10 @@ async fn cancel_in(
 
     let mut releases: BTreeMap<(Wallet, Asset), Wei> = BTreeMap::new();
     for order in &live {
-        close(tx, &order.hash, now).await?;
+        let key = store.order_key(&order.hash).ok_or_else(|| {
+            StoreError::Corrupt(format!("order {} is stored but not indexed", order.hash))
+        })?;
+        close(tx, &key, now).await?;
         let total = releases.entry((wallet, order.asset)).or_default();
         *total = total
             .checked_add(order.reserved)
@@ -181,7 +185,7 @@ async fn cancel_in(
     }
     releases.retain(|_, amount| !amount.0.is_zero());
     if !releases.is_empty() {
-        release(tx, backend, &releases, now).await?;
+        release(tx, store.backend, &releases, now).await?;
     }
 
     let cancelled: Vec<OrderHash> = match selection {
@@ -201,17 +205,22 @@ async fn cancel_in(
 
 async fn cancel_one_in(
     tx: &mut Transaction<'_, Any>,
-    backend: Backend,
+    store: &Store,
     wallet: Wallet,
     hash: &OrderHash,
     now: Timestamp,
 ) -> Result<Option<OrderRecord>, StoreError> {
+    let Some(key) = store.order_key(hash) else {
+        return Ok(None);
+    };
+    let backend = store.backend;
     let sql = format!(
-        "SELECT {COLUMNS} FROM orders WHERE order_hash = $1 AND wallet = $2{}",
+        "SELECT {COLUMNS} FROM orders WHERE {} AND wallet = $2{}",
+        key.condition("$1"),
         backend.for_update()
     );
-    let row = sqlx::query(&sql)
-        .bind(hash.to_string())
+    let row = key
+        .bind(sqlx::query(&sql))
         .bind(wallet.to_string())
         .fetch_optional(&mut **tx)
         .await?;
@@ -220,7 +229,7 @@ async fn cancel_one_in(
     };
     let order = from_row(&row)?;
     if order.status.is_live() {
-        close(tx, hash, now).await?;
+        close(tx, &key, now).await?;
         if !order.reserved.0.is_zero() {
             let amount = BTreeMap::from([((wallet, order.reserved_asset()), order.reserved)]);
             release(tx, backend, &amount, now).await?;
@@ -232,17 +241,16 @@ async fn cancel_one_in(
 /// `CANCELLED`, nothing reserved any more.
 async fn close(
     tx: &mut Transaction<'_, Any>,
-    hash: &OrderHash,
+    key: &OrderKey,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    sqlx::query(&format!(
-        "UPDATE orders SET status = $1, reserved = '0', updated_at = $2 \
-         WHERE order_hash = $3 AND {LIVE}"
-    ))
-    .bind(OrderStatus::Cancelled.as_str())
-    .bind(now.0)
-    .bind(hash.to_string())
-    .execute(&mut **tx)
-    .await?;
+    let sql = format!(
+        "UPDATE orders SET status = $1, reserved = '0', updated_at = $2 WHERE {} AND {LIVE}",
+        key.condition("$3")
+    );
+    let query = sqlx::query(&sql)
+        .bind(OrderStatus::Cancelled.as_str())
+        .bind(now.0);
+    key.bind(query).execute(&mut **tx).await?;
     Ok(())
 }

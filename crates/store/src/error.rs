@@ -15,6 +15,14 @@ pub enum StoreError {
         path: String,
         source: std::io::Error,
     },
+    /// The embedded database is open in another process (its lock file is held).
+    #[error("the SQLite database {0} is in use by another gateway process")]
+    InUse(String),
+    #[error("could not lock {path}: {source}")]
+    Lock {
+        path: String,
+        source: std::io::Error,
+    },
     /// A stored row no longer parses: never expected, always logged.
     #[error("stored row is corrupt: {0}")]
     Corrupt(String),

@@ -11,6 +11,7 @@ mod balance_hints;
 pub mod balances;
 pub mod cancels;
 mod error;
+mod hash_index;
 pub mod idempotency;
 pub mod markets;
 mod migrations;

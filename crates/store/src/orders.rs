@@ -12,6 +12,7 @@ use types::{
 
 use crate::balances::Asset;
 use crate::error::{parse_col, StoreError};
+use crate::hash_index::{HashIndex, Inserted};
 use crate::idempotency::IdempotentResponse;
 use crate::{Backend, Store};
 
@@ -88,7 +89,7 @@ const INSERT: &str = "INSERT INTO orders (order_hash, wallet, condition_id, chai
     maker, signer, taker, maker_amount, taker_amount, expiration, expires_at, nonce, fee_rate_bps, \
     signature_type, signature, book_added_at, created_at, updated_at, reserved) \
     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,\
-    $24,$25,$26,$27,$28) ON CONFLICT (order_hash) DO NOTHING";
+    $24,$25,$26,$27,$28)";
 
 fn to_hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
@@ -169,44 +170,76 @@ pub(crate) fn from_row(row: &AnyRow) -> Result<OrderRecord, StoreError> {
 }
 
 /// Inserts one order unless its hash is stored already; `true` when it was inserted.
+///
+/// On SQLite (`index` given) the hash index answers, and the row is added to `inserted`; on
+/// PostgreSQL the primary key does (`ON CONFLICT DO NOTHING`).
 pub(crate) async fn insert_order(
     tx: &mut Transaction<'_, Any>,
+    index: Option<&HashIndex>,
+    inserted: &mut Inserted,
+    hash: &OrderHash,
     o: &OrderColumns,
 ) -> Result<bool, StoreError> {
-    let result = bind_order(sqlx::query(INSERT), o)
-        .execute(&mut **tx)
+    let Some(index) = index else {
+        let sql = format!("{INSERT} ON CONFLICT (order_hash) DO NOTHING");
+        let result = bind_order(sqlx::query(&sql), o).execute(&mut **tx).await?;
+        return Ok(result.rows_affected() == 1);
+    };
+    if index.contains(hash) || inserted.contains(hash) {
+        return Ok(false);
+    }
+    let sql = format!("{INSERT} RETURNING rowid AS row_id");
+    let row = bind_order(sqlx::query(&sql), o)
+        .fetch_one(&mut **tx)
         .await?;
-    Ok(result.rows_affected() == 1)
+    inserted.push(*hash, row.try_get("row_id")?);
+    Ok(true)
 }
 
 /// At most this many rows per multi-row INSERT: 28 parameters each, well under SQLite's
 /// 32,766 and PostgreSQL's 65,535 bind parameters.
 const BULK_ROWS: usize = 256;
 
-/// Inserts orders in as few statements as the parameter limits allow, skipping (as
-/// [`insert_order`] does) any whose hash is stored already; returns how many rows were
-/// inserted. Callers that must know which order was skipped compare the count and fall back
-/// to [`insert_order`].
+/// Inserts orders in as few statements as the parameter limits allow; returns how many rows
+/// were inserted.
+///
+/// On PostgreSQL any whose hash is stored already is skipped (as [`insert_order`] does);
+/// callers that must know which one compare the count and fall back to [`insert_order`]. On
+/// SQLite (`inserted` given) nothing checks the hashes: the caller has looked them up in the
+/// hash index, and each row inserted is added to `inserted`.
 pub(crate) async fn insert_orders_bulk(
     tx: &mut Transaction<'_, Any>,
     backend: Backend,
     orders: &[&OrderColumns],
+    mut inserted: Option<&mut Inserted>,
 ) -> Result<u64, StoreError> {
-    let mut inserted = 0;
+    let mut count = 0;
     for chunk in orders.chunks(BULK_ROWS) {
         let mut sql = String::with_capacity(500 + chunk.len() * 150);
         sql.push_str("INSERT INTO orders (");
         sql.push_str(COLUMNS);
         sql.push_str(") VALUES ");
         backend.push_rows(&mut sql, chunk.len(), INSERT_COLUMNS);
-        sql.push_str(" ON CONFLICT (order_hash) DO NOTHING");
+        sql.push_str(match inserted {
+            None => " ON CONFLICT (order_hash) DO NOTHING",
+            Some(_) => " RETURNING rowid AS row_id, order_hash",
+        });
         let mut query = sqlx::query(&sql);
         for o in chunk {
             query = bind_order(query, o);
         }
-        inserted += query.execute(&mut **tx).await?.rows_affected();
+        match inserted.as_deref_mut() {
+            None => count += query.execute(&mut **tx).await?.rows_affected(),
+            Some(inserted) => {
+                for row in query.fetch_all(&mut **tx).await? {
+                    let hash = parse_col(&row.try_get::<String, _>("order_hash")?, "order_hash")?;
+                    inserted.push(hash, row.try_get("row_id")?);
+                    count += 1;
+                }
+            }
+        }
     }
-    Ok(inserted)
+    Ok(count)
 }
 
 /// The columns [`COLUMNS`] names, bound by [`bind_order`] in that order.
@@ -345,8 +378,10 @@ impl Store {
     ) -> Result<Vec<bool>, StoreError> {
         let mut tx = self.write.begin().await?;
         let mut stored = Vec::with_capacity(orders.len());
+        let (index, mut inserted) = (self.hash_index.as_deref(), Inserted::default());
         for o in orders {
-            match insert_order(&mut tx, &OrderColumns::from(o)).await {
+            let columns = OrderColumns::from(o);
+            match insert_order(&mut tx, index, &mut inserted, &o.order_hash, &columns).await {
                 Ok(inserted) => stored.push(inserted),
                 Err(e) => {
                     tx.rollback().await?;
@@ -361,13 +396,19 @@ impl Store {
             }
         }
         tx.commit().await?;
+        if let Some(index) = index {
+            index.extend(inserted);
+        }
         Ok(stored)
     }
 
     pub async fn order(&self, hash: &OrderHash) -> Result<Option<OrderRecord>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM orders WHERE order_hash = $1");
-        let row = sqlx::query(&sql)
-            .bind(hash.to_string())
+        let Some(key) = self.order_key(hash) else {
+            return Ok(None);
+        };
+        let sql = format!("SELECT {COLUMNS} FROM orders WHERE {}", key.condition("$1"));
+        let row = key
+            .bind(sqlx::query(&sql))
             .fetch_optional(&self.read)
             .await?;
         row.as_ref().map(from_row).transpose()
@@ -380,6 +421,13 @@ impl Store {
     ) -> Result<HashSet<OrderHash>, StoreError> {
         if hashes.is_empty() {
             return Ok(HashSet::new());
+        }
+        if let Some(index) = &self.hash_index {
+            return Ok(hashes
+                .iter()
+                .copied()
+                .filter(|h| index.contains(h))
+                .collect());
         }
         let placeholders: Vec<String> = (1..=hashes.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
@@ -459,16 +507,18 @@ impl Store {
         remaining: Size,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        let result = sqlx::query(
-            "UPDATE orders SET status = $1, remaining_hundredths = $2, updated_at = $3 \
-             WHERE order_hash = $4",
-        )
-        .bind(status.as_str())
-        .bind(remaining.hundredths() as i64)
-        .bind(now.0)
-        .bind(hash.to_string())
-        .execute(&self.write)
-        .await?;
+        let Some(key) = self.order_key(hash) else {
+            return Ok(false);
+        };
+        let sql = format!(
+            "UPDATE orders SET status = $1, remaining_hundredths = $2, updated_at = $3 WHERE {}",
+            key.condition("$4")
+        );
+        let query = sqlx::query(&sql)
+            .bind(status.as_str())
+            .bind(remaining.hundredths() as i64)
+            .bind(now.0);
+        let result = key.bind(query).execute(&self.write).await?;
         Ok(result.rows_affected() == 1)
     }
 }

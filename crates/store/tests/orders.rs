@@ -230,7 +230,7 @@ async fn same_key_same_body_replays_the_response_stored_with_the_orders_even_aft
         let response = r#"{"results":[{"order_hash":"0x01"}]}"#;
         let a = order(1, me, market(1), t0.0);
         s.insert_orders(
-            &[a],
+            std::slice::from_ref(&a),
             Some(&IdempotentResponse {
                 wallet: me,
                 key: "k1",
@@ -239,9 +239,29 @@ async fn same_key_same_body_replays_the_response_stored_with_the_orders_even_aft
         )
         .await
         .unwrap();
+        s.close().await;
         let restarted = Store::connect(&url, &StoreOptions::default())
             .await
             .unwrap();
+        // The restarted store knows the order by its hash, and refuses to store it twice
+        // (on SQLite its hash index is rebuilt from the table).
+        assert_eq!(
+            restarted
+                .order(&a.order_hash)
+                .await
+                .unwrap()
+                .map(|o| o.order_hash),
+            Some(a.order_hash),
+            "{backend}"
+        );
+        assert_eq!(
+            restarted
+                .insert_orders(std::slice::from_ref(&a), None)
+                .await
+                .unwrap(),
+            vec![false],
+            "{backend}"
+        );
         let later = Timestamp(t0.0 + IDEMPOTENCY_WINDOW_MS - 1);
         assert_eq!(
             restarted

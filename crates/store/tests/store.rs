@@ -322,3 +322,25 @@ async fn closing_a_postgres_store_ends_every_session() {
         drop(s);
     }
 }
+
+/// The embedded store keeps its order-hash index in the process that opened the file, so a
+/// second store on the same file (another gateway process) is refused until the first closes.
+#[tokio::test]
+async fn a_sqlite_file_serves_one_store_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/gw.db", dir.path().display());
+    let first = Store::connect(&url, &StoreOptions::default())
+        .await
+        .unwrap();
+    let err = Store::connect(&url, &StoreOptions::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::InUse(_)), "{err}");
+    assert!(err.to_string().contains("gw.db"), "{err}");
+    first.close().await;
+    let second = Store::connect(&url, &StoreOptions::default())
+        .await
+        .unwrap();
+    second.ping().await.unwrap();
+    second.close().await;
+}
