@@ -211,7 +211,7 @@ async fn serve(config: Config) -> Result<(), StartError> {
     let (writer, acceptance) = orders::acceptance_writer(
         store.clone(),
         orders::InternalLedger,
-        orders::WriterConfig::for_backend(store.backend()),
+        orders::WriterConfig::default(),
     );
     let writer = writer.spawn();
     let order_service = orders::OrderService::new(

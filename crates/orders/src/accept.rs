@@ -43,6 +43,9 @@ pub struct WriterConfig {
     /// Requests waiting for each writer; a full queue makes submitters wait (back-pressure).
     pub queue_capacity: usize,
     /// Writers, each with its own partition of wallets and its own transaction (at least 1).
+    /// One by default, on both backends: SQLite serialises writers anyway, and on PostgreSQL,
+    /// since a group is one statement (`store::optimistic`), one writer's larger groups
+    /// measured better than two writers' overlapping ones (docs/orders.md).
     pub writers: usize,
 }
 
@@ -53,23 +56,6 @@ impl Default for WriterConfig {
             max_orders: 960,
             queue_capacity: 1024,
             writers: 1,
-        }
-    }
-}
-
-impl WriterConfig {
-    /// The default for a backend: one writer on SQLite, which serialises writers anyway; two on
-    /// PostgreSQL, so that one group's round trips and fsync overlap another's work. More
-    /// measured worse here: every writer appends to the same last pages of the live-order
-    /// indexes, and PostgreSQL's CPU per order rose with the contention (docs/orders.md).
-    pub fn for_backend(backend: store::Backend) -> WriterConfig {
-        let writers = match backend {
-            store::Backend::Sqlite => 1,
-            store::Backend::Postgres => 2,
-        };
-        WriterConfig {
-            writers,
-            ..WriterConfig::default()
         }
     }
 }

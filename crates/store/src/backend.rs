@@ -270,7 +270,7 @@ fn sqlite_url_creating_file(url: &str) -> Result<(String, Option<PathBuf>), Stor
     Ok((url, file))
 }
 
-/// PostgreSQL connections for writes: the acceptance writers (two), cancels, credits and key
+/// PostgreSQL connections for writes: the acceptance writer, cancels, credits and key
 /// changes. Reads have their own pool (`StoreOptions::max_connections`).
 const WRITE_CONNECTIONS: u32 = 4;
 
