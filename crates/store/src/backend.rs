@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::MigrateDatabase;
-use sqlx::{AnyPool, Executor};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyPool, Executor};
 
 use crate::balance_hints::BalanceHints;
 use crate::error::StoreError;
@@ -112,6 +113,8 @@ pub struct Store {
     pub(crate) hints: Arc<BalanceHints>,
     /// SQLite only: where each order is, by hash (`crate::hash_index`).
     pub(crate) hash_index: Option<Arc<HashIndex>>,
+    /// PostgreSQL: the write connection that optimistic acceptance keeps between groups.
+    pub(crate) acceptance_connection: Arc<tokio::sync::Mutex<Option<PoolConnection<Any>>>>,
 }
 
 impl Store {
@@ -167,6 +170,7 @@ impl Store {
                     backend,
                     hints: Arc::default(),
                     hash_index: None,
+                    acceptance_connection: Arc::default(),
                 }
             }
         };
@@ -194,6 +198,7 @@ impl Store {
                 backend: Backend::Sqlite,
                 hints: Arc::default(),
                 hash_index: Some(Arc::new(index)),
+                acceptance_connection: Arc::default(),
             }),
             Err(e) => {
                 close_pool(&write).await;
@@ -215,6 +220,7 @@ impl Store {
 
     /// Closes every connection and, on SQLite, lets another process open the file.
     pub async fn close(&self) {
+        self.acceptance_connection.lock().await.take();
         close_pool(&self.write).await;
         close_pool(&self.read).await;
         if let Some(index) = &self.hash_index {

@@ -442,15 +442,7 @@ async fn a_balance_another_instance_changed_since_the_last_group_is_read_afresh(
         };
         accept(&other, vec![order(2, me, Side::Buy, 30)]).await;
         other.close().await;
-        let out = s
-            .accept_orders(
-                &[submission(vec![order(3, me, Side::Buy, 20)])],
-                &Holdings::new(),
-                T0,
-                render,
-            )
-            .await
-            .unwrap();
+        let out = decide(&s, &[submission(vec![order(3, me, Side::Buy, 20)])]).await;
         assert_eq!(
             out,
             vec![vec![Err(Refusal::InsufficientBalance)]],
@@ -508,32 +500,20 @@ async fn a_hash_another_instance_stored_is_a_duplicate_in_a_later_group() {
                 }),
             )
         };
-        let out = s
-            .accept_orders(
-                &[keyed(
-                    vec![order(2, me, Side::Buy, 10), order(3, me, Side::Buy, 10)],
-                    "k1",
-                )],
-                &Holdings::new(),
-                T0,
-                render,
-            )
-            .await
-            .unwrap();
+        let out = decide(
+            &s,
+            &[keyed(
+                vec![order(2, me, Side::Buy, 10), order(3, me, Side::Buy, 10)],
+                "k1",
+            )],
+        )
+        .await;
         assert_eq!(
             out,
             vec![vec![Err(Refusal::Duplicate), Ok(())]],
             "{backend}"
         );
-        let out = s
-            .accept_orders(
-                &[keyed(vec![order(4, me, Side::Buy, 10)], "k2")],
-                &Holdings::new(),
-                T0,
-                render,
-            )
-            .await
-            .unwrap();
+        let out = decide(&s, &[keyed(vec![order(4, me, Side::Buy, 10)], "k2")]).await;
         assert_eq!(out, vec![vec![Ok(())]], "{backend}");
         assert_eq!(
             s.balance(me, Asset::Collateral).await.unwrap(),
@@ -556,11 +536,15 @@ async fn a_hash_another_instance_stored_is_a_duplicate_in_a_later_group() {
     .await;
 }
 
-async fn accept(s: &Store, orders: Vec<OrderRecord>) {
-    let out = s
-        .accept_orders(&[submission(orders)], &Holdings::new(), T0, render)
+/// The group's outcomes, with the ledger as the only balance source.
+async fn decide(s: &Store, group: &[Submission]) -> Vec<Vec<Result<(), Refusal>>> {
+    s.accept_orders(group, &Holdings::new(), T0, render)
         .await
-        .unwrap();
+        .unwrap()
+}
+
+async fn accept(s: &Store, orders: Vec<OrderRecord>) {
+    let out = decide(s, &[submission(orders)]).await;
     assert!(out[0].iter().all(|o| o.is_ok()), "{out:?}");
 }
 
