@@ -251,9 +251,9 @@ where
         }
         results.push(outcomes);
     }
-    let rows = index.map(|_| &mut *inserted);
+    let sqlite = index.map(|index| (index, &mut *inserted));
     if matches!(inserts, Inserts::Bulk { .. })
-        && insert_orders_bulk(tx, backend, &accepted, rows).await? != accepted.len() as u64
+        && insert_orders_bulk(tx, backend, &accepted, sqlite).await? != accepted.len() as u64
     {
         return Ok(None);
     }

@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::Path;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Mutex, RwLock};
 
 use sqlx::any::AnyArguments;
@@ -26,6 +27,10 @@ const LOAD_PAGE: i64 = 50_000;
 
 pub(crate) struct HashIndex {
     rows: RwLock<HashMap<OrderHash, i64>>,
+    /// The rowid the next inserted order gets: inserts name their rows (`allocate_rows`)
+    /// instead of reading back the ones SQLite picked, which cost a row per order through sqlx.
+    /// A rolled-back insert leaves a gap; rowids are never reused.
+    next_row: AtomicI64,
     /// The lock on `<database>.lock`; `None` once released (or for a database without a file).
     lock: Mutex<Option<File>>,
 }
@@ -64,8 +69,14 @@ impl HashIndex {
         }
         Ok(HashIndex {
             rows: RwLock::new(rows),
+            next_row: AtomicI64::new(after + 1),
             lock: Mutex::new(lock),
         })
+    }
+
+    /// `count` fresh rowids, from the returned one on.
+    pub(crate) fn allocate_rows(&self, count: usize) -> i64 {
+        self.next_row.fetch_add(count as i64, Ordering::Relaxed)
     }
 
     pub(crate) fn row(&self, hash: &OrderHash) -> Option<i64> {

@@ -188,11 +188,7 @@ pub(crate) async fn insert_order(
     if index.contains(hash) || inserted.contains(hash) {
         return Ok(false);
     }
-    let sql = format!("{INSERT} RETURNING rowid AS row_id");
-    let row = bind_order(sqlx::query(&sql), o)
-        .fetch_one(&mut **tx)
-        .await?;
-    inserted.push(*hash, row.try_get("row_id")?);
+    insert_orders_bulk(tx, Backend::Sqlite, &[o], Some((index, inserted))).await?;
     Ok(true)
 }
 
@@ -205,37 +201,42 @@ const BULK_ROWS: usize = 256;
 ///
 /// On PostgreSQL any whose hash is stored already is skipped (as [`insert_order`] does);
 /// callers that must know which one compare the count and fall back to [`insert_order`]. On
-/// SQLite (`inserted` given) nothing checks the hashes: the caller has looked them up in the
-/// hash index, and each row inserted is added to `inserted`.
+/// SQLite (`sqlite` given) nothing checks the hashes: the caller has looked them up in the
+/// hash index. Each row gets a rowid the index hands out, and is added to `inserted`.
 pub(crate) async fn insert_orders_bulk(
     tx: &mut Transaction<'_, Any>,
     backend: Backend,
     orders: &[&OrderColumns],
-    mut inserted: Option<&mut Inserted>,
+    mut sqlite: Option<(&HashIndex, &mut Inserted)>,
 ) -> Result<u64, StoreError> {
     let mut count = 0;
     for chunk in orders.chunks(BULK_ROWS) {
+        let rows = sqlite
+            .as_ref()
+            .map(|(index, _)| index.allocate_rows(chunk.len()));
         let mut sql = String::with_capacity(500 + chunk.len() * 150);
         sql.push_str("INSERT INTO orders (");
+        if rows.is_some() {
+            sql.push_str("rowid, ");
+        }
         sql.push_str(COLUMNS);
         sql.push_str(") VALUES ");
-        backend.push_rows(&mut sql, chunk.len(), INSERT_COLUMNS);
-        sql.push_str(match inserted {
-            None => " ON CONFLICT (order_hash) DO NOTHING",
-            Some(_) => " RETURNING rowid AS row_id, order_hash",
-        });
+        let columns = INSERT_COLUMNS + usize::from(rows.is_some());
+        backend.push_rows(&mut sql, chunk.len(), columns);
+        if rows.is_none() {
+            sql.push_str(" ON CONFLICT (order_hash) DO NOTHING");
+        }
         let mut query = sqlx::query(&sql);
-        for o in chunk {
+        for (i, o) in chunk.iter().enumerate() {
+            if let Some(first) = rows {
+                query = query.bind(first + i as i64);
+            }
             query = bind_order(query, o);
         }
-        match inserted.as_deref_mut() {
-            None => count += query.execute(&mut **tx).await?.rows_affected(),
-            Some(inserted) => {
-                for row in query.fetch_all(&mut **tx).await? {
-                    let hash = parse_col(&row.try_get::<String, _>("order_hash")?, "order_hash")?;
-                    inserted.push(hash, row.try_get("row_id")?);
-                    count += 1;
-                }
+        count += query.execute(&mut **tx).await?.rows_affected();
+        if let (Some(first), Some((_, inserted))) = (rows, sqlite.as_mut()) {
+            for (i, o) in chunk.iter().enumerate() {
+                inserted.push(o.hash, first + i as i64);
             }
         }
     }
@@ -252,6 +253,8 @@ pub(crate) const INSERT_COLUMNS: usize = 28;
 /// other requests, rather than by the one writer that commits them all.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrderColumns {
+    /// The hash itself, for the embedded store's hash index; `order_hash` is its column.
+    hash: OrderHash,
     order_hash: String,
     wallet: String,
     condition_id: String,
@@ -294,6 +297,7 @@ impl From<&OrderRecord> for OrderColumns {
             }
         };
         OrderColumns {
+            hash: o.order_hash,
             order_hash: o.order_hash.to_string(),
             maker: address(o.maker),
             signer: address(o.signer),

@@ -411,6 +411,16 @@ async fn a_failure_midway_leaves_no_order_no_reservation_and_no_response() {
             .await
             .unwrap();
         assert_eq!(out, vec![vec![Ok(())]], "{backend}");
+        // Each hash finds its own row, across the rolled-back attempt's unused rows.
+        accept(&s, vec![order(4, me, Side::Buy, 10)]).await;
+        for seed in [1, 4] {
+            let stored = s.order(&order(seed, me, Side::Buy, 1).order_hash).await;
+            assert_eq!(
+                stored.unwrap().map(|o| o.salt),
+                Some(U256::from(seed)),
+                "{backend}"
+            );
+        }
     })
     .await;
 }
