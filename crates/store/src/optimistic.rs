@@ -1,28 +1,37 @@
-//! Accepting a group in one statement when this process knows every balance it touches
-//! (docs/orders.md, "Optimistic acceptance").
+//! Accepting a group without locking its balances first, when this process knows every
+//! balance it touches (docs/orders.md, "Optimistic acceptance").
 //!
-//! The locking path ([`crate::acceptance`]) costs a PostgreSQL group six round trips: BEGIN,
-//! the balance lock (parsed, then run), the insert, the balance write and COMMIT, and each one
-//! wakes a thread on both sides of the socket. Here the group is decided against the balances
-//! this process last committed ([`BalanceHints`]) and written by one statement that is its own
-//! transaction: it locks the balances in the same global order as the locking path, inserts
-//! the orders, sets each balance only where it still holds the hinted amounts, keeps the
-//! idempotent responses, and fails, undoing all of it, unless every order was inserted and
-//! every balance set. A group that fails, or that this path cannot decide alone (a refusal, a
-//! balance without a hint, an external balance source), goes down the locking path, which
-//! decides it afresh from locked rows.
+//! The locking path ([`crate::acceptance`]) reads and locks the group's balances before it
+//! decides, which costs a PostgreSQL group six round trips (BEGIN, the lock, the insert, the
+//! balance write, COMMIT, and sqlx's test of the pooled connection) and a SQLite group six
+//! hand-offs to its connection thread; each one wakes a thread on both sides. Here the group
+//! is decided against the balances this process last committed ([`BalanceHints`]), and each
+//! balance is written only where it still holds the hinted amounts (compare-and-set):
+//!
+//! - PostgreSQL: one statement, its own transaction, on a connection kept between groups. It
+//!   locks the balances in the locking path's global order, inserts the orders, sets the
+//!   balances, keeps the idempotent responses, and fails, undoing all of it, unless every
+//!   balance was set (a hash stored before fails the insert).
+//! - SQLite: BEGIN, the insert, the compare-and-set, the responses, COMMIT; rolled back unless
+//!   every balance was set. Duplicates are known beforehand from the hash index.
+//!
+//! A group that fails, or that this path cannot decide alone (a refusal, a balance without a
+//! hint, an external balance source), goes down the locking path, which decides it afresh
+//! from locked rows.
 
 use std::collections::{BTreeMap, HashSet};
 
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
-use sqlx::Any;
+use sqlx::{Any, Transaction};
 use types::{Timestamp, Wallet};
 
 use crate::acceptance::{judge, reserve, Holdings, Outcomes, Submission};
 use crate::balances::{Asset, Balance};
 use crate::error::StoreError;
-use crate::orders::{bind_order, OrderColumns, COLUMNS, INSERT_COLUMNS};
+use crate::hash_index::{HashIndex, Inserted};
+use crate::idempotency::IdempotentResponse;
+use crate::orders::{bind_order, insert_orders_bulk, OrderColumns, COLUMNS, INSERT_COLUMNS};
 use crate::{Backend, Store};
 
 /// SQLSTATE of the failure the statement raises when a hint or an insert did not hold
@@ -48,9 +57,6 @@ impl Store {
         R: Fn(usize, &[Result<(), crate::acceptance::Refusal>]) -> Result<String, E>,
         E: std::fmt::Display,
     {
-        if self.backend != Backend::Postgres {
-            return Ok(None);
-        }
         let Some(plan) = self.plan(submissions) else {
             return Ok(None);
         };
@@ -58,12 +64,12 @@ impl Store {
             .iter()
             .map(|s| vec![Ok(()); s.orders().len()])
             .collect();
-        let mut responses = Vec::new();
+        let mut responses: Vec<Response<'_>> = Vec::new();
         for (i, submission) in submissions.iter().enumerate() {
             if let Some(target) = submission.idempotency() {
                 let response =
                     render(i, &results[i]).map_err(|e| StoreError::Response(e.to_string()))?;
-                responses.push((target.wallet.to_string(), target.key.as_str(), response));
+                responses.push((target.wallet, target.key.as_str(), response));
             }
         }
         let balances: Vec<[String; 6]> = plan
@@ -80,9 +86,37 @@ impl Store {
                 ]
             })
             .collect();
+        let written = match &self.hash_index {
+            Some(index) => {
+                self.write_sqlite(index, &plan, &balances, &responses, now)
+                    .await?
+            }
+            None => {
+                self.write_postgres(&plan, &balances, &responses, now)
+                    .await?
+            }
+        };
+        if written {
+            self.hints
+                .record(plan.balances.iter().map(|(pair, (_, after))| (pair, after)));
+            Ok(Some(results))
+        } else {
+            self.hints.forget(plan.balances.keys());
+            Ok(None)
+        }
+    }
+
+    /// The PostgreSQL statement; `false` when a hint or an insert did not hold.
+    async fn write_postgres(
+        &self,
+        plan: &Plan<'_>,
+        balances: &[[String; 6]],
+        responses: &[Response<'_>],
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
         let sql = statement(plan.orders.len(), balances.len(), responses.len());
         let mut query = sqlx::query(&sql);
-        for row in &balances {
+        for row in balances {
             for value in row {
                 query = query.bind(value.as_str());
             }
@@ -91,7 +125,8 @@ impl Store {
             query = bind_order(query, columns);
         }
         query = query.bind(now.0);
-        for (wallet, key, response) in &responses {
+        let wallets: Vec<String> = responses.iter().map(|(w, _, _)| w.to_string()).collect();
+        for ((_, key, response), wallet) in responses.iter().zip(&wallets) {
             query = query
                 .bind(wallet.as_str())
                 .bind(*key)
@@ -106,24 +141,63 @@ impl Store {
             None => held.insert(self.write.acquire().await?),
         };
         match query.fetch_all(&mut **connection).await {
-            Ok(_) => {
-                self.hints
-                    .record(plan.balances.iter().map(|(pair, (_, after))| (pair, after)));
-                Ok(Some(results))
-            }
+            Ok(_) => Ok(true),
             Err(sqlx::Error::Database(e))
                 if matches!(
                     e.code().as_deref(),
                     Some(CONFLICT) | Some(DEADLOCK) | Some(UNIQUE_VIOLATION)
                 ) =>
             {
-                self.hints.forget(plan.balances.keys());
-                Ok(None)
+                Ok(false)
             }
             Err(e) => {
                 // Back to the pool, which tests it before anyone else gets it.
                 held.take();
                 Err(e.into())
+            }
+        }
+    }
+
+    /// The SQLite transaction; `false` (rolled back) when a hint did not hold.
+    async fn write_sqlite(
+        &self,
+        index: &HashIndex,
+        plan: &Plan<'_>,
+        balances: &[[String; 6]],
+        responses: &[Response<'_>],
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write.begin().await?;
+        let mut inserted = Inserted::default();
+        let written = async {
+            let sqlite = Some((index, &mut inserted));
+            insert_orders_bulk(&mut tx, Backend::Sqlite, &plan.orders, sqlite).await?;
+            if set_hinted_balances(&mut tx, balances, now).await? != balances.len() as u64 {
+                return Ok(false);
+            }
+            for (wallet, key, response) in responses {
+                IdempotentResponse {
+                    wallet: *wallet,
+                    key,
+                    response,
+                }
+                .store_in(&mut tx)
+                .await?;
+            }
+            Ok::<_, StoreError>(true)
+        }
+        .await;
+        match written {
+            Ok(true) => {
+                tx.commit().await?;
+                index.extend(inserted);
+                Ok(true)
+            }
+            Ok(false) | Err(_) => {
+                if let Err(e) = tx.rollback().await {
+                    tracing::warn!(error = %e, "rollback of an optimistic acceptance failed");
+                }
+                written
             }
         }
     }
@@ -147,7 +221,16 @@ impl Store {
             .iter()
             .map(|(pair, balance)| (*pair, (*balance, false)))
             .collect();
-        let mut seen = HashSet::new();
+        // A hash stored before is a refusal this path leaves to the locking one. On SQLite the
+        // hash index says so now; on PostgreSQL the statement's insert fails.
+        let mut seen: HashSet<_> = match &self.hash_index {
+            Some(index) => orders
+                .iter()
+                .map(|(o, _)| o.order_hash)
+                .filter(|h| index.contains(h))
+                .collect(),
+            None => HashSet::new(),
+        };
         let no_holdings = Holdings::new();
         for (o, _) in &orders {
             let reserved = judge(o, &seen, &decided, &no_holdings).ok()?.ok()?;
@@ -165,6 +248,34 @@ impl Store {
             balances,
         })
     }
+}
+
+/// An idempotent response to keep: the wallet, the key and the response.
+type Response<'a> = (Wallet, &'a str, String);
+
+/// Sets each hinted balance (wallet, asset, hinted available, hinted reserved, new available,
+/// new reserved) where it still holds the hinted amounts, on SQLite; returns how many were set.
+async fn set_hinted_balances(
+    tx: &mut Transaction<'_, Any>,
+    balances: &[[String; 6]],
+    now: Timestamp,
+) -> Result<u64, StoreError> {
+    let mut sql = String::from(
+        "UPDATE balances SET available = h.column5, reserved = h.column6, updated_at = ? \
+         FROM (VALUES ",
+    );
+    Backend::Sqlite.push_rows(&mut sql, balances.len(), 6);
+    sql.push_str(
+        ") AS h WHERE balances.wallet = h.column1 AND balances.asset = h.column2 \
+         AND balances.available = h.column3 AND balances.reserved = h.column4",
+    );
+    let mut query = sqlx::query(&sql).bind(now.0);
+    for row in balances {
+        for value in row {
+            query = query.bind(value.as_str());
+        }
+    }
+    Ok(query.execute(&mut **tx).await?.rows_affected())
 }
 
 /// A group decided against the hints.

@@ -482,6 +482,48 @@ async fn a_balance_another_instance_changed_since_the_last_group_is_read_afresh(
 }
 
 #[tokio::test]
+async fn balances_changed_since_the_last_group_are_read_afresh() {
+    on_each_backend(|s, url, backend| async move {
+        let me = wallet(0xaa);
+        s.credit_balance(me, Asset::Collateral, wei(100), T0)
+            .await
+            .unwrap();
+        accept(&s, vec![order(1, me, Side::Buy, 60)]).await;
+        // Lower than this process last saw (40 available): written behind its back.
+        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        sqlx::query("UPDATE balances SET available = '10'")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+        let out = decide(&s, &[submission(vec![order(2, me, Side::Buy, 20)])]).await;
+        assert_eq!(
+            out,
+            vec![vec![Err(Refusal::InsufficientBalance)]],
+            "{backend}"
+        );
+        // Higher than it last saw: a cancel returns the 60.
+        let cancelled = s
+            .cancel_orders(
+                me,
+                &CancelSelection::Hashes(vec![order(1, me, Side::Buy, 1).order_hash]),
+                T0,
+            )
+            .await
+            .unwrap();
+        assert_eq!(cancelled.len(), 1, "{backend}");
+        accept(&s, vec![order(3, me, Side::Buy, 70)]).await;
+        accept(&s, vec![order(4, me, Side::Buy, 0)]).await;
+        assert_eq!(
+            s.balance(me, Asset::Collateral).await.unwrap(),
+            balance(0, 70),
+            "{backend}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_hash_another_instance_stored_is_a_duplicate_in_a_later_group() {
     on_each_backend(|s, url, backend| async move {
         let (me, them) = (wallet(0xaa), wallet(0xbb));
