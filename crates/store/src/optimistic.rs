@@ -45,7 +45,7 @@ const UNIQUE_VIOLATION: &str = "23505";
 const MAX_PARAMETERS: usize = 60_000;
 
 impl Store {
-    /// The group's outcomes when it was accepted in one statement; `None` when the locking
+    /// The group's outcomes when it was accepted against the hints; `None` when the locking
     /// path must decide it (nothing of the group is stored then).
     pub(crate) async fn accept_optimistically<R, E>(
         &self,

@@ -439,49 +439,6 @@ async fn other_instance(url: &str, backend: &str) -> Option<Store> {
 }
 
 #[tokio::test]
-async fn a_balance_another_instance_changed_since_the_last_group_is_read_afresh() {
-    on_each_backend(|s, url, backend| async move {
-        let me = wallet(0xaa);
-        s.credit_balance(me, Asset::Collateral, wei(100), T0)
-            .await
-            .unwrap();
-        accept(&s, vec![order(1, me, Side::Buy, 60)]).await;
-        // This instance last saw 40 available; the other one reserves 30 of it.
-        let Some(other) = other_instance(&url, backend).await else {
-            return;
-        };
-        accept(&other, vec![order(2, me, Side::Buy, 30)]).await;
-        other.close().await;
-        let out = decide(&s, &[submission(vec![order(3, me, Side::Buy, 20)])]).await;
-        assert_eq!(
-            out,
-            vec![vec![Err(Refusal::InsufficientBalance)]],
-            "{backend}"
-        );
-        assert_eq!(
-            s.balance(me, Asset::Collateral).await.unwrap(),
-            balance(10, 90),
-            "{backend}"
-        );
-        assert_eq!(
-            s.order(&order(3, me, Side::Buy, 1).order_hash)
-                .await
-                .unwrap(),
-            None
-        );
-        // What is left is still there to reserve, group after group.
-        accept(&s, vec![order(4, me, Side::Buy, 6)]).await;
-        accept(&s, vec![order(5, me, Side::Buy, 4)]).await;
-        assert_eq!(
-            s.balance(me, Asset::Collateral).await.unwrap(),
-            balance(0, 100),
-            "{backend}"
-        );
-    })
-    .await;
-}
-
-#[tokio::test]
 async fn balances_changed_since_the_last_group_are_read_afresh() {
     on_each_backend(|s, url, backend| async move {
         let me = wallet(0xaa);
@@ -512,8 +469,22 @@ async fn balances_changed_since_the_last_group_are_read_afresh() {
             .await
             .unwrap();
         assert_eq!(cancelled.len(), 1, "{backend}");
-        accept(&s, vec![order(3, me, Side::Buy, 70)]).await;
-        accept(&s, vec![order(4, me, Side::Buy, 0)]).await;
+        accept(&s, vec![order(3, me, Side::Buy, 60)]).await;
+        // As this process last saw it: its response is kept with the orders as ever.
+        s.claim_idempotency_key(me, "k", "body", T0).await.unwrap();
+        let keyed = Submission::new(
+            vec![order(4, me, Side::Buy, 10)],
+            Some(IdempotencyTarget {
+                wallet: me,
+                key: "k".into(),
+            }),
+        );
+        assert_eq!(decide(&s, &[keyed]).await, vec![vec![Ok(())]], "{backend}");
+        assert_eq!(
+            s.claim_idempotency_key(me, "k", "body", T0).await.unwrap(),
+            IdempotencyClaim::Replay("0:[Ok(())]".into()),
+            "{backend}"
+        );
         assert_eq!(
             s.balance(me, Asset::Collateral).await.unwrap(),
             balance(0, 70),
