@@ -108,7 +108,8 @@ impl Store {
             Some(_) => &[Inserts::Bulk { precheck: true }],
             None => &ATTEMPTS,
         };
-        let mut tx = self.write.begin().await?;
+        let mut writer = self.writer().await?;
+        let mut tx = writer.begin().await?;
         let mut result = Ok(None);
         let mut inserted = Inserted::default();
         // Each attempt is valid only if every insert lands; when one is skipped (its hash is
@@ -117,7 +118,7 @@ impl Store {
         for (i, &inserts) in attempts.iter().enumerate() {
             if i > 0 {
                 tx.rollback().await?;
-                tx = self.write.begin().await?;
+                tx = writer.begin().await?;
             }
             inserted = Inserted::default();
             let target = Target {

@@ -75,7 +75,8 @@ impl Store {
         now: Timestamp,
     ) -> Result<KeyInsert, StoreError> {
         let wallet = key.wallet.to_string();
-        let mut tx = self.write.begin().await?;
+        let mut writer = self.writer().await?;
+        let mut tx = writer.begin().await?;
         sqlx::query(
             "INSERT INTO api_key_owners (wallet, updated_at) VALUES ($1, $2) \
              ON CONFLICT (wallet) DO NOTHING",
@@ -161,7 +162,7 @@ impl Store {
         .bind(change.permissions.clone())
         .bind(key_id)
         .bind(wallet.to_string())
-        .execute(&self.write)
+        .execute(&mut *self.writer().await?)
         .await?;
         if done.rows_affected() == 0 {
             return Ok(None);
@@ -183,7 +184,7 @@ impl Store {
         .bind(secret_hash)
         .bind(key_id)
         .bind(wallet.to_string())
-        .execute(&self.write)
+        .execute(&mut *self.writer().await?)
         .await?;
         if done.rows_affected() == 0 {
             return Ok(None);
@@ -206,7 +207,7 @@ impl Store {
         .bind(now.0)
         .bind(key_id)
         .bind(wallet.to_string())
-        .execute(&self.write)
+        .execute(&mut *self.writer().await?)
         .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -216,7 +217,8 @@ impl Store {
         if used.is_empty() {
             return Ok(());
         }
-        let mut tx = self.write.begin().await?;
+        let mut writer = self.writer().await?;
+        let mut tx = writer.begin().await?;
         for (key_id, at) in used {
             let result = sqlx::query(
                 "UPDATE api_keys SET last_used_at = $1 \
@@ -239,7 +241,7 @@ impl Store {
     async fn api_key_on_writer(&self, key_id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM api_keys WHERE key_id = $1"))
             .bind(key_id)
-            .fetch_optional(&self.write)
+            .fetch_optional(&mut *self.writer().await?)
             .await?;
         row.as_ref().map(from_row).transpose()
     }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::MigrateDatabase;
 use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyPool, Executor};
+use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
 
 use crate::balance_hints::BalanceHints;
 use crate::error::StoreError;
@@ -113,8 +113,11 @@ pub struct Store {
     pub(crate) hints: Arc<BalanceHints>,
     /// SQLite only: where each order is, by hash (`crate::hash_index`).
     pub(crate) hash_index: Option<Arc<HashIndex>>,
-    /// PostgreSQL: the write connection that optimistic acceptance keeps between groups.
-    pub(crate) acceptance_connection: Arc<tokio::sync::Mutex<Option<PoolConnection<Any>>>>,
+    /// A write connection kept out of the pool between uses, because sqlx tests every connection
+    /// it takes back with a round trip (PostgreSQL) or a wake-up of its thread (SQLite). SQLite:
+    /// the store's only write connection, for every write ([`Store::writer`]); PostgreSQL: the one
+    /// optimistic acceptance uses.
+    pub(crate) held_writer: Arc<tokio::sync::Mutex<Option<PoolConnection<Any>>>>,
 }
 
 impl Store {
@@ -170,7 +173,7 @@ impl Store {
                     backend,
                     hints: Arc::default(),
                     hash_index: None,
-                    acceptance_connection: Arc::default(),
+                    held_writer: Arc::default(),
                 }
             }
         };
@@ -198,12 +201,29 @@ impl Store {
                 backend: Backend::Sqlite,
                 hints: Arc::default(),
                 hash_index: Some(Arc::new(index)),
-                acceptance_connection: Arc::default(),
+                held_writer: Arc::default(),
             }),
             Err(e) => {
                 close_pool(&write).await;
                 close_pool(&read).await;
                 Err(e)
+            }
+        }
+    }
+
+    /// A connection to write with: on SQLite the one held for every write (a queue in front of
+    /// the file lock), on PostgreSQL one from the write pool.
+    pub(crate) async fn writer(&self) -> Result<Writer<'_>, StoreError> {
+        match self.backend {
+            Backend::Postgres => Ok(Writer::Pooled(self.write.acquire().await?)),
+            Backend::Sqlite => {
+                let mut held = self.held_writer.lock().await;
+                if held.is_none() {
+                    *held = Some(self.write.acquire().await?);
+                }
+                tokio::sync::MutexGuard::try_map(held, Option::as_mut)
+                    .map(Writer::Held)
+                    .map_err(|_| StoreError::Corrupt("no write connection held".into()))
             }
         }
     }
@@ -220,11 +240,43 @@ impl Store {
 
     /// Closes every connection and, on SQLite, lets another process open the file.
     pub async fn close(&self) {
-        self.acceptance_connection.lock().await.take();
+        self.held_writer.lock().await.take();
         close_pool(&self.write).await;
         close_pool(&self.read).await;
         if let Some(index) = &self.hash_index {
             index.release();
+        }
+    }
+}
+
+/// A write connection from [`Store::writer`].
+pub(crate) enum Writer<'a> {
+    Pooled(PoolConnection<Any>),
+    Held(tokio::sync::MappedMutexGuard<'a, PoolConnection<Any>>),
+}
+
+impl Writer<'_> {
+    pub(crate) async fn begin(&mut self) -> Result<Transaction<'_, Any>, sqlx::Error> {
+        sqlx::Connection::begin(&mut **self).await
+    }
+}
+
+impl std::ops::Deref for Writer<'_> {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        match self {
+            Writer::Pooled(connection) => connection,
+            Writer::Held(connection) => connection,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Writer<'_> {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        match self {
+            Writer::Pooled(connection) => connection,
+            Writer::Held(connection) => connection,
         }
     }
 }

@@ -43,7 +43,8 @@ impl Store {
         amount: Wei,
         now: Timestamp,
     ) -> Result<Balance, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut writer = self.writer().await?;
+        let mut tx = writer.begin().await?;
         let (wallet_s, asset_s) = (wallet.to_string(), asset.to_string());
         sqlx::query(
             "INSERT INTO balances (wallet, asset, available, reserved, updated_at) \

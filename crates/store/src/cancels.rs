@@ -42,7 +42,8 @@ impl Store {
         if matches!(selection, CancelSelection::Hashes(h) if h.is_empty()) {
             return Ok(Vec::new());
         }
-        let mut tx = self.write.begin().await?;
+        let mut writer = self.writer().await?;
+        let mut tx = writer.begin().await?;
         match cancel_in(&mut tx, self, wallet, selection, now).await {
             Ok(cancelled) => {
                 tx.commit().await?;
@@ -63,7 +64,8 @@ impl Store {
         hash: &OrderHash,
         now: Timestamp,
     ) -> Result<Option<OrderRecord>, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut writer = self.writer().await?;
+        let mut tx = writer.begin().await?;
         match cancel_one_in(&mut tx, self, wallet, hash, now).await {
             Ok(found) => {
                 tx.commit().await?;

@@ -64,7 +64,8 @@ impl Store {
         now: Timestamp,
     ) -> Result<IdempotencyClaim, StoreError> {
         let wallet_s = wallet.to_string();
-        let mut tx = self.write.begin().await?;
+        let mut writer = self.writer().await?;
+        let mut tx = writer.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO idempotency_keys (wallet, idempotency_key, request_hash, response, \
              created_at) VALUES ($1, $2, $3, NULL, $4) \
@@ -145,7 +146,8 @@ impl Store {
         &self,
         response: &IdempotentResponse<'_>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut writer = self.writer().await?;
+        let mut tx = writer.begin().await?;
         if let Err(e) = response.store_in(&mut tx).await {
             tx.rollback().await?;
             return Err(e);
@@ -167,7 +169,7 @@ impl Store {
         )
         .bind(wallet.to_string())
         .bind(key)
-        .execute(&self.write)
+        .execute(&mut *self.writer().await?)
         .await?;
         Ok(())
     }
@@ -176,7 +178,7 @@ impl Store {
     pub async fn purge_idempotency_keys(&self, now: Timestamp) -> Result<u64, StoreError> {
         let result = sqlx::query("DELETE FROM idempotency_keys WHERE created_at <= $1")
             .bind(now.0.saturating_sub(IDEMPOTENCY_WINDOW_MS))
-            .execute(&self.write)
+            .execute(&mut *self.writer().await?)
             .await?;
         Ok(result.rows_affected())
     }

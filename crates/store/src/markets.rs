@@ -131,7 +131,7 @@ impl Store {
             .bind(translations_json(&m.translations))
             .bind(m.created_at.0)
             .bind(m.updated_at.0)
-            .execute(&self.write)
+            .execute(&mut *self.writer().await?)
             .await;
         match result {
             Ok(_) => Ok(()),
@@ -163,7 +163,8 @@ impl Store {
         change: &MarketChange,
         now: Timestamp,
     ) -> Result<Option<MarketRecord>, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut writer = self.writer().await?;
+        let mut tx = writer.begin().await?;
         let sql = format!(
             "SELECT {COLUMNS} FROM markets WHERE condition_id = $1 AND chain_id = $2{}",
             self.backend.for_update()

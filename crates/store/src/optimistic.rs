@@ -135,7 +135,7 @@ impl Store {
         let query: Query<'_, Any, AnyArguments<'_>> = query.bind(balances.len() as i64);
         // A connection kept for this statement, not taken from the pool per group: sqlx tests
         // every connection it takes back with a round trip of its own.
-        let mut held = self.acceptance_connection.lock().await;
+        let mut held = self.held_writer.lock().await;
         let connection = match held.as_mut() {
             Some(connection) => connection,
             None => held.insert(self.write.acquire().await?),
@@ -167,7 +167,8 @@ impl Store {
         responses: &[Response<'_>],
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut writer = self.writer().await?;
+        let mut tx = writer.begin().await?;
         let mut inserted = Inserted::default();
         let written = async {
             let sqlite = Some((index, &mut inserted));

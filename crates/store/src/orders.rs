@@ -380,7 +380,8 @@ impl Store {
         orders: &[OrderRecord],
         response: Option<&IdempotentResponse<'_>>,
     ) -> Result<Vec<bool>, StoreError> {
-        let mut tx = self.write.begin().await?;
+        let mut writer = self.writer().await?;
+        let mut tx = writer.begin().await?;
         let mut stored = Vec::with_capacity(orders.len());
         let (index, mut inserted) = (self.hash_index.as_deref(), Inserted::default());
         for o in orders {
@@ -522,7 +523,7 @@ impl Store {
             .bind(status.as_str())
             .bind(remaining.hundredths() as i64)
             .bind(now.0);
-        let result = key.bind(query).execute(&self.write).await?;
+        let result = key.bind(query).execute(&mut *self.writer().await?).await?;
         Ok(result.rows_affected() == 1)
     }
 }

@@ -35,7 +35,7 @@ impl Store {
         .bind(sub)
         .bind(wallet.to_string())
         .bind(now.0)
-        .execute(&self.write)
+        .execute(&mut *self.writer().await?)
         .await?;
         Ok(())
     }
