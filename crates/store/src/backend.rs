@@ -101,7 +101,7 @@ impl Default for StoreOptions {
 /// The database handle. Cheap to clone.
 ///
 /// SQLite allows one writer at a time, so its writes go through one connection the store holds
-/// ([`Store::writer`]: a queue in front of the file lock instead of `SQLITE_BUSY` retries) and
+/// (`Store::writer`: a queue in front of the file lock instead of `SQLITE_BUSY` retries) and
 /// its reads through a separate pool that WAL lets run beside the writer. PostgreSQL has a small
 /// pool for writes beside the read pool (see `WRITE_CONNECTIONS`).
 #[derive(Clone, Debug)]
