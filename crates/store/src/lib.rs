@@ -1,8 +1,9 @@
 //! Persistence through sqlx: embedded SQLite by default, PostgreSQL for production, embedded migrations.
 //!
 //! One `Store` speaks both dialects through sqlx's `Any` driver with portable SQL (`$n`
-//! placeholders, BIGINT and TEXT columns). Where the dialects differ (row locks), the `Backend`
-//! says which to use. Each domain has its own module; no caller writes SQL.
+//! placeholders, BIGINT and TEXT columns). Where the dialects differ (row locks, the embedded
+//! store's in-memory hash index, the shape of an optimistic acceptance), the `Backend` says
+//! which to use. Each domain has its own module; no caller writes SQL.
 
 pub mod acceptance;
 pub mod api_keys;
