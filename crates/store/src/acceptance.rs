@@ -302,7 +302,7 @@ async fn accept_one(
         Err(refusal) => return Ok(Err(refusal)),
     };
     // Another instance may have stored the same hash since the check above.
-    if !insert_order(tx, index, inserted, &o.order_hash, columns).await? {
+    if !insert_order(tx, index, inserted, columns).await? {
         seen.insert(o.order_hash);
         return Ok(Err(Refusal::Duplicate));
     }
@@ -406,11 +406,7 @@ async fn stored_hashes(
     hashes: &[OrderHash],
 ) -> Result<HashSet<OrderHash>, StoreError> {
     if let Some(index) = index {
-        return Ok(hashes
-            .iter()
-            .copied()
-            .filter(|h| index.contains(h))
-            .collect());
+        return Ok(index.stored_among(hashes.iter().copied()));
     }
     let mut found = HashSet::new();
     // Well under SQLite's and PostgreSQL's bind-parameter limits.

@@ -8,7 +8,7 @@
 //! `<database>.lock` so that no second process writes behind its back. PostgreSQL keeps its
 //! primary key: several instances share one database.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -85,6 +85,18 @@ impl HashIndex {
 
     pub(crate) fn contains(&self, hash: &OrderHash) -> bool {
         self.read().contains_key(hash)
+    }
+
+    /// Which of `hashes` are stored, under one read of the lock.
+    pub(crate) fn stored_among(
+        &self,
+        hashes: impl IntoIterator<Item = OrderHash>,
+    ) -> HashSet<OrderHash> {
+        let rows = self.read();
+        hashes
+            .into_iter()
+            .filter(|h| rows.contains_key(h))
+            .collect()
     }
 
     /// Adds what a transaction inserted, once it has committed.

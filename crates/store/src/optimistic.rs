@@ -225,11 +225,7 @@ impl Store {
         // A hash stored before is a refusal this path leaves to the locking one. On SQLite the
         // hash index says so now; on PostgreSQL the statement's insert fails.
         let mut seen: HashSet<_> = match &self.hash_index {
-            Some(index) => orders
-                .iter()
-                .map(|(o, _)| o.order_hash)
-                .filter(|h| index.contains(h))
-                .collect(),
+            Some(index) => index.stored_among(orders.iter().map(|(o, _)| o.order_hash)),
             None => HashSet::new(),
         };
         let no_holdings = Holdings::new();

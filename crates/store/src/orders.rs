@@ -177,7 +177,6 @@ pub(crate) async fn insert_order(
     tx: &mut Transaction<'_, Any>,
     index: Option<&HashIndex>,
     inserted: &mut Inserted,
-    hash: &OrderHash,
     o: &OrderColumns,
 ) -> Result<bool, StoreError> {
     let Some(index) = index else {
@@ -185,7 +184,7 @@ pub(crate) async fn insert_order(
         let result = bind_order(sqlx::query(&sql), o).execute(&mut **tx).await?;
         return Ok(result.rows_affected() == 1);
     };
-    if index.contains(hash) || inserted.contains(hash) {
+    if index.contains(&o.hash) || inserted.contains(&o.hash) {
         return Ok(false);
     }
     insert_orders_bulk(tx, Backend::Sqlite, &[o], Some((index, inserted))).await?;
@@ -386,7 +385,7 @@ impl Store {
         let (index, mut inserted) = (self.hash_index.as_deref(), Inserted::default());
         for o in orders {
             let columns = OrderColumns::from(o);
-            match insert_order(&mut tx, index, &mut inserted, &o.order_hash, &columns).await {
+            match insert_order(&mut tx, index, &mut inserted, &columns).await {
                 Ok(inserted) => stored.push(inserted),
                 Err(e) => {
                     tx.rollback().await?;
@@ -428,11 +427,7 @@ impl Store {
             return Ok(HashSet::new());
         }
         if let Some(index) = &self.hash_index {
-            return Ok(hashes
-                .iter()
-                .copied()
-                .filter(|h| index.contains(h))
-                .collect());
+            return Ok(index.stored_among(hashes.iter().copied()));
         }
         let placeholders: Vec<String> = (1..=hashes.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
