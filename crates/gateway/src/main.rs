@@ -16,6 +16,7 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use market_data::routes::MarketData;
 use market_data::{BookViews, MarketCatalog};
@@ -24,6 +25,9 @@ use store::{Store, StoreError, StoreOptions};
 use crate::config::Config;
 use crate::ops::Readiness;
 use crate::redis_probe::RedisProbe;
+
+/// How long shutdown waits for the acceptance writer to commit what it was given.
+const WRITER_DRAIN: Duration = Duration::from_secs(10);
 
 const USAGE: &str =
     "usage: gateway [--config PATH]\n       gateway dev-token --wallet 0x... [--config PATH]\n\n\
@@ -265,8 +269,13 @@ async fn serve(config: Config) -> Result<(), StartError> {
     // Returns after SIGTERM/SIGINT once in-flight requests have finished.
     let result = server.await;
     refresher.abort();
-    // Every request that submitted orders has had its answer, so the writer holds nothing.
-    writer.abort();
+    // The server has dropped every handle to the writer, which ends once its queue is empty:
+    // every order a request submitted is committed and answered before the store closes.
+    match tokio::time::timeout(WRITER_DRAIN, writer).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::error!(error = %e, "the acceptance writer stopped abnormally"),
+        Err(_) => tracing::error!("the acceptance writer did not stop in time"),
+    }
     auth_background.abort();
     authenticator.flush_last_used().await;
     store.close().await;

@@ -1,5 +1,7 @@
-//! The acceptance writer: one tokio task owns the write path of `POST /v1/orders` and commits
-//! the validated batches of concurrent requests together (group commit).
+//! The acceptance writer: one task owns the write path of `POST /v1/orders` and commits the
+//! validated batches of concurrent requests together (group commit). On PostgreSQL it is a
+//! tokio task; on SQLite, whose groups are written synchronously (store's direct connection),
+//! it runs on a thread of its own.
 //!
 //! Request workers parse, verify signatures and run steps 1–9 in parallel, then hand their
 //! validated orders to the writer through a bounded queue and wait for its reply. The writer
@@ -23,7 +25,7 @@ use std::sync::Arc;
 use store::acceptance::{IdempotencyTarget, Refusal, Submission as StoreSubmission};
 use store::balances::Asset;
 use store::orders::OrderRecord;
-use store::Store;
+use store::{Backend, Store};
 use tokio::sync::{mpsc, oneshot};
 use types::{Timestamp, Wallet};
 
@@ -219,7 +221,16 @@ impl<B: BalanceSource> AcceptanceWriter<B> {
         let tasks: Vec<_> = self
             .partitions
             .into_iter()
-            .map(|p| tokio::spawn(p.run()))
+            .map(|p| match p.store.backend() {
+                // The embedded store commits a group synchronously on the calling thread
+                // (store's direct connection): a thread of its own, where blocking stalls no
+                // other task and a request's hand-off wakes the thread that writes its orders.
+                Backend::Sqlite => {
+                    let runtime = tokio::runtime::Handle::current();
+                    tokio::task::spawn_blocking(move || runtime.block_on(p.run()))
+                }
+                Backend::Postgres => tokio::spawn(p.run()),
+            })
             .collect();
         for task in tasks {
             if let Err(e) = task.await {

@@ -12,6 +12,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
 
 use crate::balance_hints::BalanceHints;
+use crate::direct::DirectWriter;
 use crate::error::StoreError;
 use crate::hash_index::{lock_exclusively, HashIndex};
 use crate::migrations::migrator;
@@ -118,6 +119,8 @@ pub struct Store {
     /// the store's only write connection, for every write ([`Store::writer`]); PostgreSQL: the one
     /// optimistic acceptance uses.
     pub(crate) held_writer: Arc<tokio::sync::Mutex<Option<PoolConnection<Any>>>>,
+    /// SQLite only: the connection optimistic acceptance writes through (`crate::direct`).
+    pub(crate) direct: Option<Arc<DirectWriter>>,
 }
 
 impl Store {
@@ -174,6 +177,7 @@ impl Store {
                     hints: Arc::default(),
                     hash_index: None,
                     held_writer: Arc::default(),
+                    direct: None,
                 }
             }
         };
@@ -187,21 +191,27 @@ impl Store {
     /// hash index loaded (`crate::hash_index`).
     async fn connect_sqlite(url: &str, opts: &StoreOptions) -> Result<Store, StoreError> {
         let (url, file) = sqlite_url_creating_file(url)?;
-        let lock = file.as_deref().map(lock_exclusively).transpose()?;
+        // Its connections each open a database of their own: nothing written would be read.
+        let file = file.ok_or_else(|| {
+            StoreError::UnsupportedUrl(format!("{url}: in-memory SQLite (give a file)"))
+        })?;
+        let lock = lock_exclusively(&file)?;
         let read = sqlite_pool(&url, opts.max_connections.max(1), opts).await?;
         let write = sqlite_pool(&url, 1, opts).await?;
         let loaded = match migrator(Backend::Sqlite).run(&write).await {
-            Ok(()) => HashIndex::load(&write, lock).await,
+            Ok(()) => HashIndex::load(&write, Some(lock)).await,
             Err(e) => Err(e.into()),
         };
-        match loaded {
-            Ok(index) => Ok(Store {
+        let opened = loaded.and_then(|index| Ok((index, DirectWriter::open(&file)?)));
+        match opened {
+            Ok((index, direct)) => Ok(Store {
                 read,
                 write,
                 backend: Backend::Sqlite,
                 hints: Arc::default(),
                 hash_index: Some(Arc::new(index)),
                 held_writer: Arc::default(),
+                direct: Some(Arc::new(direct)),
             }),
             Err(e) => {
                 close_pool(&write).await;
@@ -240,7 +250,13 @@ impl Store {
 
     /// Closes every connection and, on SQLite, lets another process open the file.
     pub async fn close(&self) {
-        self.held_writer.lock().await.take();
+        {
+            let mut held = self.held_writer.lock().await;
+            held.take();
+            if let Some(direct) = &self.direct {
+                direct.close();
+            }
+        }
         close_pool(&self.write).await;
         close_pool(&self.read).await;
         if let Some(index) = &self.hash_index {

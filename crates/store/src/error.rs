@@ -8,6 +8,12 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    /// From the embedded store's acceptance connection (`crate::direct`).
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A write after [`crate::Store::close`].
+    #[error("the store is closed")]
+    Closed,
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("could not create the database directory {path}: {source}")]

@@ -3,7 +3,8 @@
 //! One `Store` speaks both dialects through sqlx's `Any` driver with portable SQL (`$n`
 //! placeholders, BIGINT and TEXT columns). Where the dialects differ (row locks, the embedded
 //! store's in-memory hash index, the shape of an optimistic acceptance), the `Backend` says
-//! which to use. Each domain has its own module; no caller writes SQL.
+//! which to use. The embedded store's optimistic acceptance alone skips sqlx: it writes through
+//! a connection of its own, synchronously (`direct`). Each domain has its own module; no caller writes SQL.
 
 pub mod acceptance;
 pub mod api_keys;
@@ -11,6 +12,7 @@ mod backend;
 mod balance_hints;
 pub mod balances;
 pub mod cancels;
+mod direct;
 mod error;
 mod hash_index;
 pub mod idempotency;

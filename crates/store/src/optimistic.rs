@@ -12,8 +12,9 @@
 //!   locks the balances in the locking path's global order, inserts the orders, sets the
 //!   balances, keeps the idempotent responses, and fails, undoing all of it, unless every
 //!   balance was set (a hash stored before fails the insert).
-//! - SQLite: BEGIN, the insert, the compare-and-set, the responses, COMMIT; rolled back unless
-//!   every balance was set. Duplicates are known beforehand from the hash index.
+//! - SQLite: BEGIN IMMEDIATE, the inserts, the compare-and-sets, the responses, COMMIT, on the
+//!   store's direct connection in one blocking call (`crate::direct`); rolled back unless every
+//!   balance was set. Duplicates are known beforehand from the hash index.
 //!
 //! A group that fails, or that this path cannot decide alone (a refusal, a balance without a
 //! hint, an external balance source), goes down the locking path, which decides it afresh
@@ -23,15 +24,15 @@ use std::collections::{BTreeMap, HashSet};
 
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
-use sqlx::{Any, Transaction};
+use sqlx::Any;
 use types::{Timestamp, Wallet};
 
 use crate::acceptance::{judge, reserve, Holdings, Outcomes, Submission};
 use crate::balances::{Asset, Balance};
+use crate::direct::HintedBalance;
 use crate::error::StoreError;
 use crate::hash_index::{HashIndex, Inserted};
-use crate::idempotency::IdempotentResponse;
-use crate::orders::{bind_order, insert_orders_bulk, OrderColumns, COLUMNS, INSERT_COLUMNS};
+use crate::orders::{bind_order, OrderColumns, COLUMNS, INSERT_COLUMNS};
 use crate::{Backend, Store};
 
 /// SQLSTATE of the failure the statement raises when a hint or an insert did not hold
@@ -72,7 +73,7 @@ impl Store {
                 responses.push((target.wallet, target.key.as_str(), response));
             }
         }
-        let balances: Vec<[String; 6]> = plan
+        let balances: Vec<HintedBalance> = plan
             .balances
             .iter()
             .map(|(pair, (before, after))| {
@@ -110,7 +111,7 @@ impl Store {
     async fn write_postgres(
         &self,
         plan: &Plan<'_>,
-        balances: &[[String; 6]],
+        balances: &[HintedBalance],
         responses: &[Response<'_>],
         now: Timestamp,
     ) -> Result<bool, StoreError> {
@@ -158,49 +159,29 @@ impl Store {
         }
     }
 
-    /// The SQLite transaction; `false` (rolled back) when a hint did not hold.
+    /// The SQLite transaction, on the direct connection; `false` (rolled back) when a hint did
+    /// not hold.
     async fn write_sqlite(
         &self,
         index: &HashIndex,
         plan: &Plan<'_>,
-        balances: &[[String; 6]],
+        balances: &[HintedBalance],
         responses: &[Response<'_>],
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        let mut writer = self.writer().await?;
-        let mut tx = writer.begin().await?;
-        let mut inserted = Inserted::default();
-        let written = async {
-            let sqlite = Some((index, &mut inserted));
-            insert_orders_bulk(&mut tx, Backend::Sqlite, &plan.orders, sqlite).await?;
-            if set_hinted_balances(&mut tx, balances, now).await? != balances.len() as u64 {
-                return Ok(false);
+        let direct = self.direct.as_ref().ok_or(StoreError::Closed)?;
+        // The turn of every SQLite write: while it is held, no other connection writes.
+        let _turn = self.held_writer.lock().await;
+        let first_row = index.allocate_rows(plan.orders.len());
+        let written = direct.accept(first_row, &plan.orders, balances, responses, now)?;
+        if written {
+            let mut inserted = Inserted::default();
+            for (row, order) in (first_row..).zip(&plan.orders) {
+                inserted.push(order.hash(), row);
             }
-            for (wallet, key, response) in responses {
-                IdempotentResponse {
-                    wallet: *wallet,
-                    key,
-                    response,
-                }
-                .store_in(&mut tx)
-                .await?;
-            }
-            Ok::<_, StoreError>(true)
+            index.extend(inserted);
         }
-        .await;
-        match written {
-            Ok(true) => {
-                tx.commit().await?;
-                index.extend(inserted);
-                Ok(true)
-            }
-            Ok(false) | Err(_) => {
-                if let Err(e) = tx.rollback().await {
-                    tracing::warn!(error = %e, "rollback of an optimistic acceptance failed");
-                }
-                written
-            }
-        }
+        Ok(written)
     }
 
     /// Decides the group against the hints: every order accepted, or `None`.
@@ -249,31 +230,6 @@ impl Store {
 
 /// An idempotent response to keep: the wallet, the key and the response.
 type Response<'a> = (Wallet, &'a str, String);
-
-/// Sets each hinted balance (wallet, asset, hinted available, hinted reserved, new available,
-/// new reserved) where it still holds the hinted amounts, on SQLite; returns how many were set.
-async fn set_hinted_balances(
-    tx: &mut Transaction<'_, Any>,
-    balances: &[[String; 6]],
-    now: Timestamp,
-) -> Result<u64, StoreError> {
-    let mut sql = String::from(
-        "UPDATE balances SET available = h.column5, reserved = h.column6, updated_at = ? \
-         FROM (VALUES ",
-    );
-    Backend::Sqlite.push_rows(&mut sql, balances.len(), 6);
-    sql.push_str(
-        ") AS h WHERE balances.wallet = h.column1 AND balances.asset = h.column2 \
-         AND balances.available = h.column3 AND balances.reserved = h.column4",
-    );
-    let mut query = sqlx::query(&sql).bind(now.0);
-    for row in balances {
-        for value in row {
-            query = query.bind(value.as_str());
-        }
-    }
-    Ok(query.execute(&mut **tx).await?.rows_affected())
-}
 
 /// A group decided against the hints.
 struct Plan<'s> {

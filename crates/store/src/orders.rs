@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 
+use rusqlite::ToSql;
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
 use sqlx::{Any, Row, Transaction};
@@ -363,6 +364,49 @@ pub(crate) fn bind_order<'q>(
         .bind(o.created_at)
         .bind(o.updated_at)
         .bind(o.reserved.as_str())
+}
+
+impl OrderColumns {
+    /// The values of `crate::direct`'s insert: `row`, then [`COLUMNS`] in order, as
+    /// [`bind_order`] binds them.
+    pub(crate) fn direct_values<'a>(&'a self, row: &'a i64) -> [&'a dyn ToSql; INSERT_COLUMNS + 1] {
+        [
+            row,
+            &self.order_hash,
+            &self.wallet,
+            &self.condition_id,
+            &self.chain_id,
+            &self.token_id,
+            &self.outcome,
+            &self.side,
+            &self.order_type,
+            &self.price_ticks,
+            &self.size_hundredths,
+            &self.remaining_hundredths,
+            &self.status,
+            &self.salt,
+            &self.maker,
+            &self.signer,
+            &self.taker,
+            &self.maker_amount,
+            &self.taker_amount,
+            &self.expiration,
+            &self.expires_at,
+            &self.nonce,
+            &self.fee_rate_bps,
+            &self.signature_type,
+            &self.signature,
+            &self.book_added_at,
+            &self.created_at,
+            &self.updated_at,
+            &self.reserved,
+        ]
+    }
+
+    /// The order's hash.
+    pub(crate) fn hash(&self) -> OrderHash {
+        self.hash
+    }
 }
 
 impl Store {

@@ -494,6 +494,55 @@ async fn balances_changed_since_the_last_group_are_read_afresh() {
     .await;
 }
 
+/// On SQLite an optimistic acceptance writes through a connection of its own, beside the one
+/// credits, cancels and the locking path use: interleaved in any order, no write may find the
+/// database busy, and the ledger stays whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_beside_acceptance_all_succeed() {
+    on_each_backend(|s, _, backend| async move {
+        let me = wallet(0xaa);
+        s.credit_balance(me, Asset::Collateral, wei(1_000), T0)
+            .await
+            .unwrap();
+        let mut accepts = Vec::new();
+        let mut others = Vec::new();
+        for seed in 1..=120u8 {
+            let s2 = s.clone();
+            accepts.push(tokio::spawn(async move {
+                let group = [submission(vec![order(seed, me, Side::Buy, 5)])];
+                s2.accept_orders(&group, &Holdings::new(), T0, render).await
+            }));
+            let s2 = s.clone();
+            others.push(tokio::spawn(async move {
+                if seed % 2 == 0 {
+                    s2.credit_balance(me, Asset::Collateral, wei(1), T0)
+                        .await
+                        .map(drop)
+                } else {
+                    // The order may not be stored yet: then there is nothing to cancel.
+                    let hashes = vec![order(seed, me, Side::Buy, 5).order_hash];
+                    let selection = CancelSelection::Hashes(hashes);
+                    s2.cancel_orders(me, &selection, T0).await.map(drop)
+                }
+            }));
+        }
+        for accepted in accepts {
+            let out = accepted.await.unwrap().unwrap();
+            assert_eq!(out, vec![vec![Ok(())]], "{backend}");
+        }
+        for other in others {
+            other.await.unwrap().unwrap();
+        }
+        let after = s.balance(me, Asset::Collateral).await.unwrap();
+        assert_eq!(
+            after.available.0 + after.reserved.0,
+            U256::from(1_000 + 60),
+            "{backend}: {after:?}"
+        );
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_hash_another_instance_stored_is_a_duplicate_in_a_later_group() {
     on_each_backend(|s, url, backend| async move {

@@ -344,3 +344,14 @@ async fn a_sqlite_file_serves_one_store_at_a_time() {
     second.ping().await.unwrap();
     second.close().await;
 }
+
+/// The embedded store's connections must share one database: an in-memory one would give each
+/// its own, so it is refused with a reason instead of losing every write.
+#[tokio::test]
+async fn an_in_memory_sqlite_database_is_refused() {
+    let err = Store::connect("sqlite::memory:", &StoreOptions::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::UnsupportedUrl(_)), "{err}");
+    assert!(err.to_string().contains("in-memory"), "{err}");
+}
