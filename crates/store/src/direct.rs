@@ -13,21 +13,23 @@
 //! other SQLite write waits in.
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{LazyLock, Mutex};
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use types::{Timestamp, Wallet};
 
 use crate::error::StoreError;
-use crate::orders::OrderColumns;
+use crate::orders::{OrderColumns, COLUMNS, INSERT_COLUMNS};
 
-/// One order row, with the rowid the hash index allocated for it.
-const INSERT_ORDER: &str = "INSERT INTO orders (rowid, order_hash, wallet, condition_id, \
-    chain_id, token_id, outcome, side, order_type, price_ticks, size_hundredths, \
-    remaining_hundredths, status, salt, maker, signer, taker, maker_amount, taker_amount, \
-    expiration, expires_at, nonce, fee_rate_bps, signature_type, signature, book_added_at, \
-    created_at, updated_at, reserved) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, \
-    ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)";
+/// One order row: the rowid the hash index allocated for it, then [`COLUMNS`], bound in that
+/// order by `OrderColumns::direct_values`.
+static INSERT_ORDER: LazyLock<String> = LazyLock::new(|| {
+    let placeholders: Vec<String> = (1..=INSERT_COLUMNS + 1).map(|n| format!("?{n}")).collect();
+    format!(
+        "INSERT INTO orders (rowid, {COLUMNS}) VALUES ({})",
+        placeholders.join(", ")
+    )
+});
 
 /// A balance set only where it still holds the amounts this process last committed.
 const SET_HINTED_BALANCE: &str = "UPDATE balances SET available = ?1, reserved = ?2, \
@@ -87,7 +89,7 @@ impl DirectWriter {
         // reader's snapshot upgrade and fail with SQLITE_BUSY halfway.
         let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
         {
-            let mut insert = tx.prepare_cached(INSERT_ORDER)?;
+            let mut insert = tx.prepare_cached(&INSERT_ORDER)?;
             for (row, order) in (first_row..).zip(orders) {
                 insert.execute(order.direct_values(&row).as_slice())?;
             }

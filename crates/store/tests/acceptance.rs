@@ -628,35 +628,48 @@ async fn accepted_orders_read_back_field_for_field() {
             .await
             .unwrap();
         s.credit_balance(me, token(), wei(1_000), T0).await.unwrap();
-        // Extremes of every column, nullable ones both set and unset, in one group.
-        let mut wide = order(1, me, Side::Buy, 10);
-        wide.salt = U256::MAX;
-        wide.token_id = TokenId(U256::MAX);
-        wide.taker = wallet(0xcd);
-        wide.maker_amount = Wei(U256::MAX >> 2);
-        wide.taker_amount = Wei(U256::MAX);
-        wide.reserved = Wei(U256::MAX >> 2);
-        wide.expiration = U256::from(4_102_444_800u64);
-        wide.nonce = U256::MAX - U256::from(1);
-        wide.order_type = OrderType::Gtd;
-        wide.fee_rate_bps = u32::MAX;
-        wide.signature_type = 255;
-        wide.signature = (0..65).map(|i| 255 - i as u8).collect();
-        wide.book_added_at = Some(Timestamp(T0.0 + 5));
-        wide.price = Ticks::new(99).unwrap();
-        wide.size = Size::from_hundredths(u64::MAX >> 1);
-        wide.remaining = Size::from_hundredths(1);
-        let mut narrow = order(2, me, Side::Sell, 7);
-        narrow.outcome = Outcome::No;
-        narrow.expiration = U256::MAX;
-        let orders = vec![wide.clone(), narrow.clone()];
-        accept(&s, orders).await;
-        for expected in [wide, narrow] {
-            let stored = s.order(&expected.order_hash).await.unwrap();
-            assert_eq!(stored.as_ref(), Some(&expected), "{backend}");
+        // The first group is decided on locked balances, the second against the balances the
+        // first left (the optimistic path: on SQLite another connection and other statements).
+        for (first, second) in [(1, 2), (3, 4)] {
+            let (wide, narrow) = (wide_order(first, me), narrow_order(second, me));
+            accept(&s, vec![wide.clone(), narrow.clone()]).await;
+            for expected in [wide, narrow] {
+                let stored = s.order(&expected.order_hash).await.unwrap();
+                assert_eq!(stored.as_ref(), Some(&expected), "{backend}");
+            }
         }
     })
     .await;
+}
+
+/// An order at the extremes of every column, its nullable ones set.
+fn wide_order(seed: u8, me: Wallet) -> OrderRecord {
+    let mut wide = order(seed, me, Side::Buy, 10);
+    wide.salt = U256::MAX;
+    wide.token_id = TokenId(U256::MAX);
+    wide.taker = wallet(0xcd);
+    wide.maker_amount = Wei(U256::MAX >> 2);
+    wide.taker_amount = Wei(U256::MAX);
+    wide.reserved = Wei(U256::MAX >> 2);
+    wide.expiration = U256::from(4_102_444_800u64);
+    wide.nonce = U256::MAX - U256::from(1);
+    wide.order_type = OrderType::Gtd;
+    wide.fee_rate_bps = u32::MAX;
+    wide.signature_type = 255;
+    wide.signature = (0..65).map(|i| 255 - i as u8).collect();
+    wide.book_added_at = Some(Timestamp(T0.0 + 5));
+    wide.price = Ticks::new(99).unwrap();
+    wide.size = Size::from_hundredths(u64::MAX >> 1);
+    wide.remaining = Size::from_hundredths(1);
+    wide
+}
+
+/// An order whose nullable columns are unset.
+fn narrow_order(seed: u8, me: Wallet) -> OrderRecord {
+    let mut narrow = order(seed, me, Side::Sell, 7);
+    narrow.outcome = Outcome::No;
+    narrow.expiration = U256::MAX;
+    narrow
 }
 
 #[tokio::test]
