@@ -192,9 +192,11 @@ impl Store {
     async fn connect_sqlite(url: &str, opts: &StoreOptions) -> Result<Store, StoreError> {
         let (url, file) = sqlite_url_creating_file(url)?;
         // Its connections each open a database of their own: nothing written would be read.
-        let file = file.ok_or_else(|| {
-            StoreError::UnsupportedUrl(format!("{url}: in-memory SQLite (give a file)"))
-        })?;
+        let file = file
+            .filter(|_| !url.contains("mode=memory"))
+            .ok_or_else(|| {
+                StoreError::UnsupportedUrl(format!("{url}: in-memory SQLite (give a file)"))
+            })?;
         let lock = lock_exclusively(&file)?;
         let read = sqlite_pool(&url, opts.max_connections.max(1), opts).await?;
         let write = sqlite_pool(&url, 1, opts).await?;

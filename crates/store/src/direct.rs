@@ -8,9 +8,10 @@
 //! rebuilt, hashed and looked up per group. Here a group is one blocking call: single-row
 //! statements prepared once and kept, executed row by row on the caller's thread.
 //!
-//! The two connections never meet at SQLite's write lock: this one writes only while its
+//! The two connections do not contend for SQLite's write lock: this one writes only while its
 //! caller holds the turn of the sqlx write connection (`Store::held_writer`), the queue every
-//! other SQLite write waits in.
+//! other SQLite write waits in. (A request dropped in the middle of a sqlx write gives the turn
+//! back while sqlx's thread finishes the statement and rolls back; `busy_timeout` covers that.)
 
 use std::path::Path;
 use std::sync::{LazyLock, Mutex};
@@ -85,6 +86,11 @@ impl DirectWriter {
     ) -> Result<bool, StoreError> {
         let mut connection = self.connection.lock().unwrap_or_else(|p| p.into_inner());
         let connection = connection.as_mut().ok_or(StoreError::Closed)?;
+        if !connection.is_autocommit() {
+            // A rollback that failed (an I/O error) left a transaction open: end it before it
+            // holds SQLite's write lock against every other writer until a restart.
+            connection.execute_batch("ROLLBACK")?;
+        }
         // IMMEDIATE: the write lock is taken at BEGIN, so no statement below can meet a
         // reader's snapshot upgrade and fail with SQLITE_BUSY halfway.
         let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;

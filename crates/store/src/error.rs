@@ -52,7 +52,7 @@ impl StoreError {
                     | sqlx::Error::PoolTimedOut
                     | sqlx::Error::PoolClosed
                     | sqlx::Error::Tls(_)
-            )
+            ) | StoreError::Closed
         )
     }
 

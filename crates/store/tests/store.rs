@@ -349,9 +349,16 @@ async fn a_sqlite_file_serves_one_store_at_a_time() {
 /// its own, so it is refused with a reason instead of losing every write.
 #[tokio::test]
 async fn an_in_memory_sqlite_database_is_refused() {
-    let err = Store::connect("sqlite::memory:", &StoreOptions::default())
-        .await
-        .unwrap_err();
-    assert!(matches!(err, StoreError::UnsupportedUrl(_)), "{err}");
-    assert!(err.to_string().contains("in-memory"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let in_memory = [
+        "sqlite::memory:".to_string(),
+        format!("sqlite://{}/gw.db?mode=memory", dir.path().display()),
+    ];
+    for url in in_memory {
+        let err = Store::connect(&url, &StoreOptions::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::UnsupportedUrl(_)), "{url}: {err}");
+        assert!(err.to_string().contains("in-memory"), "{url}: {err}");
+    }
 }
