@@ -350,6 +350,23 @@ fn sqlite_url_creating_file(url: &str) -> Result<(String, Option<PathBuf>), Stor
 /// changes. Reads have their own pool (`StoreOptions::max_connections`).
 const WRITE_CONNECTIONS: u32 = 4;
 
+/// The settings of every connection to the embedded database, sqlx's and the direct one.
+pub(crate) const SQLITE_PRAGMAS: &[&str] = &[
+    // WAL: readers never block the writer. FULL: a commit survives power loss, which an
+    // accepted order must.
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = FULL",
+    "PRAGMA busy_timeout = 5000",
+    "PRAGMA foreign_keys = ON",
+    // Statement journals (a multi-row INSERT keeps one to undo itself alone) stay in memory
+    // instead of temp files; they only serve a statement's own rollback.
+    "PRAGMA temp_store = MEMORY",
+    // The commit that crosses this many WAL pages copies them into the database file, in the
+    // writer's transaction. Fewer, larger checkpoints write a page that many commits touched
+    // (an index's last leaf, a balance row) once.
+    "PRAGMA wal_autocheckpoint = 4000",
+];
+
 async fn sqlite_pool(url: &str, max: u32, opts: &StoreOptions) -> Result<AnyPool, StoreError> {
     let options = AnyConnectOptions::from_str(url)?;
     let pool = AnyPoolOptions::new()
@@ -360,19 +377,9 @@ async fn sqlite_pool(url: &str, max: u32, opts: &StoreOptions) -> Result<AnyPool
         .test_before_acquire(false)
         .after_connect(|conn, _| {
             Box::pin(async move {
-                // WAL: readers never block the writer. FULL: a commit survives power loss,
-                // which an accepted order must.
-                conn.execute("PRAGMA journal_mode = WAL").await?;
-                conn.execute("PRAGMA synchronous = FULL").await?;
-                conn.execute("PRAGMA busy_timeout = 5000").await?;
-                conn.execute("PRAGMA foreign_keys = ON").await?;
-                // Statement journals (a multi-row INSERT keeps one to undo itself alone) stay in
-                // memory instead of temp files; they only serve a statement's own rollback.
-                conn.execute("PRAGMA temp_store = MEMORY").await?;
-                // The commit that crosses this many WAL pages copies them into the database
-                // file, in the writer's transaction. Fewer, larger checkpoints write a page
-                // that many commits touched (an index's last leaf, a balance row) once.
-                conn.execute("PRAGMA wal_autocheckpoint = 4000").await?;
+                for pragma in SQLITE_PRAGMAS {
+                    conn.execute(*pragma).await?;
+                }
                 Ok(())
             })
         })

@@ -19,7 +19,9 @@ use std::sync::{LazyLock, Mutex};
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use types::{Timestamp, Wallet};
 
+use crate::backend::SQLITE_PRAGMAS;
 use crate::error::StoreError;
+use crate::idempotency::KEEP_RESPONSE;
 use crate::orders::{OrderColumns, COLUMNS, INSERT_COLUMNS};
 
 /// One order row: the rowid the hash index allocated for it, then [`COLUMNS`], bound in that
@@ -35,10 +37,6 @@ static INSERT_ORDER: LazyLock<String> = LazyLock::new(|| {
 /// A balance set only where it still holds the amounts this process last committed.
 const SET_HINTED_BALANCE: &str = "UPDATE balances SET available = ?1, reserved = ?2, \
     updated_at = ?3 WHERE wallet = ?4 AND asset = ?5 AND available = ?6 AND reserved = ?7";
-
-/// The response kept for an idempotency key its request claimed.
-const KEEP_RESPONSE: &str = "UPDATE idempotency_keys SET response = ?1 \
-    WHERE wallet = ?2 AND idempotency_key = ?3 AND response IS NULL";
 
 /// A balance change decided against the hints: wallet, asset, hinted available, hinted
 /// reserved, new available, new reserved.
@@ -62,12 +60,9 @@ impl DirectWriter {
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        // As crate::backend's sqlite_pool: an accepted order must survive power loss.
-        connection.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; \
-             PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; \
-             PRAGMA wal_autocheckpoint = 4000;",
-        )?;
+        for pragma in SQLITE_PRAGMAS {
+            connection.execute_batch(pragma)?;
+        }
         Ok(DirectWriter {
             connection: Mutex::new(Some(connection)),
         })

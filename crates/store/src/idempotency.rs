@@ -39,17 +39,20 @@ pub struct IdempotentResponse<'a> {
     pub response: &'a str,
 }
 
+/// Keeps the response (parameter 1) for the key (wallet, key: 2 and 3) its request claimed.
+/// SQLite reads `$n` as named parameters numbered by first use, so the store's direct
+/// connection binds it by position too.
+pub(crate) const KEEP_RESPONSE: &str = "UPDATE idempotency_keys SET response = $1 \
+    WHERE wallet = $2 AND idempotency_key = $3 AND response IS NULL";
+
 impl IdempotentResponse<'_> {
     pub(crate) async fn store_in(&self, tx: &mut Transaction<'_, Any>) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE idempotency_keys SET response = $1 \
-             WHERE wallet = $2 AND idempotency_key = $3 AND response IS NULL",
-        )
-        .bind(self.response)
-        .bind(self.wallet.to_string())
-        .bind(self.key)
-        .execute(&mut **tx)
-        .await?;
+        sqlx::query(KEEP_RESPONSE)
+            .bind(self.response)
+            .bind(self.wallet.to_string())
+            .bind(self.key)
+            .execute(&mut **tx)
+            .await?;
         Ok(())
     }
 }
