@@ -16,6 +16,7 @@ use crate::direct::DirectWriter;
 use crate::error::StoreError;
 use crate::hash_index::{lock_exclusively, HashIndex};
 use crate::migrations::migrator;
+use crate::pg_direct::PgDirect;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -114,13 +115,14 @@ pub struct Store {
     pub(crate) hints: Arc<BalanceHints>,
     /// SQLite only: where each order is, by hash (`crate::hash_index`).
     pub(crate) hash_index: Option<Arc<HashIndex>>,
-    /// A write connection kept out of the pool between uses, because sqlx tests every connection
-    /// it takes back with a round trip (PostgreSQL) or a wake-up of its thread (SQLite). SQLite:
-    /// the store's only write connection, for every write ([`Store::writer`]); PostgreSQL: the one
-    /// optimistic acceptance uses.
+    /// SQLite only: the store's only write connection, for every write ([`Store::writer`]), kept
+    /// out of the pool between uses because sqlx wakes its thread to test every connection it
+    /// takes back. Holding it is the turn of every SQLite write.
     pub(crate) held_writer: Arc<tokio::sync::Mutex<Option<PoolConnection<Any>>>>,
     /// SQLite only: the connection optimistic acceptance writes through (`crate::direct`).
     pub(crate) direct: Option<Arc<DirectWriter>>,
+    /// PostgreSQL only: the connection optimistic acceptance writes through (`crate::pg_direct`).
+    pub(crate) pg_direct: Option<Arc<PgDirect>>,
 }
 
 impl Store {
@@ -178,6 +180,7 @@ impl Store {
                     hash_index: None,
                     held_writer: Arc::default(),
                     direct: None,
+                    pg_direct: Some(Arc::new(PgDirect::new(url, opts.acquire_timeout)?)),
                 }
             }
         };
@@ -214,6 +217,7 @@ impl Store {
                 hash_index: Some(Arc::new(index)),
                 held_writer: Arc::default(),
                 direct: Some(Arc::new(direct)),
+                pg_direct: None,
             }),
             Err(e) => {
                 close_pool(&write).await;
@@ -258,6 +262,9 @@ impl Store {
             if let Some(direct) = &self.direct {
                 direct.close();
             }
+        }
+        if let Some(pg_direct) = &self.pg_direct {
+            pg_direct.close().await;
         }
         close_pool(&self.write).await;
         close_pool(&self.read).await;

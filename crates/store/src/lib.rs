@@ -3,8 +3,9 @@
 //! One `Store` speaks both dialects through sqlx's `Any` driver with portable SQL (`$n`
 //! placeholders, BIGINT and TEXT columns). Where the dialects differ (row locks, the embedded
 //! store's in-memory hash index, the shape of an optimistic acceptance), the `Backend` says
-//! which to use. The embedded store's optimistic acceptance alone skips sqlx: it writes through
-//! a connection of its own, synchronously (`direct`). Each domain has its own module; no caller writes SQL.
+//! which to use. Optimistic acceptance writes through a connection of its own on each backend:
+//! SQLite's skips sqlx and runs synchronously (`direct`), PostgreSQL's is a typed sqlx connection
+//! whose one statement takes arrays (`pg_direct`). Each domain has its own module; no caller writes SQL.
 
 pub mod acceptance;
 pub mod api_keys;
@@ -20,6 +21,7 @@ pub mod markets;
 mod migrations;
 mod optimistic;
 pub mod orders;
+mod pg_direct;
 pub mod trades;
 pub mod wallet_bindings;
 

@@ -50,6 +50,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0007_order_hash_index_in_memory.sql"),
         include_str!("../migrations/postgres/0007_order_hash_index_in_memory.sql"),
     ),
+    (
+        8,
+        "no live by market index",
+        include_str!("../migrations/sqlite/0008_no_live_by_market_index.sql"),
+        include_str!("../migrations/postgres/0008_no_live_by_market_index.sql"),
+    ),
 ];
 
 pub(crate) fn migrator(backend: Backend) -> Migrator {
@@ -86,8 +92,8 @@ mod tests {
     use crate::hash_index::HashIndex;
 
     /// Migration 7 rebuilds SQLite's `orders` without its primary key: rows written under the
-    /// old table keep their rowids, the hash index finds them, and only the four secondary
-    /// indexes are left.
+    /// old table keep their rowids, the hash index finds them, and only the secondary indexes
+    /// are left (three after migration 8).
     #[tokio::test]
     async fn orders_stored_before_the_rebuild_keep_their_rows() {
         sqlx::any::install_default_drivers();
@@ -139,7 +145,6 @@ mod tests {
             [
                 "orders_by_wallet",
                 "orders_live_by_expiry",
-                "orders_live_by_market",
                 "orders_live_by_wallet"
             ]
         );

@@ -8,8 +8,8 @@
 //! is decided against the balances this process last committed ([`BalanceHints`]), and each
 //! balance is written only where it still holds the hinted amounts (compare-and-set):
 //!
-//! - PostgreSQL: one statement, its own transaction, on a connection kept between groups. It
-//!   locks the balances in the locking path's global order, inserts the orders, sets the
+//! - PostgreSQL: one statement, its own transaction, on the store's acceptance connection
+//!   (`crate::pg_direct`), every input an array. It locks the balances in the locking path's global order, inserts the orders, sets the
 //!   balances, keeps the idempotent responses, and fails, undoing all of it, unless every
 //!   balance was set (a hash stored before fails the insert).
 //! - SQLite: BEGIN IMMEDIATE, the inserts, the compare-and-sets, the responses, COMMIT, on the
@@ -22,9 +22,6 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use sqlx::any::AnyArguments;
-use sqlx::query::Query;
-use sqlx::Any;
 use types::{Timestamp, Wallet};
 
 use crate::acceptance::{judge, reserve, Holdings, Outcomes, Submission};
@@ -32,18 +29,8 @@ use crate::balances::{Asset, Balance};
 use crate::direct::HintedBalance;
 use crate::error::StoreError;
 use crate::hash_index::{HashIndex, Inserted};
-use crate::orders::{bind_order, OrderColumns, COLUMNS, INSERT_COLUMNS};
-use crate::{Backend, Store};
-
-/// SQLSTATE of the failure the statement raises when a hint or an insert did not hold
-/// (`serialization_failure`; migration 0006 defines `acceptance_conflict()`).
-const CONFLICT: &str = "40001";
-/// SQLSTATE of a deadlock PostgreSQL broke by failing this statement: the locking path retries.
-const DEADLOCK: &str = "40P01";
-/// SQLSTATE of an insert whose hash is stored already: the locking path tells which order it was.
-const UNIQUE_VIOLATION: &str = "23505";
-/// Bind parameters one statement may carry (PostgreSQL's limit is 65,535).
-const MAX_PARAMETERS: usize = 60_000;
+use crate::orders::OrderColumns;
+use crate::Store;
 
 impl Store {
     /// The group's outcomes when it was accepted against the hints; `None` when the locking
@@ -107,7 +94,8 @@ impl Store {
         }
     }
 
-    /// The PostgreSQL statement; `false` when a hint or an insert did not hold.
+    /// The PostgreSQL statement (`crate::pg_direct`); `false` when a hint or an insert did not
+    /// hold.
     async fn write_postgres(
         &self,
         plan: &Plan<'_>,
@@ -115,48 +103,10 @@ impl Store {
         responses: &[Response<'_>],
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        let sql = statement(plan.orders.len(), balances.len(), responses.len());
-        let mut query = sqlx::query(&sql);
-        for row in balances {
-            for value in row {
-                query = query.bind(value.as_str());
-            }
-        }
-        for columns in &plan.orders {
-            query = bind_order(query, columns);
-        }
-        query = query.bind(now.0);
-        let wallets: Vec<String> = responses.iter().map(|(w, _, _)| w.to_string()).collect();
-        for ((_, key, response), wallet) in responses.iter().zip(&wallets) {
-            query = query
-                .bind(wallet.as_str())
-                .bind(*key)
-                .bind(response.as_str());
-        }
-        let query: Query<'_, Any, AnyArguments<'_>> = query.bind(balances.len() as i64);
-        // A connection kept for this statement, not taken from the pool per group: sqlx tests
-        // every connection it takes back with a round trip of its own.
-        let mut held = self.held_writer.lock().await;
-        let connection = match held.as_mut() {
-            Some(connection) => connection,
-            None => held.insert(self.write.acquire().await?),
-        };
-        match query.fetch_all(&mut **connection).await {
-            Ok(_) => Ok(true),
-            Err(sqlx::Error::Database(e))
-                if matches!(
-                    e.code().as_deref(),
-                    Some(CONFLICT) | Some(DEADLOCK) | Some(UNIQUE_VIOLATION)
-                ) =>
-            {
-                Ok(false)
-            }
-            Err(e) => {
-                // Back to the pool, which tests it before anyone else gets it.
-                held.take();
-                Err(e.into())
-            }
-        }
+        let pg_direct = self.pg_direct.as_ref().ok_or(StoreError::Closed)?;
+        pg_direct
+            .accept(&plan.orders, balances, responses, now)
+            .await
     }
 
     /// The SQLite transaction, on the direct connection; `false` (rolled back) when a hint did
@@ -190,8 +140,7 @@ impl Store {
             .iter()
             .flat_map(|s| s.orders().iter().zip(s.columns()))
             .collect();
-        let parameters = orders.len() * INSERT_COLUMNS + orders.len() * 6 + submissions.len() * 3;
-        if orders.is_empty() || parameters > MAX_PARAMETERS {
+        if orders.is_empty() {
             return None;
         }
         let pairs: HashSet<(Wallet, Asset)> = orders
@@ -236,95 +185,4 @@ struct Plan<'s> {
     orders: Vec<&'s OrderColumns>,
     /// Per balance the group changes: the hinted amounts, and the amounts after the group.
     balances: BTreeMap<(Wallet, Asset), (Balance, Balance)>,
-}
-
-/// The statement for `orders` orders, `balances` balance changes and `responses` idempotent
-/// responses. Parameters, in order: each balance's (wallet, asset, hinted available, hinted
-/// reserved, new available, new reserved); each order's [`COLUMNS`]; the time of the change;
-/// each response's (wallet, key, response); the balance count.
-fn statement(orders: usize, balances: usize, responses: usize) -> String {
-    let mut sql = Numbered::default();
-    sql.push(
-        "WITH hinted (wallet, asset, old_available, old_reserved, new_available, new_reserved) \
-         AS (VALUES ",
-    );
-    sql.rows(balances, 6);
-    // The locking path's order (store::balances::lock_balances), so that this statement and a
-    // transaction that locks the same balances never wait on each other in opposite orders.
-    sql.push(
-        "), locked AS MATERIALIZED (SELECT wallet, asset FROM balances \
-         WHERE (wallet, asset) IN (SELECT wallet, asset FROM hinted) \
-         ORDER BY wallet, asset FOR UPDATE), inserted AS (INSERT INTO orders (",
-    );
-    sql.push(COLUMNS);
-    sql.push(") VALUES ");
-    sql.rows(orders, INSERT_COLUMNS);
-    // No ON CONFLICT: its probe of the hash index before each insert was a seventh of
-    // PostgreSQL's CPU per order here. An order stored before fails the statement with a unique
-    // violation instead, and the locking path sorts the group out.
-    sql.push(
-        "), updated AS (UPDATE balances AS b \
-         SET available = h.new_available, reserved = h.new_reserved, updated_at = ",
-    );
-    sql.parameter();
-    sql.push(
-        " FROM hinted AS h JOIN locked AS l ON l.wallet = h.wallet AND l.asset = h.asset \
-         WHERE b.wallet = h.wallet AND b.asset = h.asset \
-         AND b.available = h.old_available AND b.reserved = h.old_reserved RETURNING 1)",
-    );
-    if responses > 0 {
-        sql.push(
-            ", answered AS (UPDATE idempotency_keys AS k SET response = r.response FROM (VALUES ",
-        );
-        sql.rows(responses, 3);
-        sql.push(
-            ") AS r (wallet, idempotency_key, response) WHERE k.wallet = r.wallet \
-             AND k.idempotency_key = r.idempotency_key AND k.response IS NULL RETURNING 1)",
-        );
-    }
-    sql.push(" SELECT CASE WHEN (SELECT count(*) FROM updated) = ");
-    sql.parameter();
-    sql.push(" THEN 0 ELSE acceptance_conflict() END AS conflict");
-    sql.text
-}
-
-/// SQL text with PostgreSQL's numbered placeholders, numbered as they are appended.
-#[derive(Default)]
-struct Numbered {
-    text: String,
-    used: usize,
-}
-
-impl Numbered {
-    fn push(&mut self, text: &str) {
-        self.text.push_str(text);
-    }
-
-    fn parameter(&mut self) {
-        Backend::Postgres.push_placeholders(&mut self.text, self.used + 1, 1);
-        self.used += 1;
-    }
-
-    /// `(…),(…)`: `rows` groups of `columns` placeholders.
-    fn rows(&mut self, rows: usize, columns: usize) {
-        for row in 0..rows {
-            self.text.push_str(if row == 0 { "(" } else { ",(" });
-            Backend::Postgres.push_placeholders(&mut self.text, self.used + 1, columns);
-            self.used += columns;
-            self.text.push(')');
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn placeholders_number_on_through_the_whole_statement() {
-        let sql = statement(2, 1, 1);
-        let expected = 6 + 2 * INSERT_COLUMNS + 1 + 3 + 1;
-        assert!(sql.contains(&format!("${expected} THEN 0")), "{sql}");
-        assert!(!sql.contains(&format!("${}", expected + 1)), "{sql}");
-    }
 }

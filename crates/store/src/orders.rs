@@ -4,8 +4,9 @@ use std::collections::HashSet;
 
 use rusqlite::ToSql;
 use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Postgres, Row, Transaction};
 use types::{
     ChainId, ConditionId, MarketKey, OrderHash, OrderStatus, OrderType, Outcome, Side, Size, Ticks,
     Timestamp, TokenId, Wallet, Wei, U256,
@@ -364,6 +365,57 @@ pub(crate) fn bind_order<'q>(
         .bind(o.created_at)
         .bind(o.updated_at)
         .bind(o.reserved.as_str())
+}
+
+/// PostgreSQL's array type for each of [`COLUMNS`], in order: how `crate::pg_direct` casts
+/// the arrays [`bind_order_arrays`] binds.
+pub(crate) const COLUMN_ARRAY_TYPES: [&str; INSERT_COLUMNS] = [
+    "text[]", "text[]", "text[]", "int8[]", "text[]", "int8[]", "text[]", "text[]", "int8[]",
+    "int8[]", "int8[]", "text[]", "text[]", "text[]", "text[]", "text[]", "text[]", "text[]",
+    "text[]", "int8[]", "text[]", "int8[]", "int8[]", "text[]", "int8[]", "int8[]", "int8[]",
+    "text[]",
+];
+
+/// Binds the orders' [`COLUMNS`] as one array per column, in order, borrowing their text.
+pub(crate) fn bind_order_arrays<'q>(
+    query: Query<'q, Postgres, PgArguments>,
+    orders: &[&'q OrderColumns],
+) -> Query<'q, Postgres, PgArguments> {
+    let text =
+        |f: fn(&OrderColumns) -> &str| -> Vec<&'q str> { orders.iter().map(|o| f(o)).collect() };
+    let int = |f: fn(&OrderColumns) -> i64| -> Vec<i64> { orders.iter().map(|o| f(o)).collect() };
+    let optional = |f: fn(&OrderColumns) -> Option<i64>| -> Vec<Option<i64>> {
+        orders.iter().map(|o| f(o)).collect()
+    };
+    query
+        .bind(text(|o| &o.order_hash))
+        .bind(text(|o| &o.wallet))
+        .bind(text(|o| &o.condition_id))
+        .bind(int(|o| o.chain_id))
+        .bind(text(|o| &o.token_id))
+        .bind(int(|o| o.outcome))
+        .bind(text(|o| o.side))
+        .bind(text(|o| o.order_type))
+        .bind(int(|o| o.price_ticks))
+        .bind(int(|o| o.size_hundredths))
+        .bind(int(|o| o.remaining_hundredths))
+        .bind(text(|o| o.status))
+        .bind(text(|o| &o.salt))
+        .bind(text(|o| &o.maker))
+        .bind(text(|o| &o.signer))
+        .bind(text(|o| &o.taker))
+        .bind(text(|o| &o.maker_amount))
+        .bind(text(|o| &o.taker_amount))
+        .bind(text(|o| &o.expiration))
+        .bind(optional(|o| o.expires_at))
+        .bind(text(|o| &o.nonce))
+        .bind(int(|o| o.fee_rate_bps))
+        .bind(int(|o| o.signature_type))
+        .bind(text(|o| &o.signature))
+        .bind(optional(|o| o.book_added_at))
+        .bind(int(|o| o.created_at))
+        .bind(int(|o| o.updated_at))
+        .bind(text(|o| &o.reserved))
 }
 
 impl OrderColumns {

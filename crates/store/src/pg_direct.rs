@@ -1,0 +1,166 @@
+//! PostgreSQL's acceptance connection: optimistic acceptance (`crate::optimistic`) writes a
+//! group through a typed sqlx connection of its own, in one statement whose every input is an
+//! array (docs/orders.md, "PostgreSQL's acceptance statement takes arrays").
+//!
+//! Through the `Any` driver a group was a multi-row `VALUES` list with 28 parameters per order:
+//! its SQL text differed with the group's size, so it was built, hashed and often prepared
+//! afresh, PostgreSQL set up an expression per parameter at every execution, and every value
+//! was encoded twice (into `Any`'s arguments, then into PostgreSQL's). Here the text is one
+//! constant, prepared once per connection and planned once for any group: each column of the
+//! group is one array, expanded by `unnest`.
+
+use std::str::FromStr;
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection};
+use sqlx::query::Query;
+use sqlx::{Connection, Executor, Postgres};
+use types::{Timestamp, Wallet};
+
+use crate::direct::HintedBalance;
+use crate::error::StoreError;
+use crate::orders::{bind_order_arrays, OrderColumns, COLUMNS, COLUMN_ARRAY_TYPES};
+
+/// SQLSTATE of the failure the statement raises when a hint or an insert did not hold
+/// (`serialization_failure`; migration 0006 defines `acceptance_conflict()`).
+const CONFLICT: &str = "40001";
+/// SQLSTATE of a deadlock PostgreSQL broke by failing this statement: the locking path retries.
+const DEADLOCK: &str = "40P01";
+/// SQLSTATE of an insert whose hash is stored already: the locking path tells which order it was.
+const UNIQUE_VIOLATION: &str = "23505";
+
+/// The statement. Parameters: the balance changes as six arrays (wallet, asset, hinted
+/// available, hinted reserved, new available, new reserved), one array per column of
+/// [`COLUMNS`], the time of the change, and the responses to keep as three arrays (wallet, key,
+/// response).
+///
+/// It locks the balances in the locking path's global order (`store::balances::lock_balances`),
+/// so that it and a transaction that locks the same balances never wait on each other in
+/// opposite orders; inserts the orders; sets each balance only where it still holds the hinted
+/// amounts; keeps the responses; and fails, undoing all of it, unless every balance was set.
+/// No `ON CONFLICT` on the insert: its probe of the hash index before each row was a seventh of
+/// PostgreSQL's CPU per order. An order stored before fails the statement with a unique
+/// violation instead, and the locking path sorts the group out.
+static ACCEPT: LazyLock<String> = LazyLock::new(|| {
+    const BALANCE_ARRAYS: usize = 6;
+    let columns: Vec<String> = COLUMN_ARRAY_TYPES
+        .iter()
+        .enumerate()
+        .map(|(i, array)| format!("${}::{array}", BALANCE_ARRAYS + 1 + i))
+        .collect();
+    let now = BALANCE_ARRAYS + COLUMN_ARRAY_TYPES.len() + 1;
+    let (wallets, keys, responses) = (now + 1, now + 2, now + 3);
+    format!(
+        "WITH hinted AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], \
+         $5::text[], $6::text[]) AS h (wallet, asset, old_available, old_reserved, \
+         new_available, new_reserved)), \
+         locked AS MATERIALIZED (SELECT wallet, asset FROM balances \
+         WHERE (wallet, asset) IN (SELECT wallet, asset FROM hinted) \
+         ORDER BY wallet, asset FOR UPDATE), \
+         inserted AS (INSERT INTO orders ({COLUMNS}) SELECT * FROM unnest({})), \
+         updated AS (UPDATE balances AS b \
+         SET available = h.new_available, reserved = h.new_reserved, updated_at = ${now} \
+         FROM hinted AS h JOIN locked AS l ON l.wallet = h.wallet AND l.asset = h.asset \
+         WHERE b.wallet = h.wallet AND b.asset = h.asset \
+         AND b.available = h.old_available AND b.reserved = h.old_reserved RETURNING 1), \
+         answered AS (UPDATE idempotency_keys AS k SET response = r.response \
+         FROM unnest(${wallets}::text[], ${keys}::text[], ${responses}::text[]) \
+         AS r (wallet, idempotency_key, response) \
+         WHERE k.wallet = r.wallet AND k.idempotency_key = r.idempotency_key \
+         AND k.response IS NULL RETURNING 1) \
+         SELECT CASE WHEN (SELECT count(*) FROM updated) = cardinality($1::text[]) \
+         THEN 0 ELSE acceptance_conflict() END AS conflict",
+        columns.join(", ")
+    )
+});
+
+/// The connection, opened at the first group and again after one failed.
+pub(crate) struct PgDirect {
+    options: PgConnectOptions,
+    connect_timeout: Duration,
+    connection: tokio::sync::Mutex<Option<PgConnection>>,
+}
+
+impl std::fmt::Debug for PgDirect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgDirect").finish_non_exhaustive()
+    }
+}
+
+impl PgDirect {
+    pub(crate) fn new(url: &str, connect_timeout: Duration) -> Result<PgDirect, StoreError> {
+        Ok(PgDirect {
+            options: PgConnectOptions::from_str(url)?,
+            connect_timeout,
+            connection: tokio::sync::Mutex::new(None),
+        })
+    }
+
+    /// Stores `orders`, sets every hinted balance and keeps the responses, in one statement
+    /// that is its own transaction; `false`, with nothing stored, when a balance no longer
+    /// holds its hinted amounts or an order's hash is stored already.
+    pub(crate) async fn accept(
+        &self,
+        orders: &[&OrderColumns],
+        balances: &[HintedBalance],
+        responses: &[(Wallet, &str, String)],
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let balance_column =
+            |i: usize| -> Vec<&str> { balances.iter().map(|b| b[i].as_str()).collect() };
+        let mut query: Query<'_, Postgres, PgArguments> = sqlx::query(ACCEPT.as_str());
+        for i in 0..6 {
+            query = query.bind(balance_column(i));
+        }
+        query = bind_order_arrays(query, orders).bind(now.0);
+        let wallets: Vec<String> = responses.iter().map(|(w, _, _)| w.to_string()).collect();
+        let keys: Vec<&str> = responses.iter().map(|(_, k, _)| *k).collect();
+        let bodies: Vec<&str> = responses.iter().map(|(_, _, r)| r.as_str()).collect();
+        let query = query.bind(wallets).bind(keys).bind(bodies);
+
+        let mut held = self.connection.lock().await;
+        let connection = match held.as_mut() {
+            Some(connection) => connection,
+            None => held.insert(self.connect().await?),
+        };
+        match query.fetch_all(&mut *connection).await {
+            Ok(_) => Ok(true),
+            Err(sqlx::Error::Database(e))
+                if matches!(
+                    e.code().as_deref(),
+                    Some(CONFLICT) | Some(DEADLOCK) | Some(UNIQUE_VIOLATION)
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(e) => {
+                // The next group opens a fresh connection.
+                held.take();
+                Err(e.into())
+            }
+        }
+    }
+
+    async fn connect(&self) -> Result<PgConnection, StoreError> {
+        let connect = async {
+            let mut connection = PgConnection::connect_with(&self.options).await?;
+            // As on the write pool's connections (`Store::connect`): the statement's generic
+            // plan must find balances by key however small the table's statistics say it is.
+            connection.execute("SET enable_seqscan = off").await?;
+            Ok::<_, sqlx::Error>(connection)
+        };
+        match tokio::time::timeout(self.connect_timeout, connect).await {
+            Ok(connection) => Ok(connection?),
+            Err(_) => Err(sqlx::Error::PoolTimedOut.into()),
+        }
+    }
+
+    /// Closes the connection; a later group would open another.
+    pub(crate) async fn close(&self) {
+        if let Some(connection) = self.connection.lock().await.take() {
+            // The server ends the session either way; an error here leaves nothing behind.
+            let _ = connection.close().await;
+        }
+    }
+}
