@@ -353,8 +353,9 @@ fn sqlite_url_creating_file(url: &str) -> Result<(String, Option<PathBuf>), Stor
     Ok((url, file))
 }
 
-/// PostgreSQL connections for writes: the acceptance writer, cancels, credits and key
-/// changes. Reads have their own pool (`StoreOptions::max_connections`).
+/// PostgreSQL connections for writes: the acceptance writer's locking path, cancels, credits
+/// and key changes. Reads have their own pool (`StoreOptions::max_connections`), and optimistic
+/// acceptance one connection of its own (`crate::pg_direct`).
 const WRITE_CONNECTIONS: u32 = 4;
 
 /// The settings of every connection to the embedded database, sqlx's and the direct one.

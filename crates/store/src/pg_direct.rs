@@ -6,10 +6,12 @@
 //! its SQL text differed with the group's size, so it was built, hashed and often prepared
 //! afresh, PostgreSQL set up an expression per parameter at every execution, and every value
 //! was encoded twice (into `Any`'s arguments, then into PostgreSQL's). Here the text is one
-//! constant, prepared once per connection and planned once for any group: each column of the
-//! group is one array, expanded by `unnest`.
+//! constant, prepared once per connection, whose plan does not depend on the group's size:
+//! each column of the group is one array, expanded by `unnest`. The connection is one beyond
+//! the store's write pool.
 
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::LazyLock;
 use std::time::Duration;
 
@@ -75,11 +77,14 @@ static ACCEPT: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// The connection, opened at the first group and again after one failed.
+/// The connection, opened at the first group and again after one failed, until the store
+/// closes.
 pub(crate) struct PgDirect {
     options: PgConnectOptions,
     connect_timeout: Duration,
     connection: tokio::sync::Mutex<Option<PgConnection>>,
+    /// Set by [`PgDirect::close`]: later groups fail with `Closed` instead of reconnecting.
+    closed: AtomicBool,
 }
 
 impl std::fmt::Debug for PgDirect {
@@ -94,6 +99,7 @@ impl PgDirect {
             options: PgConnectOptions::from_str(url)?,
             connect_timeout,
             connection: tokio::sync::Mutex::new(None),
+            closed: AtomicBool::new(false),
         })
     }
 
@@ -120,6 +126,9 @@ impl PgDirect {
         let query = query.bind(wallets).bind(keys).bind(bodies);
 
         let mut held = self.connection.lock().await;
+        if self.closed.load(Ordering::Acquire) {
+            return Err(StoreError::Closed);
+        }
         let connection = match held.as_mut() {
             Some(connection) => connection,
             None => held.insert(self.connect().await?),
@@ -152,13 +161,19 @@ impl PgDirect {
         };
         match tokio::time::timeout(self.connect_timeout, connect).await {
             Ok(connection) => Ok(connection?),
-            Err(_) => Err(sqlx::Error::PoolTimedOut.into()),
+            Err(_) => Err(sqlx::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "connecting the acceptance connection timed out",
+            ))
+            .into()),
         }
     }
 
-    /// Closes the connection; a later group would open another.
+    /// Closes the connection; later groups fail with `Closed`.
     pub(crate) async fn close(&self) {
-        if let Some(connection) = self.connection.lock().await.take() {
+        let mut held = self.connection.lock().await;
+        self.closed.store(true, Ordering::Release);
+        if let Some(connection) = held.take() {
             // The server ends the session either way; an error here leaves nothing behind.
             let _ = connection.close().await;
         }

@@ -867,3 +867,47 @@ async fn cancel_one_cancels_a_live_order_and_leaves_a_closed_one() {
     })
     .await;
 }
+
+/// Once the store is closed (shutdown after the writer's drain timed out), a group that was
+/// still coming is refused as unavailable and nothing of it is stored: neither path reconnects.
+#[tokio::test]
+async fn a_closed_store_accepts_nothing() {
+    on_each_backend(|s, url, backend| async move {
+        let me = wallet(0xaa);
+        s.credit_balance(me, Asset::Collateral, wei(100), T0)
+            .await
+            .unwrap();
+        // The first group leaves hints, so the next one would go the optimistic way.
+        let first = vec![submission(vec![order(1, me, Side::Buy, 10)])];
+        s.accept_orders(&first, &Holdings::new(), T0, render)
+            .await
+            .unwrap();
+        s.close().await;
+
+        let late = vec![submission(vec![order(2, me, Side::Buy, 10)])];
+        let err = s
+            .accept_orders(&late, &Holdings::new(), T0, render)
+            .await
+            .expect_err("a closed store accepted a group");
+        assert!(err.is_unavailable(), "{backend}: {err}");
+
+        let reopened = Store::connect(&url, &store::StoreOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            reopened
+                .order(&order(2, me, Side::Buy, 10).order_hash)
+                .await
+                .unwrap(),
+            None,
+            "{backend}"
+        );
+        assert_eq!(
+            reopened.balance(me, Asset::Collateral).await.unwrap(),
+            balance(90, 10),
+            "{backend}"
+        );
+        reopened.close().await;
+    })
+    .await;
+}
