@@ -17,11 +17,12 @@ use std::path::Path;
 use std::sync::{LazyLock, Mutex};
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
-use types::{Timestamp, Wallet};
+use types::Timestamp;
 
 use crate::backend::SQLITE_PRAGMAS;
 use crate::error::StoreError;
 use crate::idempotency::KEEP_RESPONSE;
+use crate::optimistic::{HintedBalance, Response};
 use crate::orders::{OrderColumns, COLUMNS, INSERT_COLUMNS};
 
 /// One order row: the rowid the hash index allocated for it, then [`COLUMNS`], bound in that
@@ -37,10 +38,6 @@ static INSERT_ORDER: LazyLock<String> = LazyLock::new(|| {
 /// A balance set only where it still holds the amounts this process last committed.
 const SET_HINTED_BALANCE: &str = "UPDATE balances SET available = ?1, reserved = ?2, \
     updated_at = ?3 WHERE wallet = ?4 AND asset = ?5 AND available = ?6 AND reserved = ?7";
-
-/// A balance change decided against the hints: wallet, asset, hinted available, hinted
-/// reserved, new available, new reserved.
-pub(crate) type HintedBalance = [String; 6];
 
 /// The connection, opened once per store and closed with it.
 pub(crate) struct DirectWriter {
@@ -76,7 +73,7 @@ impl DirectWriter {
         first_row: i64,
         orders: &[&OrderColumns],
         balances: &[HintedBalance],
-        responses: &[(Wallet, &str, String)],
+        responses: &[Response<'_>],
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         let mut connection = self.connection.lock().unwrap_or_else(|p| p.into_inner());

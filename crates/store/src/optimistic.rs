@@ -9,9 +9,10 @@
 //! balance is written only where it still holds the hinted amounts (compare-and-set):
 //!
 //! - PostgreSQL: one statement, its own transaction, on the store's acceptance connection
-//!   (`crate::pg_direct`), every input an array. It locks the balances in the locking path's global order, inserts the orders, sets the
-//!   balances, keeps the idempotent responses, and fails, undoing all of it, unless every
-//!   balance was set (a hash stored before fails the insert).
+//!   (`crate::pg_direct`), every input an array. It locks the balances in the locking path's
+//!   global order, inserts the orders, sets the balances, keeps the idempotent responses, and
+//!   fails, undoing all of it, unless every balance was set (a hash stored before fails the
+//!   insert).
 //! - SQLite: BEGIN IMMEDIATE, the inserts, the compare-and-sets, the responses, COMMIT, on the
 //!   store's direct connection in one blocking call (`crate::direct`); rolled back unless every
 //!   balance was set. Duplicates are known beforehand from the hash index.
@@ -26,7 +27,6 @@ use types::{Timestamp, Wallet};
 
 use crate::acceptance::{judge, reserve, Holdings, Outcomes, Submission};
 use crate::balances::{Asset, Balance};
-use crate::direct::HintedBalance;
 use crate::error::StoreError;
 use crate::hash_index::{HashIndex, Inserted};
 use crate::orders::OrderColumns;
@@ -178,7 +178,14 @@ impl Store {
 }
 
 /// An idempotent response to keep: the wallet, the key and the response.
-type Response<'a> = (Wallet, &'a str, String);
+pub(crate) type Response<'a> = (Wallet, &'a str, String);
+
+/// The fields of a [`HintedBalance`].
+pub(crate) const HINTED_BALANCE_FIELDS: usize = 6;
+
+/// A balance change decided against the hints: wallet, asset, hinted available, hinted
+/// reserved, new available, new reserved.
+pub(crate) type HintedBalance = [String; HINTED_BALANCE_FIELDS];
 
 /// A group decided against the hints.
 struct Plan<'s> {

@@ -11,17 +11,16 @@
 //! the store's write pool.
 
 use std::str::FromStr;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::LazyLock;
 use std::time::Duration;
 
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection};
 use sqlx::query::Query;
 use sqlx::{Connection, Executor, Postgres};
-use types::{Timestamp, Wallet};
+use types::Timestamp;
 
-use crate::direct::HintedBalance;
 use crate::error::StoreError;
+use crate::optimistic::{HintedBalance, Response, HINTED_BALANCE_FIELDS};
 use crate::orders::{bind_order_arrays, OrderColumns, COLUMNS, COLUMN_ARRAY_TYPES};
 
 /// SQLSTATE of the failure the statement raises when a hint or an insert did not hold
@@ -45,7 +44,7 @@ const UNIQUE_VIOLATION: &str = "23505";
 /// PostgreSQL's CPU per order. An order stored before fails the statement with a unique
 /// violation instead, and the locking path sorts the group out.
 static ACCEPT: LazyLock<String> = LazyLock::new(|| {
-    const BALANCE_ARRAYS: usize = 6;
+    const BALANCE_ARRAYS: usize = HINTED_BALANCE_FIELDS;
     let columns: Vec<String> = COLUMN_ARRAY_TYPES
         .iter()
         .enumerate()
@@ -82,9 +81,15 @@ static ACCEPT: LazyLock<String> = LazyLock::new(|| {
 pub(crate) struct PgDirect {
     options: PgConnectOptions,
     connect_timeout: Duration,
-    connection: tokio::sync::Mutex<Option<PgConnection>>,
-    /// Set by [`PgDirect::close`]: later groups fail with `Closed` instead of reconnecting.
-    closed: AtomicBool,
+    connection: tokio::sync::Mutex<Slot>,
+}
+
+enum Slot {
+    /// Not opened yet, or dropped after a failure: the next group connects.
+    Idle,
+    Open(PgConnection),
+    /// Closed with the store: later groups fail with `Closed` instead of reconnecting.
+    Closed,
 }
 
 impl std::fmt::Debug for PgDirect {
@@ -98,8 +103,7 @@ impl PgDirect {
         Ok(PgDirect {
             options: PgConnectOptions::from_str(url)?,
             connect_timeout,
-            connection: tokio::sync::Mutex::new(None),
-            closed: AtomicBool::new(false),
+            connection: tokio::sync::Mutex::new(Slot::Idle),
         })
     }
 
@@ -110,13 +114,13 @@ impl PgDirect {
         &self,
         orders: &[&OrderColumns],
         balances: &[HintedBalance],
-        responses: &[(Wallet, &str, String)],
+        responses: &[Response<'_>],
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         let balance_column =
             |i: usize| -> Vec<&str> { balances.iter().map(|b| b[i].as_str()).collect() };
         let mut query: Query<'_, Postgres, PgArguments> = sqlx::query(ACCEPT.as_str());
-        for i in 0..6 {
+        for i in 0..HINTED_BALANCE_FIELDS {
             query = query.bind(balance_column(i));
         }
         query = bind_order_arrays(query, orders).bind(now.0);
@@ -125,13 +129,12 @@ impl PgDirect {
         let bodies: Vec<&str> = responses.iter().map(|(_, _, r)| r.as_str()).collect();
         let query = query.bind(wallets).bind(keys).bind(bodies);
 
-        let mut held = self.connection.lock().await;
-        if self.closed.load(Ordering::Acquire) {
-            return Err(StoreError::Closed);
+        let mut slot = self.connection.lock().await;
+        if let Slot::Idle = *slot {
+            *slot = Slot::Open(self.connect().await?);
         }
-        let connection = match held.as_mut() {
-            Some(connection) => connection,
-            None => held.insert(self.connect().await?),
+        let Slot::Open(connection) = &mut *slot else {
+            return Err(StoreError::Closed);
         };
         match query.fetch_all(&mut *connection).await {
             Ok(_) => Ok(true),
@@ -145,7 +148,7 @@ impl PgDirect {
             }
             Err(e) => {
                 // The next group opens a fresh connection.
-                held.take();
+                *slot = Slot::Idle;
                 Err(e.into())
             }
         }
@@ -171,9 +174,8 @@ impl PgDirect {
 
     /// Closes the connection; later groups fail with `Closed`.
     pub(crate) async fn close(&self) {
-        let mut held = self.connection.lock().await;
-        self.closed.store(true, Ordering::Release);
-        if let Some(connection) = held.take() {
+        let mut slot = self.connection.lock().await;
+        if let Slot::Open(connection) = std::mem::replace(&mut *slot, Slot::Closed) {
             // The server ends the session either way; an error here leaves nothing behind.
             let _ = connection.close().await;
         }
