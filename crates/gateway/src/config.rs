@@ -48,6 +48,8 @@ pub struct Config {
     pub dev_mode: bool,
     pub log_format: LogFormat,
     pub market_refresh: Duration,
+    /// HTTP worker threads (actix-web workers), each serving the connections it accepted.
+    pub http_workers: usize,
 }
 
 /// The file's keys: the environment variable names in lower case, without `FS_`.
@@ -69,6 +71,7 @@ struct FileConfig {
     dev_mode: Option<bool>,
     log_format: Option<String>,
     market_refresh_ms: Option<u64>,
+    http_workers: Option<u64>,
 }
 
 /// One setting's value and the name to blame when it is wrong.
@@ -297,6 +300,15 @@ impl Config {
             1000,
             50..=60_000,
         )?;
+        let http_workers = integer(
+            s.pick(
+                "FS_HTTP_WORKERS",
+                "http_workers",
+                f.http_workers.map(|v| v.to_string()),
+            ),
+            default_http_workers(),
+            1..=1024,
+        )?;
         Ok(Config {
             http_addr,
             ws_addr,
@@ -308,8 +320,19 @@ impl Config {
             dev_mode,
             log_format,
             market_refresh: Duration::from_millis(refresh_ms),
+            http_workers: usize::try_from(http_workers).unwrap_or(usize::MAX),
         })
     }
+}
+
+/// Two HTTP workers per core. A connection stays on the worker that accepted it, and a worker
+/// spends most of a request verifying signatures; with one worker per core, a core idles
+/// whenever all of its worker's connections wait for their group's COMMIT while the other
+/// worker has a queue. With two per core the kernel gives a waiting worker's core to another
+/// (docs/orders.md, "Two HTTP workers per core").
+fn default_http_workers() -> u64 {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    u64::try_from(cores * 2).unwrap_or(2)
 }
 
 #[cfg(test)]
@@ -338,6 +361,8 @@ mod tests {
         assert_eq!(c.privy.leeway, Duration::from_secs(30));
         assert_eq!(c.privy.api_base, "https://auth.privy.io");
         assert!(!c.dev_mode && c.admin_token.is_none() && c.redis_url.is_none());
+        let cores = std::thread::available_parallelism().unwrap().get();
+        assert_eq!(c.http_workers, 2 * cores);
     }
 
     #[test]
@@ -349,6 +374,10 @@ mod tests {
         .unwrap();
         assert_eq!(c.http_addr.to_string(), "0.0.0.0:9100");
         assert!(c.dev_mode);
+        let c = load("http_workers = 3", &[]).unwrap();
+        assert_eq!(c.http_workers, 3);
+        let c = load("http_workers = 3", &[("FS_HTTP_WORKERS", "5")]).unwrap();
+        assert_eq!(c.http_workers, 5);
     }
 
     #[test]
@@ -368,6 +397,11 @@ mod tests {
         assert!(e.reason.contains("no_such_key"), "{e}");
         let e = load("", &[("FS_DEV_MODE", "maybe")]).unwrap_err();
         assert_eq!(e.setting, "FS_DEV_MODE");
+        let e = load("", &[("FS_HTTP_WORKERS", "0")]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "FS_HTTP_WORKERS: must be an integer from 1 to 1024"
+        );
     }
 
     #[test]

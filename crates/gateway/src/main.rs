@@ -247,10 +247,8 @@ async fn serve(config: Config) -> Result<(), StartError> {
         source,
     })?;
     let local = listener.local_addr().map_err(StartError::Server)?;
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2);
-    let server = app::http_server(state, listener, workers).map_err(StartError::Server)?;
+    let server =
+        app::http_server(state, listener, config.http_workers).map_err(StartError::Server)?;
     tracing::info!(
         http = %local,
         admin_api = config.admin_token.is_some(),

@@ -31,19 +31,25 @@ const DEADLOCK: &str = "40P01";
 /// SQLSTATE of an insert whose hash is stored already: the locking path tells which order it was.
 const UNIQUE_VIOLATION: &str = "23505";
 
-/// The statement. Parameters: the balance changes as six arrays (wallet, asset, hinted
-/// available, hinted reserved, new available, new reserved), one array per column of
-/// [`COLUMNS`], the time of the change, and the responses to keep as three arrays (wallet, key,
-/// response).
+/// The statement for a group without idempotent responses to keep. Parameters: the balance
+/// changes as six arrays (wallet, asset, hinted available, hinted reserved, new available, new
+/// reserved), one array per column of [`COLUMNS`], and the time of the change.
 ///
 /// It locks the balances in the locking path's global order (`store::balances::lock_balances`),
 /// so that it and a transaction that locks the same balances never wait on each other in
 /// opposite orders; inserts the orders; sets each balance only where it still holds the hinted
-/// amounts; keeps the responses; and fails, undoing all of it, unless every balance was set.
+/// amounts; and fails, undoing all of it, unless every balance was set.
 /// No `ON CONFLICT` on the insert: its probe of the hash index before each row was a seventh of
 /// PostgreSQL's CPU per order. An order stored before fails the statement with a unique
 /// violation instead, and the locking path sorts the group out.
-static ACCEPT: LazyLock<String> = LazyLock::new(|| {
+static ACCEPT: LazyLock<String> = LazyLock::new(|| accept_statement(false));
+
+/// [`ACCEPT`] that also keeps the responses, given as three more arrays (wallet, key,
+/// response). A statement of its own because setting up the update of `idempotency_keys` cost
+/// every group about 60 µs of PostgreSQL's CPU even when it had no response to keep.
+static ACCEPT_AND_ANSWER: LazyLock<String> = LazyLock::new(|| accept_statement(true));
+
+fn accept_statement(answer: bool) -> String {
     const BALANCE_ARRAYS: usize = HINTED_BALANCE_FIELDS;
     let columns: Vec<String> = COLUMN_ARRAY_TYPES
         .iter()
@@ -51,7 +57,18 @@ static ACCEPT: LazyLock<String> = LazyLock::new(|| {
         .map(|(i, array)| format!("${}::{array}", BALANCE_ARRAYS + 1 + i))
         .collect();
     let now = BALANCE_ARRAYS + COLUMN_ARRAY_TYPES.len() + 1;
-    let (wallets, keys, responses) = (now + 1, now + 2, now + 3);
+    let answered = if answer {
+        let (wallets, keys, responses) = (now + 1, now + 2, now + 3);
+        format!(
+            ", answered AS (UPDATE idempotency_keys AS k SET response = r.response \
+             FROM unnest(${wallets}::text[], ${keys}::text[], ${responses}::text[]) \
+             AS r (wallet, idempotency_key, response) \
+             WHERE k.wallet = r.wallet AND k.idempotency_key = r.idempotency_key \
+             AND k.response IS NULL RETURNING 1)"
+        )
+    } else {
+        String::new()
+    };
     format!(
         "WITH hinted AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], \
          $5::text[], $6::text[]) AS h (wallet, asset, old_available, old_reserved, \
@@ -64,17 +81,23 @@ static ACCEPT: LazyLock<String> = LazyLock::new(|| {
          SET available = h.new_available, reserved = h.new_reserved, updated_at = ${now} \
          FROM hinted AS h JOIN locked AS l ON l.wallet = h.wallet AND l.asset = h.asset \
          WHERE b.wallet = h.wallet AND b.asset = h.asset \
-         AND b.available = h.old_available AND b.reserved = h.old_reserved RETURNING 1), \
-         answered AS (UPDATE idempotency_keys AS k SET response = r.response \
-         FROM unnest(${wallets}::text[], ${keys}::text[], ${responses}::text[]) \
-         AS r (wallet, idempotency_key, response) \
-         WHERE k.wallet = r.wallet AND k.idempotency_key = r.idempotency_key \
-         AND k.response IS NULL RETURNING 1) \
+         AND b.available = h.old_available AND b.reserved = h.old_reserved RETURNING 1)\
+         {answered} \
          SELECT CASE WHEN (SELECT count(*) FROM updated) = cardinality($1::text[]) \
          THEN 0 ELSE acceptance_conflict() END AS conflict",
         columns.join(", ")
     )
-});
+}
+
+/// Set on every acceptance connection as it opens.
+///
+/// - `plan_cache_mode`: the statement is planned once per connection, never per group.
+///   Left to choose, PostgreSQL planned a custom plan for each group's parameters whenever its
+///   cost model preferred one, and planning this statement's five parts was a third of the
+///   server's CPU in the bench (docs/orders.md, "The acceptance statement is planned once").
+/// - `enable_seqscan`: as on the write pool's connections (`Store::connect`), that one plan
+///   must find balances by key however small the table's statistics say it is.
+const SESSION_SETTINGS: &str = "SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off";
 
 /// The connection, opened at the first group and again after one failed, until the store
 /// closes.
@@ -119,15 +142,22 @@ impl PgDirect {
     ) -> Result<bool, StoreError> {
         let balance_column =
             |i: usize| -> Vec<&str> { balances.iter().map(|b| b[i].as_str()).collect() };
-        let mut query: Query<'_, Postgres, PgArguments> = sqlx::query(ACCEPT.as_str());
+        let statement = if responses.is_empty() {
+            &ACCEPT
+        } else {
+            &ACCEPT_AND_ANSWER
+        };
+        let mut query: Query<'_, Postgres, PgArguments> = sqlx::query(statement.as_str());
         for i in 0..HINTED_BALANCE_FIELDS {
             query = query.bind(balance_column(i));
         }
         query = bind_order_arrays(query, orders).bind(now.0);
-        let wallets: Vec<String> = responses.iter().map(|(w, _, _)| w.to_string()).collect();
-        let keys: Vec<&str> = responses.iter().map(|(_, k, _)| *k).collect();
-        let bodies: Vec<&str> = responses.iter().map(|(_, _, r)| r.as_str()).collect();
-        let query = query.bind(wallets).bind(keys).bind(bodies);
+        if !responses.is_empty() {
+            let wallets: Vec<String> = responses.iter().map(|(w, _, _)| w.to_string()).collect();
+            let keys: Vec<&str> = responses.iter().map(|(_, k, _)| *k).collect();
+            let bodies: Vec<&str> = responses.iter().map(|(_, _, r)| r.as_str()).collect();
+            query = query.bind(wallets).bind(keys).bind(bodies);
+        }
 
         let mut slot = self.connection.lock().await;
         if let Slot::Idle = *slot {
@@ -157,9 +187,7 @@ impl PgDirect {
     async fn connect(&self) -> Result<PgConnection, StoreError> {
         let connect = async {
             let mut connection = PgConnection::connect_with(&self.options).await?;
-            // As on the write pool's connections (`Store::connect`): the statement's generic
-            // plan must find balances by key however small the table's statistics say it is.
-            connection.execute("SET enable_seqscan = off").await?;
+            connection.execute(SESSION_SETTINGS).await?;
             Ok::<_, sqlx::Error>(connection)
         };
         match tokio::time::timeout(self.connect_timeout, connect).await {
@@ -179,5 +207,57 @@ impl PgDirect {
             // The server ends the session either way; an error here leaves nothing behind.
             let _ = connection.close().await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use test_support::PgSchema;
+
+    use super::*;
+    use crate::{Store, StoreOptions};
+
+    /// Planning the statement for each group's parameters cost a third of PostgreSQL's CPU in
+    /// the bench; only the first execution on a connection may plan each statement.
+    #[tokio::test]
+    async fn the_acceptance_statements_are_planned_once_per_connection() {
+        let Some(schema) = PgSchema::create().await else {
+            return;
+        };
+        let store = Store::connect(&schema.url, &StoreOptions::default())
+            .await
+            .expect("the store connects and migrates");
+        let direct = store
+            .pg_direct
+            .as_ref()
+            .expect("a PostgreSQL store has one");
+        let wallet = types::Wallet(types::Address::repeat_byte(7));
+        let response: Response<'_> = (wallet, "no-such-key", "{}".to_string());
+        for now in 1..=3 {
+            // An empty group inserts nothing and sets no balance, and a response for a key
+            // never claimed is kept nowhere: both statements succeed.
+            let accepted = direct.accept(&[], &[], &[], Timestamp(now)).await;
+            assert!(matches!(accepted, Ok(true)), "{accepted:?}");
+            let responses = std::slice::from_ref(&response);
+            let accepted = direct.accept(&[], &[], responses, Timestamp(now)).await;
+            assert!(matches!(accepted, Ok(true)), "{accepted:?}");
+        }
+        let mut slot = direct.connection.lock().await;
+        let Slot::Open(connection) = &mut *slot else {
+            panic!("the connection stays open after a group");
+        };
+        for statement in [&ACCEPT, &ACCEPT_AND_ANSWER] {
+            let (generic, custom): (i64, i64) = sqlx::query_as(
+                "SELECT generic_plans, custom_plans FROM pg_prepared_statements \
+                 WHERE statement = $1",
+            )
+            .bind(statement.as_str())
+            .fetch_one(&mut *connection)
+            .await
+            .expect("the statement is prepared on the connection");
+            assert_eq!((generic, custom), (3, 0));
+        }
+        drop(slot);
+        store.close().await;
     }
 }

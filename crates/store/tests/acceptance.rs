@@ -265,6 +265,51 @@ async fn the_idempotent_response_commits_with_the_orders() {
     .await;
 }
 
+#[tokio::test]
+async fn a_response_commits_with_a_group_accepted_against_known_balances() {
+    on_each_backend(|s, _, backend| async move {
+        let me = wallet(0xaa);
+        s.credit_balance(me, Asset::Collateral, wei(100), T0)
+            .await
+            .unwrap();
+        // The first group reads the balance; the next ones are decided against what it left.
+        let first = vec![Submission::new(vec![order(1, me, Side::Buy, 10)], None)];
+        s.accept_orders(&first, &Holdings::new(), T0, render)
+            .await
+            .unwrap();
+        for (seed, key) in [(2, "k1"), (3, "k2")] {
+            assert_eq!(
+                s.claim_idempotency_key(me, key, "body", T0).await.unwrap(),
+                IdempotencyClaim::Claimed
+            );
+            let target = IdempotencyTarget {
+                wallet: me,
+                key: key.into(),
+            };
+            let group = vec![Submission::new(
+                vec![order(seed, me, Side::Buy, 10)],
+                Some(target),
+            )];
+            let outcomes = s
+                .accept_orders(&group, &Holdings::new(), T0, render)
+                .await
+                .unwrap();
+            assert_eq!(outcomes, vec![vec![Ok(())]], "{backend}");
+            assert_eq!(
+                s.claim_idempotency_key(me, key, "body", T0).await.unwrap(),
+                IdempotencyClaim::Replay("0:[Ok(())]".into()),
+                "{backend}"
+            );
+        }
+        assert_eq!(
+            s.balance(me, Asset::Collateral).await.unwrap(),
+            balance(70, 30),
+            "{backend}"
+        );
+    })
+    .await;
+}
+
 /// Makes every insert of `hash` fail inside the database, as a lost connection or a full disk
 /// would fail a commit midway.
 async fn poison(url: &str, backend: Backend, hash: &OrderHash) {
