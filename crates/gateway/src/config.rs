@@ -307,7 +307,7 @@ impl Config {
                 f.http_workers.map(|v| v.to_string()),
             ),
             default_http_workers(),
-            1..=1024,
+            1..=MAX_HTTP_WORKERS,
         )?;
         Ok(Config {
             http_addr,
@@ -325,15 +325,17 @@ impl Config {
     }
 }
 
-/// Two HTTP workers per core. A connection stays on the worker that accepted it, and a worker
-/// spends most of a request verifying signatures; with one worker per core, a core idles
-/// whenever all of its worker's connections wait for their group's COMMIT while the other
-/// worker has a queue. With two per core the kernel gives a waiting worker's core to another
-/// (docs/orders.md, "Two HTTP workers per core").
+/// Two HTTP workers per core, within the setting's range. A connection stays on the worker
+/// that accepted it, and a worker spends most of a request verifying signatures; with one
+/// worker per core, a core idles whenever all of its worker's connections wait for their
+/// group's COMMIT while another worker has requests queued. With two per core the kernel gives
+/// a waiting worker's core to another (docs/orders.md, "Two HTTP workers per core").
 fn default_http_workers() -> u64 {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    u64::try_from(cores * 2).unwrap_or(2)
+    u64::try_from(cores.saturating_mul(2)).map_or(MAX_HTTP_WORKERS, |n| n.min(MAX_HTTP_WORKERS))
 }
+
+const MAX_HTTP_WORKERS: u64 = 1024;
 
 #[cfg(test)]
 mod tests {

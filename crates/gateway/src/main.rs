@@ -251,6 +251,7 @@ async fn serve(config: Config) -> Result<(), StartError> {
         app::http_server(state, listener, config.http_workers).map_err(StartError::Server)?;
     tracing::info!(
         http = %local,
+        http_workers = config.http_workers,
         admin_api = config.admin_token.is_some(),
         privy_app_id = config.privy.app_id.as_deref().unwrap_or("(unset)"),
         privy_key = config.privy.verification_key_pem.is_some() || config.privy.jwks_url.is_some(),

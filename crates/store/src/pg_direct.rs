@@ -5,10 +5,11 @@
 //! Through the `Any` driver a group was a multi-row `VALUES` list with 28 parameters per order:
 //! its SQL text differed with the group's size, so it was built, hashed and often prepared
 //! afresh, PostgreSQL set up an expression per parameter at every execution, and every value
-//! was encoded twice (into `Any`'s arguments, then into PostgreSQL's). Here the text is one
-//! constant, prepared once per connection, whose plan does not depend on the group's size:
-//! each column of the group is one array, expanded by `unnest`. The connection is one beyond
-//! the store's write pool.
+//! was encoded twice (into `Any`'s arguments, then into PostgreSQL's). Here the text is one of
+//! two constants (with and without the idempotent responses), each prepared and planned once
+//! per connection ([`SESSION_SETTINGS`]), so neither the text nor the plan depends on the
+//! group's size: each column of the group is one array, expanded by `unnest`. The connection
+//! is one beyond the store's write pool.
 
 use std::str::FromStr;
 use std::sync::LazyLock;
@@ -91,9 +92,9 @@ fn accept_statement(answer: bool) -> String {
 
 /// Set on every acceptance connection as it opens.
 ///
-/// - `plan_cache_mode`: the statement is planned once per connection, never per group.
+/// - `plan_cache_mode`: each statement is planned once per connection, never per group.
 ///   Left to choose, PostgreSQL planned a custom plan for each group's parameters whenever its
-///   cost model preferred one, and planning this statement's five parts was a third of the
+///   cost model preferred one, and planning the statement's CTEs was about a quarter of the
 ///   server's CPU in the bench (docs/orders.md, "The acceptance statement is planned once").
 /// - `enable_seqscan`: as on the write pool's connections (`Store::connect`), that one plan
 ///   must find balances by key however small the table's statistics say it is.
@@ -187,6 +188,9 @@ impl PgDirect {
     async fn connect(&self) -> Result<PgConnection, StoreError> {
         let connect = async {
             let mut connection = PgConnection::connect_with(&self.options).await?;
+            // Two statements in one message: a query without arguments goes through the
+            // simple protocol, which runs several. (`sqlx::raw_sql` says so by name, but its
+            // future is not `Send` for every lifetime, which the writer's task needs.)
             connection.execute(SESSION_SETTINGS).await?;
             Ok::<_, sqlx::Error>(connection)
         };
@@ -217,8 +221,8 @@ mod tests {
     use super::*;
     use crate::{Store, StoreOptions};
 
-    /// Planning the statement for each group's parameters cost a third of PostgreSQL's CPU in
-    /// the bench; only the first execution on a connection may plan each statement.
+    /// Planning the statement for each group's parameters cost about a quarter of PostgreSQL's
+    /// CPU in the bench; only the first execution on a connection may plan each statement.
     #[tokio::test]
     async fn the_acceptance_statements_are_planned_once_per_connection() {
         let Some(schema) = PgSchema::create().await else {

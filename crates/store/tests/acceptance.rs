@@ -272,7 +272,9 @@ async fn a_response_commits_with_a_group_accepted_against_known_balances() {
         s.credit_balance(me, Asset::Collateral, wei(100), T0)
             .await
             .unwrap();
-        // The first group reads the balance; the next ones are decided against what it left.
+        // The first group reads the balance (the locking path); the next ones are decided
+        // against what it left, so on PostgreSQL their responses are kept by the optimistic
+        // statement with responses (the test fails when that statement leaves them out).
         let first = vec![Submission::new(vec![order(1, me, Side::Buy, 10)], None)];
         s.accept_orders(&first, &Holdings::new(), T0, render)
             .await
