@@ -381,12 +381,9 @@ pub(crate) fn bind_order_arrays<'q>(
     query: Query<'q, Postgres, PgArguments>,
     orders: &[&'q OrderColumns],
 ) -> Query<'q, Postgres, PgArguments> {
-    let text =
-        |f: fn(&OrderColumns) -> &str| -> Vec<&'q str> { orders.iter().map(|o| f(o)).collect() };
-    let int = |f: fn(&OrderColumns) -> i64| -> Vec<i64> { orders.iter().map(|o| f(o)).collect() };
-    let optional = |f: fn(&OrderColumns) -> Option<i64>| -> Vec<Option<i64>> {
-        orders.iter().map(|o| f(o)).collect()
-    };
+    let text = |f: fn(&'q OrderColumns) -> &'q str| column(orders, f);
+    let int = |f: fn(&'q OrderColumns) -> i64| column(orders, f);
+    let optional = |f: fn(&'q OrderColumns) -> Option<i64>| column(orders, f);
     query
         .bind(text(|o| &o.order_hash))
         .bind(text(|o| &o.wallet))
@@ -416,6 +413,11 @@ pub(crate) fn bind_order_arrays<'q>(
         .bind(int(|o| o.created_at))
         .bind(int(|o| o.updated_at))
         .bind(text(|o| &o.reserved))
+}
+
+/// One column of `orders`, in order.
+fn column<'q, T>(orders: &[&'q OrderColumns], value: fn(&'q OrderColumns) -> T) -> Vec<T> {
+    orders.iter().map(|o| value(o)).collect()
 }
 
 impl OrderColumns {

@@ -143,17 +143,14 @@ impl PgDirect {
     ) -> Result<bool, StoreError> {
         let balance_column =
             |i: usize| -> Vec<&str> { balances.iter().map(|b| b[i].as_str()).collect() };
-        let statement = if responses.is_empty() {
-            &ACCEPT
-        } else {
-            &ACCEPT_AND_ANSWER
-        };
+        let answer = !responses.is_empty();
+        let statement = if answer { &ACCEPT_AND_ANSWER } else { &ACCEPT };
         let mut query: Query<'_, Postgres, PgArguments> = sqlx::query(statement.as_str());
         for i in 0..HINTED_BALANCE_FIELDS {
             query = query.bind(balance_column(i));
         }
         query = bind_order_arrays(query, orders).bind(now.0);
-        if !responses.is_empty() {
+        if answer {
             let wallets: Vec<String> = responses.iter().map(|(w, _, _)| w.to_string()).collect();
             let keys: Vec<&str> = responses.iter().map(|(_, k, _)| *k).collect();
             let bodies: Vec<&str> = responses.iter().map(|(_, _, r)| r.as_str()).collect();
