@@ -9,8 +9,8 @@
 //! balance is written only where it still holds the hinted amounts (compare-and-set):
 //!
 //! - PostgreSQL: one statement, its own transaction, on the store's acceptance connection
-//!   (`crate::pg_direct`), every input an array. It locks the balances in the locking path's
-//!   global order, inserts the orders, sets the balances, keeps the idempotent responses, and
+//!   (`crate::pg_direct`), every input an array. It sets the balances (locking them in the
+//!   locking path's global order), inserts the orders, keeps the idempotent responses, and
 //!   fails, undoing all of it, unless every balance was set (a hash stored before fails the
 //!   insert).
 //! - SQLite: BEGIN IMMEDIATE, the inserts, the compare-and-sets, the responses, COMMIT, on the
