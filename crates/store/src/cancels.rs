@@ -28,7 +28,8 @@ pub enum CancelSelection {
     },
 }
 
-const LIVE: &str = "status IN ('OPEN', 'PARTIALLY_FILLED')";
+/// Spelt as the predicate of the index on a wallet's live orders, so that it is used.
+const LIVE: &str = crate::orders::LIVE_STATUSES;
 
 impl Store {
     /// Cancels the selected live orders of `wallet`; returns the hashes actually cancelled, in

@@ -56,6 +56,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0008_no_live_by_market_index.sql"),
         include_str!("../migrations/postgres/0008_no_live_by_market_index.sql"),
     ),
+    (
+        9,
+        "orders by wallet live and closed",
+        include_str!("../migrations/sqlite/0009_orders_by_wallet_live_and_closed.sql"),
+        include_str!("../migrations/postgres/0009_orders_by_wallet_live_and_closed.sql"),
+    ),
 ];
 
 pub(crate) fn migrator(backend: Backend) -> Migrator {
@@ -143,7 +149,7 @@ mod tests {
         assert_eq!(
             indexes,
             [
-                "orders_by_wallet",
+                "orders_closed_by_wallet",
                 "orders_live_by_expiry",
                 "orders_live_by_wallet"
             ]

@@ -331,6 +331,82 @@ impl From<&OrderRecord> for OrderColumns {
     }
 }
 
+/// The statuses of the index on a wallet's live orders, as its predicate spells them
+/// (migration 0009): a query names them the same way, so that both databases see it may use
+/// the partial index.
+pub(crate) const LIVE_STATUSES: &str = "status IN ('OPEN', 'PARTIALLY_FILLED')";
+/// The statuses of the index on a wallet's closed orders, as its predicate spells them.
+const CLOSED_STATUSES: &str =
+    "status IN ('MATCHED', 'FILLED', 'MATCH_FAILED', 'CANCELLED', 'EXPIRED')";
+
+/// A listing's SQL and its arguments, numbered in the order they are pushed.
+#[derive(Default)]
+struct PageQuery {
+    args: Vec<PageArg>,
+}
+
+enum PageArg {
+    Text(String),
+    Int(i64),
+}
+
+impl PageQuery {
+    /// The placeholder of `arg`, the next argument.
+    fn push(&mut self, arg: PageArg) -> String {
+        self.args.push(arg);
+        format!("${}", self.args.len())
+    }
+
+    /// One page of the wallet's live (or closed) orders among `statuses`, all of that part.
+    fn part(
+        &mut self,
+        wallet: Wallet,
+        filter: &OrderFilter,
+        live: bool,
+        statuses: &[OrderStatus],
+        after: Option<&OrderCursor>,
+        limit: u32,
+    ) -> String {
+        let index_predicate = if live { LIVE_STATUSES } else { CLOSED_STATUSES };
+        let wallet = self.push(PageArg::Text(wallet.to_string()));
+        let mut sql =
+            format!("SELECT {COLUMNS} FROM orders WHERE wallet = {wallet} AND {index_predicate}");
+        let whole_part = OrderStatus::ALL
+            .iter()
+            .filter(|st| st.is_live() == live)
+            .count();
+        if statuses.len() < whole_part {
+            let list: Vec<String> = statuses
+                .iter()
+                .map(|st| self.push(PageArg::Text(st.as_str().to_string())))
+                .collect();
+            sql.push_str(&format!(" AND status IN ({})", list.join(", ")));
+        }
+        if let Some(m) = &filter.market {
+            let condition = self.push(PageArg::Text(m.condition_id.to_string()));
+            let chain = self.push(PageArg::Int(m.chain_id.0 as i64));
+            sql.push_str(&format!(
+                " AND condition_id = {condition} AND chain_id = {chain}"
+            ));
+        }
+        if let Some(c) = after {
+            let (a, b) = (
+                self.push(PageArg::Int(c.created_at.0)),
+                self.push(PageArg::Int(c.created_at.0)),
+            );
+            let h = self.push(PageArg::Text(c.order_hash.to_string()));
+            sql.push_str(&format!(
+                " AND (created_at < {a} OR (created_at = {b} AND order_hash < {h}))"
+            ));
+        }
+        let limit = self.push(PageArg::Int(i64::from(limit)));
+        sql.push_str(&format!(
+            " ORDER BY created_at DESC, order_hash DESC LIMIT {limit}"
+        ));
+        sql
+    }
+}
+
 /// Binds one order's [`COLUMNS`] values, in order, borrowing its text.
 pub(crate) fn bind_order<'q>(
     query: Query<'q, Any, AnyArguments<'q>>,
@@ -543,6 +619,9 @@ impl Store {
     }
 
     /// Up to `limit` of the wallet's orders matching `filter`, newest first, after `after`.
+    ///
+    /// A wallet's orders are indexed in two parts, live and closed (migration 0009), so the
+    /// listing reads the part its statuses fall in, or both merged when they span the two.
     pub async fn orders_page(
         &self,
         wallet: Wallet,
@@ -550,50 +629,45 @@ impl Store {
         after: Option<&OrderCursor>,
         limit: u32,
     ) -> Result<Vec<OrderRecord>, StoreError> {
-        let mut sql = format!("SELECT {COLUMNS} FROM orders WHERE wallet = $1");
-        let mut n = 1;
-        let mut next = || {
-            n += 1;
-            format!("${n}")
+        let wanted = |live: bool| -> Vec<OrderStatus> {
+            let part = OrderStatus::ALL
+                .into_iter()
+                .filter(|st| st.is_live() == live);
+            if filter.statuses.is_empty() {
+                part.collect()
+            } else {
+                part.filter(|st| filter.statuses.contains(st)).collect()
+            }
         };
-        if filter.market.is_some() {
-            sql.push_str(&format!(
-                " AND condition_id = {} AND chain_id = {}",
-                next(),
-                next()
-            ));
+        let mut page = PageQuery::default();
+        let parts: Vec<String> = [(true, wanted(true)), (false, wanted(false))]
+            .into_iter()
+            .filter(|(_, statuses)| !statuses.is_empty())
+            .map(|(live, statuses)| page.part(wallet, filter, live, &statuses, after, limit))
+            .collect();
+        let sql = match parts.as_slice() {
+            [only] => only.clone(),
+            _ => {
+                let merged: Vec<String> = parts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, part)| format!("SELECT * FROM ({part}) AS part_{i}"))
+                    .collect();
+                format!(
+                    "{} ORDER BY created_at DESC, order_hash DESC LIMIT {}",
+                    merged.join(" UNION ALL "),
+                    page.push(PageArg::Int(i64::from(limit)))
+                )
+            }
+        };
+        let mut query = sqlx::query(&sql);
+        for arg in &page.args {
+            query = match arg {
+                PageArg::Text(text) => query.bind(text.as_str()),
+                PageArg::Int(int) => query.bind(*int),
+            };
         }
-        if !filter.statuses.is_empty() {
-            let list: Vec<String> = filter.statuses.iter().map(|_| next()).collect();
-            sql.push_str(&format!(" AND status IN ({})", list.join(",")));
-        }
-        if after.is_some() {
-            let (a, b, c) = (next(), next(), next());
-            sql.push_str(&format!(
-                " AND (created_at < {a} OR (created_at = {b} AND order_hash < {c}))"
-            ));
-        }
-        sql.push_str(&format!(
-            " ORDER BY created_at DESC, order_hash DESC LIMIT {}",
-            next()
-        ));
-
-        let mut query = sqlx::query(&sql).bind(wallet.to_string());
-        if let Some(m) = &filter.market {
-            query = query
-                .bind(m.condition_id.to_string())
-                .bind(m.chain_id.0 as i64);
-        }
-        for st in &filter.statuses {
-            query = query.bind(st.as_str());
-        }
-        if let Some(c) = after {
-            query = query
-                .bind(c.created_at.0)
-                .bind(c.created_at.0)
-                .bind(c.order_hash.to_string());
-        }
-        let rows = query.bind(i64::from(limit)).fetch_all(&self.read).await?;
+        let rows = query.fetch_all(&self.read).await?;
         rows.iter().map(from_row).collect()
     }
 

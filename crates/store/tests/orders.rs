@@ -172,6 +172,42 @@ async fn a_wallets_orders_list_newest_first_filtered_and_paged() {
             .await
             .unwrap();
         assert!(page.is_empty(), "{backend}");
+
+        // An order leaving the book moves from the live listings to the closed ones, and a
+        // selection of statuses from both parts lists both, still newest first and paged.
+        let cancelled = mine[2].order_hash;
+        let size = mine[2].size;
+        assert!(s
+            .set_order_state(&cancelled, OrderStatus::Cancelled, size, Timestamp(7_000))
+            .await
+            .unwrap());
+        let open = OrderFilter {
+            market: None,
+            statuses: vec![OrderStatus::Open, OrderStatus::PartiallyFilled],
+        };
+        let page = s.orders_page(me, &open, None, 100).await.unwrap();
+        assert_eq!(hashes(&page), vec![6, 4, 2, 1], "{backend}");
+        let page = s.orders_page(me, &everything, None, 100).await.unwrap();
+        assert_eq!(hashes(&page), vec![6, 5, 4, 3, 2, 1], "{backend}");
+        let open_or_cancelled = OrderFilter {
+            market: Some(market(1)),
+            statuses: vec![OrderStatus::Open, OrderStatus::Cancelled],
+        };
+        let first = s
+            .orders_page(me, &open_or_cancelled, None, 2)
+            .await
+            .unwrap();
+        assert_eq!(hashes(&first), vec![4, 3], "{backend}");
+        let last = first.last().unwrap();
+        let after = OrderCursor {
+            created_at: last.created_at,
+            order_hash: last.order_hash,
+        };
+        let rest = s
+            .orders_page(me, &open_or_cancelled, Some(&after), 2)
+            .await
+            .unwrap();
+        assert_eq!(hashes(&rest), vec![1], "{backend}");
     })
     .await;
 }
