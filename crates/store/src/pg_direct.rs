@@ -270,4 +270,64 @@ mod tests {
         drop(slot);
         store.close().await;
     }
+
+    /// The statement takes no lock of its own on the balances: the order in which its update
+    /// locks them is that of the arrays, which `accept` binds in the locking path's order, only
+    /// while the plan drives the update from the arrays (a nested loop, the arrays outside).
+    #[tokio::test]
+    async fn the_balances_are_updated_in_the_order_of_their_arrays() {
+        let Some(schema) = PgSchema::create().await else {
+            return;
+        };
+        let store = Store::connect(&schema.url, &StoreOptions::default())
+            .await
+            .expect("the store connects and migrates");
+        let direct = store
+            .pg_direct
+            .as_ref()
+            .expect("a PostgreSQL store has one");
+        let mut connection = direct.connect().await.expect("the connection opens");
+        for statement in [&ACCEPT, &ACCEPT_AND_ANSWER] {
+            // Its parameters are $1 to the highest number it names.
+            let count = statement
+                .split('$')
+                .skip(1)
+                .filter_map(|rest| {
+                    let digits = rest.split(|c: char| !c.is_ascii_digit()).next()?;
+                    digits.parse::<usize>().ok()
+                })
+                .max()
+                .expect("the statement has parameters");
+            sqlx::query(&format!("PREPARE acceptance AS {}", statement.as_str()))
+                .execute(&mut connection)
+                .await
+                .expect("the statement prepares");
+            let nulls = vec!["NULL"; count].join(", ");
+            let plan: Vec<String> =
+                sqlx::query_scalar(&format!("EXPLAIN (COSTS OFF) EXECUTE acceptance ({nulls})"))
+                    .fetch_all(&mut connection)
+                    .await
+                    .expect("the generic plan explains");
+            let update = plan
+                .iter()
+                .position(|line| line.contains("Update on balances"))
+                .expect("the plan updates balances");
+            let driving: Vec<&str> = plan[update + 1..update + 4]
+                .iter()
+                .map(|line| line.trim_start_matches([' ', '-', '>']).trim())
+                .collect();
+            assert!(
+                driving[0].starts_with("Nested Loop")
+                    && driving[1].starts_with("Function Scan on h")
+                    && driving[2].starts_with("Index Scan using balances_pkey"),
+                "{}",
+                plan.join("\n")
+            );
+            sqlx::query("DEALLOCATE acceptance")
+                .execute(&mut connection)
+                .await
+                .expect("the statement is released");
+        }
+        store.close().await;
+    }
 }
