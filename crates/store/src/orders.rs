@@ -357,13 +357,13 @@ impl PageQuery {
         format!("${}", self.args.len())
     }
 
-    /// One page of the wallet's live (or closed) orders among `statuses`, all of that part.
+    /// One page of the wallet's live (or closed) orders: those among `only`, or all of them.
     fn part(
         &mut self,
         wallet: Wallet,
         filter: &OrderFilter,
         live: bool,
-        statuses: &[OrderStatus],
+        only: Option<&[OrderStatus]>,
         after: Option<&OrderCursor>,
         limit: u32,
     ) -> String {
@@ -371,11 +371,7 @@ impl PageQuery {
         let wallet = self.push(PageArg::Text(wallet.to_string()));
         let mut sql =
             format!("SELECT {COLUMNS} FROM orders WHERE wallet = {wallet} AND {index_predicate}");
-        let whole_part = OrderStatus::ALL
-            .iter()
-            .filter(|st| st.is_live() == live)
-            .count();
-        if statuses.len() < whole_part {
+        if let Some(statuses) = only {
             let list: Vec<String> = statuses
                 .iter()
                 .map(|st| self.push(PageArg::Text(st.as_str().to_string())))
@@ -629,21 +625,22 @@ impl Store {
         after: Option<&OrderCursor>,
         limit: u32,
     ) -> Result<Vec<OrderRecord>, StoreError> {
-        let wanted = |live: bool| -> Vec<OrderStatus> {
-            let part = OrderStatus::ALL
-                .into_iter()
-                .filter(|st| st.is_live() == live);
-            if filter.statuses.is_empty() {
-                part.collect()
-            } else {
-                part.filter(|st| filter.statuses.contains(st)).collect()
-            }
-        };
         let mut page = PageQuery::default();
-        let parts: Vec<String> = [(true, wanted(true)), (false, wanted(false))]
+        let parts: Vec<String> = [true, false]
             .into_iter()
-            .filter(|(_, statuses)| !statuses.is_empty())
-            .map(|(live, statuses)| page.part(wallet, filter, live, &statuses, after, limit))
+            .filter_map(|live| {
+                let whole: Vec<OrderStatus> = OrderStatus::ALL
+                    .into_iter()
+                    .filter(|st| st.is_live() == live)
+                    .collect();
+                let wanted: Vec<OrderStatus> = whole
+                    .iter()
+                    .copied()
+                    .filter(|st| filter.statuses.is_empty() || filter.statuses.contains(st))
+                    .collect();
+                let only = (wanted.len() < whole.len()).then_some(wanted.as_slice());
+                (!wanted.is_empty()).then(|| page.part(wallet, filter, live, only, after, limit))
+            })
             .collect();
         let sql = match parts.as_slice() {
             [only] => only.clone(),

@@ -227,16 +227,23 @@ mod tests {
     use super::*;
     use crate::{Store, StoreOptions};
 
+    /// A store on a fresh, migrated schema (kept while the schema value lives), or `None`
+    /// when no PostgreSQL server is configured.
+    async fn migrated_store() -> Option<(PgSchema, Store)> {
+        let schema = PgSchema::create().await?;
+        let store = Store::connect(&schema.url, &StoreOptions::default())
+            .await
+            .expect("the store connects and migrates");
+        Some((schema, store))
+    }
+
     /// Planning the statement for each group's parameters cost about a quarter of PostgreSQL's
     /// CPU in the bench; only the first execution on a connection may plan each statement.
     #[tokio::test]
     async fn the_acceptance_statements_are_planned_once_per_connection() {
-        let Some(schema) = PgSchema::create().await else {
+        let Some((_schema, store)) = migrated_store().await else {
             return;
         };
-        let store = Store::connect(&schema.url, &StoreOptions::default())
-            .await
-            .expect("the store connects and migrates");
         let direct = store
             .pg_direct
             .as_ref()
@@ -276,12 +283,9 @@ mod tests {
     /// while the plan drives the update from the arrays (a nested loop, the arrays outside).
     #[tokio::test]
     async fn the_balances_are_updated_in_the_order_of_their_arrays() {
-        let Some(schema) = PgSchema::create().await else {
+        let Some((_schema, store)) = migrated_store().await else {
             return;
         };
-        let store = Store::connect(&schema.url, &StoreOptions::default())
-            .await
-            .expect("the store connects and migrates");
         let direct = store
             .pg_direct
             .as_ref()
