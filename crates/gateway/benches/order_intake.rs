@@ -25,7 +25,8 @@
 //! `BENCH_CLIENTS` (8), `BENCH_WARMUP_SECS` (1), `BENCH_SECS` (5, per backend, and as long
 //! again for the ceiling), `BENCH_ROUNDS` (5), `BENCH_ORDERS` (orders to pre-sign; default:
 //! what the ceiling could verify in the whole load time, plus a margin), `BENCH_BACKENDS`
-//! (`sqlite,postgres`), `DATABASE_URL` (the PostgreSQL server; default
+//! (`sqlite,postgres`), `BENCH_FILL_ORDERS` (the gateway's `FS_ACCEPTANCE_FILL_ORDERS`; default:
+//! the gateway's default), `DATABASE_URL` (the PostgreSQL server; default
 //! `postgres://postgres@127.0.0.1:5432/test`). Run by `cargo test` (no `--bench` argument) it
 //! only checks that it works, with a light and short load.
 
@@ -142,6 +143,8 @@ struct Settings {
     /// Orders to sign in advance; 0: estimated from the ceiling.
     orders: usize,
     backends: Vec<BackendKind>,
+    /// The gateway's `FS_ACCEPTANCE_FILL_ORDERS`; `None`: its default.
+    fill_orders: Option<String>,
 }
 
 impl Settings {
@@ -162,6 +165,7 @@ impl Settings {
             rounds: env_number("BENCH_ROUNDS", 5).clamp(1, 100) as u32,
             orders: env_number("BENCH_ORDERS", 0) as usize,
             backends,
+            fill_orders: std::env::var("BENCH_FILL_ORDERS").ok(),
         }
     }
 
@@ -174,6 +178,7 @@ impl Settings {
             rounds: 2,
             orders: 0,
             backends: vec![BackendKind::Sqlite, BackendKind::Postgres],
+            fill_orders: None,
         }
     }
 
@@ -527,6 +532,8 @@ struct Figures {
     ceiling: f64,
     gateway: Run,
     stored: i64,
+    /// The gateway's `acceptance_*_total` counters after the run: (groups, requests, orders).
+    groups: Result<(u64, u64, u64), String>,
 }
 
 impl Figures {
@@ -552,6 +559,9 @@ fn run_backend(
     let mut env = vec![("FS_ADMIN_TOKEN", ADMIN_TOKEN)];
     if let Some(url) = database.gateway_url() {
         env.push(("DATABASE_URL", url));
+    }
+    if let Some(fill) = &settings.fill_orders {
+        env.push(("FS_ACCEPTANCE_FILL_ORDERS", fill));
     }
     let gateway = GatewayProcess::start(&env);
     let runtime = client_runtime();
@@ -635,11 +645,13 @@ fn run_backend(
     let stored = runtime
         .block_on(stored_orders(database, &gateway))
         .map_err(|e| format!("counting the stored orders: {e}"))?;
+    let groups = runtime.block_on(group_commits(&http, &base));
     let figures = Figures {
         backend: name,
         ceiling: ceiling_orders / ceiling_time.as_secs_f64(),
         gateway: run,
         stored,
+        groups,
     };
     report(&figures, &by_round, set.orders);
     if !figures.clean() {
@@ -700,9 +712,35 @@ fn report(f: &Figures, by_round: &[String], signed: usize) {
             ""
         },
     );
+    match f.groups {
+        Ok((groups, requests, orders)) if groups > 0 => println!(
+            "  {name:<8} groups   {groups} group commits, {:.1} orders and {:.2} requests each (warm-up included)",
+            orders as f64 / groups as f64,
+            requests as f64 / groups as f64,
+        ),
+        Ok(_) => println!("  {name:<8} groups   none"),
+        Err(ref e) => println!("  {name:<8} groups   unknown: {e}"),
+    }
     if let Some(e) = &run.first_error {
         println!("  {name:<8} first error: {e}");
     }
+}
+
+/// The acceptance writers' totals from `/metrics`: (groups, requests, orders).
+async fn group_commits(http: &reqwest::Client, base: &str) -> Result<(u64, u64, u64), String> {
+    let url = format!("{base}/metrics");
+    let response = http.get(&url).send().await.map_err(|e| e.to_string())?;
+    let text = response.text().await.map_err(|e| e.to_string())?;
+    let total = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .ok_or_else(|| format!("no {name} in {url}"))
+    };
+    Ok((
+        total("acceptance_groups_total")?,
+        total("acceptance_requests_total")?,
+        total("acceptance_orders_total")?,
+    ))
 }
 
 async fn fetch_market(http: &reqwest::Client, base: &str) -> Result<MarketInfo, String> {

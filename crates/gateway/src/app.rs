@@ -43,7 +43,7 @@ impl AppState {
         Arc::new(AppState {
             market_data: web::Data::new(market_data),
             readiness: web::Data::new(readiness),
-            metrics: web::Data::new(Metrics::new()),
+            metrics: web::Data::new(Metrics::new(orders.acceptance())),
             admin_token: admin_token.map(|t| web::Data::new(AdminToken(t))),
             auth: web::Data::from(auth),
             orders: web::Data::new(orders),

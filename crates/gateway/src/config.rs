@@ -50,6 +50,10 @@ pub struct Config {
     pub market_refresh: Duration,
     /// HTTP worker threads (actix-web workers), each serving the connections it accepted.
     pub http_workers: usize,
+    /// `WriterConfig::fill_orders` (0: a group never waits to fill).
+    pub acceptance_fill_orders: usize,
+    /// `WriterConfig::fill_wait`.
+    pub acceptance_fill_wait: Duration,
 }
 
 /// The file's keys: the environment variable names in lower case, without `FS_`.
@@ -72,6 +76,8 @@ struct FileConfig {
     log_format: Option<String>,
     market_refresh_ms: Option<u64>,
     http_workers: Option<u64>,
+    acceptance_fill_orders: Option<u64>,
+    acceptance_fill_wait_ms: Option<u64>,
 }
 
 /// One setting's value and the name to blame when it is wrong.
@@ -309,6 +315,24 @@ impl Config {
             default_http_workers(),
             1..=MAX_HTTP_WORKERS,
         )?;
+        let fill_orders = integer(
+            s.pick(
+                "FS_ACCEPTANCE_FILL_ORDERS",
+                "acceptance_fill_orders",
+                f.acceptance_fill_orders.map(|v| v.to_string()),
+            ),
+            45,
+            0..=960,
+        )?;
+        let fill_wait_ms = integer(
+            s.pick(
+                "FS_ACCEPTANCE_FILL_WAIT_MS",
+                "acceptance_fill_wait_ms",
+                f.acceptance_fill_wait_ms.map(|v| v.to_string()),
+            ),
+            2,
+            1..=100,
+        )?;
         Ok(Config {
             http_addr,
             ws_addr,
@@ -321,6 +345,8 @@ impl Config {
             log_format,
             market_refresh: Duration::from_millis(refresh_ms),
             http_workers: usize::try_from(http_workers).unwrap_or(usize::MAX),
+            acceptance_fill_orders: usize::try_from(fill_orders).unwrap_or(usize::MAX),
+            acceptance_fill_wait: Duration::from_millis(fill_wait_ms),
         })
     }
 }
@@ -365,6 +391,8 @@ mod tests {
         assert!(!c.dev_mode && c.admin_token.is_none() && c.redis_url.is_none());
         let cores = std::thread::available_parallelism().unwrap().get();
         assert_eq!(c.http_workers, 2 * cores);
+        assert_eq!(c.acceptance_fill_orders, 45);
+        assert_eq!(c.acceptance_fill_wait, Duration::from_millis(2));
     }
 
     #[test]
@@ -380,6 +408,13 @@ mod tests {
         assert_eq!(c.http_workers, 3);
         let c = load("http_workers = 3", &[("FS_HTTP_WORKERS", "5")]).unwrap();
         assert_eq!(c.http_workers, 5);
+        let c = load(
+            "acceptance_fill_orders = 30\nacceptance_fill_wait_ms = 5",
+            &[("FS_ACCEPTANCE_FILL_ORDERS", "0")],
+        )
+        .unwrap();
+        assert_eq!(c.acceptance_fill_orders, 0);
+        assert_eq!(c.acceptance_fill_wait, Duration::from_millis(5));
     }
 
     #[test]

@@ -215,7 +215,11 @@ async fn serve(config: Config) -> Result<(), StartError> {
     let (writer, acceptance) = orders::acceptance_writer(
         store.clone(),
         orders::InternalLedger,
-        orders::WriterConfig::default(),
+        orders::WriterConfig {
+            fill_orders: config.acceptance_fill_orders,
+            fill_wait: config.acceptance_fill_wait,
+            ..orders::WriterConfig::default()
+        },
     );
     let writer = writer.spawn();
     let order_service = orders::OrderService::new(
@@ -252,6 +256,7 @@ async fn serve(config: Config) -> Result<(), StartError> {
     tracing::info!(
         http = %local,
         http_workers = config.http_workers,
+        acceptance_fill_orders = config.acceptance_fill_orders,
         admin_api = config.admin_token.is_some(),
         privy_app_id = config.privy.app_id.as_deref().unwrap_or("(unset)"),
         privy_key = config.privy.verification_key_pem.is_some() || config.privy.jwks_url.is_some(),

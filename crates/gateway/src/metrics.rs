@@ -1,9 +1,15 @@
-//! Prometheus metrics: requests by route, method and status, and latency histograms.
+//! Prometheus metrics: requests by route, method and status, latency histograms, and the
+//! acceptance writers' group commits.
 
+use std::sync::Mutex;
 use std::time::Duration;
 
+use orders::AcceptanceHandle;
+use prometheus::core::{Collector, Desc};
+use prometheus::proto::MetricFamily;
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
 };
 
 pub struct Metrics {
@@ -19,7 +25,7 @@ const LATENCY_BUCKETS: &[f64] = &[
 ];
 
 impl Metrics {
-    pub fn new() -> Metrics {
+    pub fn new(acceptance: AcceptanceHandle) -> Metrics {
         let registry = Registry::new();
         let requests = IntCounterVec::new(
             Opts::new(
@@ -43,6 +49,9 @@ impl Metrics {
             .expect("metric registers once");
         registry
             .register(Box::new(latency.clone()))
+            .expect("metric registers once");
+        registry
+            .register(Box::new(AcceptanceMetrics::new(acceptance)))
             .expect("metric registers once");
         Metrics {
             registry,
@@ -70,8 +79,78 @@ impl Metrics {
     }
 }
 
-impl Default for Metrics {
-    fn default() -> Self {
-        Metrics::new()
+/// The acceptance writers' figures, read from their handle when `/metrics` is scraped: the
+/// average group is `acceptance_orders_total / acceptance_groups_total`.
+struct AcceptanceMetrics {
+    handle: AcceptanceHandle,
+    /// Set from the handle's totals at each scrape; the lock keeps two scrapes from
+    /// interleaving their resets and increments.
+    counters: Mutex<[IntCounter; 3]>,
+    queued: IntGauge,
+    descs: Vec<Desc>,
+}
+
+impl AcceptanceMetrics {
+    fn new(handle: AcceptanceHandle) -> AcceptanceMetrics {
+        let counter = |name: &str, help: &str| {
+            IntCounter::with_opts(Opts::new(name, help)).expect("valid metric definition")
+        };
+        let counters = [
+            counter(
+                "acceptance_groups_total",
+                "Group commits of POST /v1/orders",
+            ),
+            counter(
+                "acceptance_requests_total",
+                "Requests committed in those groups",
+            ),
+            counter(
+                "acceptance_orders_total",
+                "Orders in those groups that passed the stateless checks",
+            ),
+        ];
+        let queued = IntGauge::with_opts(Opts::new(
+            "acceptance_queued_requests",
+            "Requests waiting for an acceptance writer",
+        ))
+        .expect("valid metric definition");
+        let descs = counters
+            .iter()
+            .flat_map(|c| c.desc())
+            .chain(queued.desc())
+            .cloned()
+            .collect();
+        AcceptanceMetrics {
+            handle,
+            counters: Mutex::new(counters),
+            queued,
+            descs,
+        }
+    }
+}
+
+impl Collector for AcceptanceMetrics {
+    fn desc(&self) -> Vec<&Desc> {
+        self.descs.iter().collect()
+    }
+
+    fn collect(&self) -> Vec<MetricFamily> {
+        let stats = self.handle.stats();
+        let Ok(counters) = self.counters.lock() else {
+            return Vec::new();
+        };
+        let mut families = Vec::new();
+        for (counter, total) in counters
+            .iter()
+            .zip([stats.groups, stats.requests, stats.orders])
+        {
+            counter.reset();
+            counter.inc_by(total);
+            families.extend(counter.collect());
+        }
+        self.queued
+            .set(i64::try_from(self.handle.queued()).unwrap_or(i64::MAX));
+        families.extend(self.queued.collect());
+        families
     }
 }

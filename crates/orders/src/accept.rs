@@ -6,10 +6,12 @@
 //! Request workers parse, verify signatures and run steps 1–9 in parallel, then hand their
 //! validated orders to the writer through a bounded queue and wait for its reply. The writer
 //! takes the first waiting request and whatever else is already queued (up to
-//! [`WriterConfig::max_requests`] requests or about [`WriterConfig::max_orders`] orders), runs
-//! steps 10–11 and the inserts for all of them in one transaction, and answers each request
-//! with its own results only after COMMIT. If anything fails, the transaction is rolled back
-//! and every request of the group gets the same error: nothing of the group is accepted.
+//! [`WriterConfig::max_requests`] requests or about [`WriterConfig::max_orders`] orders); when
+//! it is behind, a group smaller than [`WriterConfig::fill_orders`] also waits for requests
+//! still verifying signatures (see there). It runs steps 10–11 and the inserts for all of them
+//! in one transaction, and answers each request with its own results only after COMMIT. If
+//! anything fails, the transaction is rolled back and every request of the group gets the same
+//! error: nothing of the group is accepted.
 //!
 //! There may be several writers, each owning the wallets whose address falls in its partition
 //! ([`WriterConfig::writers`]): on PostgreSQL their transactions run side by side, and since
@@ -20,13 +22,15 @@
 //! Design notes: docs/orders.md, "Acceptance and group commit".
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use store::acceptance::{IdempotencyTarget, Refusal, Submission as StoreSubmission};
 use store::balances::Asset;
 use store::orders::OrderRecord;
 use store::{Backend, Store};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Notify};
 use types::{Timestamp, Wallet};
 
 use crate::error::{InlineError, OrderError};
@@ -49,6 +53,19 @@ pub struct WriterConfig {
     /// since a group is one statement (`store::optimistic`), one writer's larger groups
     /// measured better than two writers' overlapping ones (docs/orders.md).
     pub writers: usize,
+    /// A group smaller than this may wait for requests still verifying their signatures (0:
+    /// never waits). A commit has a fixed cost its orders share, and under load a request
+    /// about to arrive costs nothing to wait for while the cores verify others. So a group
+    /// waits only when its writer is behind (its first request was queued before the writer
+    /// was free; an idle gateway's request is committed at once), and only while at least
+    /// [`WriterConfig::fill_verifying`] requests of its partition are verifying.
+    pub fill_orders: usize,
+    /// Requests verifying that keep a filling group waiting: with fewer, the cores would idle
+    /// while it waits. The number of cores by default.
+    pub fill_verifying: usize,
+    /// The longest a group waits to fill (a timer of tokio's, so rounded up to the next
+    /// millisecond).
+    pub fill_wait: Duration,
 }
 
 impl Default for WriterConfig {
@@ -58,6 +75,9 @@ impl Default for WriterConfig {
             max_orders: 960,
             queue_capacity: 1024,
             writers: 1,
+            fill_orders: 45,
+            fill_verifying: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            fill_wait: Duration::from_millis(2),
         }
     }
 }
@@ -102,6 +122,20 @@ impl Batch {
     }
 }
 
+/// The requests of one group commit, and their orders counted.
+#[derive(Default)]
+struct Group {
+    jobs: Vec<Job>,
+    orders: usize,
+}
+
+impl Group {
+    fn push(&mut self, job: Job) {
+        self.orders += job.batch.stored.orders().len();
+        self.jobs.push(job);
+    }
+}
+
 struct Job {
     batch: Batch,
     /// The batch comes back with its outcomes, so the request renders its own results.
@@ -113,6 +147,70 @@ struct Job {
 pub struct AcceptanceHandle {
     /// One queue per writer, indexed by [`partition`].
     queues: Arc<[mpsc::Sender<Job>]>,
+    /// One per writer, indexed alike.
+    verifying: Arc<[Arc<Verifying>]>,
+    stats: Arc<Counters>,
+}
+
+/// What the writers have committed or tried to, since they started (for `/metrics`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WriterStats {
+    /// Group commits.
+    pub groups: u64,
+    /// Requests in them.
+    pub requests: u64,
+    /// Orders in them that passed steps 1–9.
+    pub orders: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    groups: AtomicU64,
+    requests: AtomicU64,
+    orders: AtomicU64,
+}
+
+impl Counters {
+    fn record(&self, group: &Group) {
+        let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+        self.groups.fetch_add(1, Ordering::Relaxed);
+        self.requests
+            .fetch_add(count(group.jobs.len()), Ordering::Relaxed);
+        self.orders
+            .fetch_add(count(group.orders), Ordering::Relaxed);
+    }
+}
+
+/// The requests of one partition that are verifying their orders and will be submitted.
+#[derive(Debug)]
+struct Verifying {
+    count: AtomicUsize,
+    /// [`WriterConfig::fill_verifying`].
+    enough: usize,
+    /// Signalled when `count` falls below `enough`: a writer filling its group stops waiting.
+    too_few: Notify,
+}
+
+impl Verifying {
+    fn enough(&self) -> bool {
+        self.count.load(Ordering::Acquire) >= self.enough
+    }
+}
+
+/// A request's word that it will submit to its wallet's writer once its orders are verified
+/// ([`AcceptanceHandle::announce`]). It lapses when [`AcceptanceHandle::submit`] has queued
+/// the request, or when it is dropped (a request that fails before submitting).
+#[derive(Debug)]
+pub struct Announced {
+    verifying: Arc<Verifying>,
+}
+
+impl Drop for Announced {
+    fn drop(&mut self) {
+        if self.verifying.count.fetch_sub(1, Ordering::AcqRel) == self.verifying.enough {
+            self.verifying.too_few.notify_one();
+        }
+    }
 }
 
 /// The writer that owns `wallet`: its address is uniformly distributed, so its last byte is.
@@ -121,9 +219,22 @@ fn partition(wallet: Wallet, writers: usize) -> usize {
 }
 
 impl AcceptanceHandle {
+    /// Tells `wallet`'s writer that a request of that wallet is verifying orders, so that a
+    /// group being formed may wait for it; call before the verification, and pass the result
+    /// to [`AcceptanceHandle::submit`].
+    pub fn announce(&self, wallet: Wallet) -> Announced {
+        let verifying = self.verifying[partition(wallet, self.verifying.len())].clone();
+        verifying.count.fetch_add(1, Ordering::AcqRel);
+        Announced { verifying }
+    }
+
     /// Accepts what can be accepted of `submission` and returns one result per item. Waits
     /// for the group's COMMIT: every accepted order is durable when this returns.
-    pub async fn submit(&self, submission: Submission) -> Result<Vec<OrderResult>, AcceptError> {
+    pub async fn submit(
+        &self,
+        submission: Submission,
+        announced: Announced,
+    ) -> Result<Vec<OrderResult>, AcceptError> {
         let records: Vec<OrderRecord> = submission
             .results
             .iter()
@@ -155,10 +266,21 @@ impl AcceptanceHandle {
             batch: Batch { submission, stored },
             reply,
         };
-        queue.send(job).await.map_err(|_| AcceptError::Stopped)?;
+        let sent = queue.send(job).await;
+        // Queued (or refused): the writer has nothing more to wait for from this request.
+        drop(announced);
+        sent.map_err(|_| AcceptError::Stopped)?;
         let (batch, outcomes) = answer.await.map_err(|_| AcceptError::Stopped)?;
         // The store answers every order it is given, so `results` is always `Some`.
         batch.results(&outcomes?).ok_or(AcceptError::Internal)
+    }
+
+    pub fn stats(&self) -> WriterStats {
+        WriterStats {
+            groups: self.stats.groups.load(Ordering::Relaxed),
+            requests: self.stats.requests.load(Ordering::Relaxed),
+            orders: self.stats.orders.load(Ordering::Relaxed),
+        }
     }
 
     /// Requests waiting for the writers (a gauge for /metrics, and for tests).
@@ -178,6 +300,8 @@ pub struct AcceptanceWriter<B> {
 /// One partition's writer: its queue and what it commits with.
 struct PartitionWriter<B> {
     rx: mpsc::Receiver<Job>,
+    verifying: Arc<Verifying>,
+    stats: Arc<Counters>,
     store: Store,
     source: Arc<B>,
     config: WriterConfig,
@@ -191,22 +315,34 @@ pub fn acceptance_writer<B: BalanceSource>(
     config: WriterConfig,
 ) -> (AcceptanceWriter<B>, AcceptanceHandle) {
     let source = Arc::new(source);
-    let (queues, partitions): (Vec<_>, Vec<_>) = (0..config.writers.max(1))
-        .map(|_| {
-            let (tx, rx) = mpsc::channel(config.queue_capacity.max(1));
-            let writer = PartitionWriter {
-                rx,
-                store: store.clone(),
-                source: source.clone(),
-                config,
-            };
-            (tx, writer)
-        })
-        .unzip();
+    let mut queues = Vec::new();
+    let mut verifying = Vec::new();
+    let mut partitions = Vec::new();
+    let stats = Arc::new(Counters::default());
+    for _ in 0..config.writers.max(1) {
+        let (tx, rx) = mpsc::channel(config.queue_capacity.max(1));
+        let announced = Arc::new(Verifying {
+            count: AtomicUsize::new(0),
+            enough: config.fill_verifying.max(1),
+            too_few: Notify::new(),
+        });
+        partitions.push(PartitionWriter {
+            rx,
+            verifying: announced.clone(),
+            stats: stats.clone(),
+            store: store.clone(),
+            source: source.clone(),
+            config,
+        });
+        queues.push(tx);
+        verifying.push(announced);
+    }
     (
         AcceptanceWriter { partitions },
         AcceptanceHandle {
             queues: queues.into(),
+            verifying: verifying.into(),
+            stats,
         },
     )
 }
@@ -242,19 +378,58 @@ impl<B: BalanceSource> AcceptanceWriter<B> {
 
 impl<B: BalanceSource> PartitionWriter<B> {
     async fn run(mut self) {
-        while let Some(first) = self.rx.recv().await {
-            let mut orders = first.batch.stored.orders().len();
-            let mut group = vec![first];
-            while group.len() < self.config.max_requests && orders < self.config.max_orders {
-                match self.rx.try_recv() {
-                    Ok(job) => {
-                        orders += job.batch.stored.orders().len();
-                        group.push(job);
-                    }
-                    Err(_) => break,
-                }
+        loop {
+            let (first, backlog) = match self.rx.try_recv() {
+                Ok(job) => (job, true),
+                Err(_) => match self.rx.recv().await {
+                    Some(job) => (job, false),
+                    None => break,
+                },
+            };
+            let mut group = Group::default();
+            group.push(first);
+            self.take_queued(&mut group);
+            // A writer that was idle when the request came is keeping up: it commits at once.
+            if backlog {
+                self.fill(&mut group).await;
             }
-            self.commit(group).await;
+            self.stats.record(&group);
+            self.commit(group.jobs).await;
+        }
+    }
+
+    fn full(&self, group: &Group) -> bool {
+        group.jobs.len() >= self.config.max_requests || group.orders >= self.config.max_orders
+    }
+
+    /// Adds what is queued already, up to the group's bounds.
+    fn take_queued(&mut self, group: &mut Group) {
+        while !self.full(group) {
+            match self.rx.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+    }
+
+    /// Waits for requests still verifying while the group is below `fill_orders`.
+    async fn fill(&mut self, group: &mut Group) {
+        let deadline = tokio::time::Instant::now() + self.config.fill_wait;
+        while group.orders < self.config.fill_orders && !self.full(group) && self.verifying.enough()
+        {
+            tokio::select! {
+                job = self.rx.recv() => match job {
+                    Some(job) => {
+                        group.push(job);
+                        self.take_queued(group);
+                    }
+                    None => return,
+                },
+                // Woken when too few are left; the loop looks again (a wake-up left over
+                // from an earlier group only costs one more look).
+                () = self.verifying.too_few.notified() => {}
+                () = tokio::time::sleep_until(deadline) => return,
+            }
         }
     }
 

@@ -33,7 +33,8 @@ pub use types::OrderType;
 
 #[cfg(feature = "server")]
 pub use accept::{
-    acceptance_writer, AcceptError, AcceptanceHandle, AcceptanceWriter, WriterConfig,
+    acceptance_writer, AcceptError, AcceptanceHandle, AcceptanceWriter, Announced, WriterConfig,
+    WriterStats,
 };
 #[cfg(feature = "server")]
 pub use error::{InlineError, OrderError, ServiceError};

@@ -117,6 +117,11 @@ impl OrderService {
         }
     }
 
+    /// The acceptance writers' handle (their figures for `/metrics`).
+    pub fn acceptance(&self) -> AcceptanceHandle {
+        self.writer.clone()
+    }
+
     /// `POST /v1/orders` for `wallet`: `items` is the `orders` array (1..=15 items, checked by
     /// the handler). Signatures are verified here, on the calling worker; only steps 10–11
     /// and the insert go through the acceptance writer.
@@ -145,6 +150,7 @@ impl OrderService {
             wallet,
             now,
         };
+        let announced = self.writer.announce(wallet);
         let results = validate_batch(items, &intake);
         let submission = Submission {
             wallet,
@@ -152,7 +158,7 @@ impl OrderService {
             idempotency_key: idempotency.map(|k| k.key.to_string()),
             now,
         };
-        match self.writer.submit(submission).await {
+        match self.writer.submit(submission, announced).await {
             Ok(results) => Ok(Placed::Fresh(PlaceResponse { results })),
             Err(e) => {
                 if let Some(k) = idempotency {

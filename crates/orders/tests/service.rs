@@ -1043,6 +1043,171 @@ async fn several_writers_each_decide_their_own_wallets_and_reserve_exactly_once(
     .await;
 }
 
+/// A writer that fills groups up to 45 orders while `verifying` requests are announced, for
+/// at most `wait`.
+fn filling(verifying: usize, wait: Duration) -> WriterConfig {
+    WriterConfig {
+        fill_orders: 45,
+        fill_verifying: verifying,
+        fill_wait: wait,
+        ..WriterConfig::default()
+    }
+}
+
+/// Places one order of `who`'s on a task; the task ends when the order's group has committed.
+fn place_one_later(
+    w: &Arc<World>,
+    who: &TestKey,
+    salt: u64,
+) -> tokio::task::JoinHandle<Result<Placed, ServiceError>> {
+    let w = Arc::clone(w);
+    let items = vec![Draft::new(who, Side::Buy, 50, 1_000, salt).signed_by(who)];
+    let wallet = who.wallet();
+    tokio::spawn(async move { w.service.place_orders(wallet, &items, None, NOW).await })
+}
+
+/// How long a test gives a commit that must happen at once (a wait to fill is 60 s here).
+const PROMPTLY: Duration = Duration::from_secs(20);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_writer_behind_waits_for_a_request_still_verifying_and_no_longer_than_it_verifies() {
+    on_each_backend(|store, url, backend| async move {
+        let (w, writer, handle) =
+            World::paused(store, url, backend, filling(1, Duration::from_secs(60)));
+        let w = Arc::new(w);
+        w.credit(&w.alice, Asset::Collateral, e18(100, 0)).await;
+        let placed = place_one_later(&w, &w.alice, 1);
+        until_queued(&handle, 1).await;
+        // Another request of the same partition is verifying its signatures.
+        let verifying = handle.announce(w.bob.wallet());
+        // The request was queued before the writer was free: the writer is behind.
+        writer.spawn();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(
+            !placed.is_finished(),
+            "{backend}: committed without waiting"
+        );
+        assert_eq!(handle.stats().groups, 0, "{backend}");
+        // The other request fails before submitting: nothing more is coming.
+        drop(verifying);
+        let Placed::Fresh(r) = tokio::time::timeout(PROMPTLY, placed)
+            .await
+            .expect("committed once no request was verifying")
+            .unwrap()
+            .unwrap()
+        else {
+            panic!("replayed without a key");
+        };
+        assert!(r.results[0].accepted().is_some(), "{backend}");
+        let stats = handle.stats();
+        assert_eq!(
+            (stats.groups, stats.requests, stats.orders),
+            (1, 1, 1),
+            "{backend}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_group_takes_the_requests_that_arrive_and_commits_them_together() {
+    on_each_backend(|store, url, backend| async move {
+        let (w, writer, handle) =
+            World::paused(store, url, backend, filling(1, Duration::from_secs(60)));
+        let w = Arc::new(w);
+        w.credit(&w.alice, Asset::Collateral, e18(100, 0)).await;
+        w.credit(&w.bob, Asset::Collateral, e18(100, 0)).await;
+        let first = place_one_later(&w, &w.alice, 1);
+        until_queued(&handle, 1).await;
+        let verifying = handle.announce(w.bob.wallet());
+        writer.spawn();
+        // Two more requests arrive while the group waits; each is announced while it verifies.
+        let second = place_one_later(&w, &w.bob, 2);
+        let third = place_one_later(&w, &w.alice, 3);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(handle.stats().groups, 0, "{backend}");
+        drop(verifying);
+        for placed in [first, second, third] {
+            let Placed::Fresh(r) = tokio::time::timeout(PROMPTLY, placed)
+                .await
+                .expect("committed once no request was verifying")
+                .unwrap()
+                .unwrap()
+            else {
+                panic!("replayed without a key");
+            };
+            assert!(r.results[0].accepted().is_some(), "{backend}");
+        }
+        let stats = handle.stats();
+        assert_eq!(
+            (stats.groups, stats.requests, stats.orders),
+            (1, 3, 3),
+            "{backend}"
+        );
+        assert_eq!(
+            w.balance(&w.alice, Asset::Collateral).await.reserved,
+            e18(10, 0)
+        );
+        assert_eq!(
+            w.balance(&w.bob, Asset::Collateral).await.reserved,
+            e18(5, 0)
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_writer_does_not_wait_for_too_few_requests_verifying_nor_when_it_was_idle() {
+    on_each_backend(|store, url, backend| async move {
+        let (w, writer, handle) =
+            World::paused(store, url, backend, filling(2, Duration::from_secs(60)));
+        let w = Arc::new(w);
+        w.credit(&w.alice, Asset::Collateral, e18(100, 0)).await;
+        // Behind, but one request verifying where it takes two to keep a group waiting.
+        let placed = place_one_later(&w, &w.alice, 1);
+        until_queued(&handle, 1).await;
+        let one = handle.announce(w.bob.wallet());
+        writer.spawn();
+        tokio::time::timeout(PROMPTLY, placed)
+            .await
+            .expect("committed with one request verifying")
+            .unwrap()
+            .unwrap();
+        // Two verifying now, but a request that finds the writer free is committed at once.
+        let two = handle.announce(w.bob.wallet());
+        tokio::time::timeout(PROMPTLY, place_one_later(&w, &w.alice, 2))
+            .await
+            .expect("committed at once by an idle writer")
+            .unwrap()
+            .unwrap();
+        assert_eq!(handle.stats().groups, 2, "{backend}");
+        drop((one, two));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_group_commits_when_its_wait_is_over() {
+    on_each_backend(|store, url, backend| async move {
+        let (w, writer, handle) =
+            World::paused(store, url, backend, filling(1, Duration::from_millis(200)));
+        let w = Arc::new(w);
+        w.credit(&w.alice, Asset::Collateral, e18(100, 0)).await;
+        let placed = place_one_later(&w, &w.alice, 1);
+        until_queued(&handle, 1).await;
+        // Verifying for ever, as far as the writer can tell.
+        let _stuck = handle.announce(w.bob.wallet());
+        writer.spawn();
+        tokio::time::timeout(PROMPTLY, placed)
+            .await
+            .expect("committed once the wait was over")
+            .unwrap()
+            .unwrap();
+        assert_eq!(handle.stats().groups, 1, "{backend}");
+    })
+    .await;
+}
+
 /// Makes every insert of `hash` fail inside the database, as a lost connection or a full disk
 /// would fail a group's transaction midway.
 async fn poison(url: &str, backend: Backend, hash: &OrderHash) {
