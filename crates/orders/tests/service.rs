@@ -16,9 +16,9 @@ use orders::calldata::cancelOrderCall;
 use orders::eip712::domain_separator;
 use orders::views::{OrderResult, PlaceResponse};
 use orders::{
-    acceptance_writer, order_digest, AcceptanceHandle, AcceptanceWriter, CancelSelection,
-    IdempotencyKey, InternalLedger, MarketTerms, Order, OrderService, OrdersQuery, Placed,
-    ServiceError, StatusGroup, TokenTerms, WriterConfig,
+    acceptance_writer, order_digest, AcceptanceHandle, AcceptanceWriter, Announced,
+    CancelSelection, IdempotencyKey, InternalLedger, MarketTerms, Order, OrderService, OrdersQuery,
+    Placed, ServiceError, StatusGroup, TokenTerms, WriterConfig,
 };
 use serde_json::{json, Value};
 use sqlx::Connection;
@@ -1069,42 +1069,72 @@ fn place_one_later(
 /// How long a test gives a commit that must happen at once (a wait to fill is 60 s here).
 const PROMPTLY: Duration = Duration::from_secs(20);
 
+/// The response of a request placed with [`place_one_later`], which must come `PROMPTLY`.
+async fn committed(
+    placed: tokio::task::JoinHandle<Result<Placed, ServiceError>>,
+    why: &str,
+) -> PlaceResponse {
+    match tokio::time::timeout(PROMPTLY, placed).await {
+        Ok(Ok(Ok(Placed::Fresh(r)))) => r,
+        Ok(other) => panic!("{why}: {other:?}"),
+        Err(_) => panic!("{why}: not committed within {PROMPTLY:?}"),
+    }
+}
+
+/// A writer that is behind: one request of alice's was queued before it started, and
+/// `verifying` requests (of bob's, in the same partition) are announced and not submitted.
+struct Behind {
+    w: Arc<World>,
+    handle: AcceptanceHandle,
+    first: tokio::task::JoinHandle<Result<Placed, ServiceError>>,
+    verifying: Vec<Announced>,
+}
+
+async fn behind(
+    store: Store,
+    url: String,
+    backend: &'static str,
+    config: WriterConfig,
+    verifying: usize,
+) -> Behind {
+    let (w, writer, handle) = World::paused(store, url, backend, config);
+    let w = Arc::new(w);
+    w.credit(&w.alice, Asset::Collateral, e18(100, 0)).await;
+    w.credit(&w.bob, Asset::Collateral, e18(100, 0)).await;
+    let first = place_one_later(&w, &w.alice, 1);
+    until_queued(&handle, 1).await;
+    let verifying = (0..verifying)
+        .map(|_| handle.announce(w.bob.wallet()))
+        .collect();
+    writer.spawn();
+    Behind {
+        w,
+        handle,
+        first,
+        verifying,
+    }
+}
+
+fn group_totals(handle: &AcceptanceHandle) -> (u64, u64, u64) {
+    let s = handle.stats();
+    (s.groups, s.requests, s.orders)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_writer_behind_waits_for_a_request_still_verifying_and_no_longer_than_it_verifies() {
     on_each_backend(|store, url, backend| async move {
-        let (w, writer, handle) =
-            World::paused(store, url, backend, filling(1, Duration::from_secs(60)));
-        let w = Arc::new(w);
-        w.credit(&w.alice, Asset::Collateral, e18(100, 0)).await;
-        let placed = place_one_later(&w, &w.alice, 1);
-        until_queued(&handle, 1).await;
-        // Another request of the same partition is verifying its signatures.
-        let verifying = handle.announce(w.bob.wallet());
-        // The request was queued before the writer was free: the writer is behind.
-        writer.spawn();
+        let b = behind(store, url, backend, filling(1, Duration::from_secs(60)), 1).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert!(
-            !placed.is_finished(),
+            !b.first.is_finished(),
             "{backend}: committed without waiting"
         );
-        assert_eq!(handle.stats().groups, 0, "{backend}");
+        assert_eq!(group_totals(&b.handle), (0, 0, 0), "{backend}");
         // The other request fails before submitting: nothing more is coming.
-        drop(verifying);
-        let Placed::Fresh(r) = tokio::time::timeout(PROMPTLY, placed)
-            .await
-            .expect("committed once no request was verifying")
-            .unwrap()
-            .unwrap()
-        else {
-            panic!("replayed without a key");
-        };
+        drop(b.verifying);
+        let r = committed(b.first, "once no request was verifying").await;
         assert!(r.results[0].accepted().is_some(), "{backend}");
-        let stats = handle.stats();
-        assert_eq!(
-            (stats.groups, stats.requests, stats.orders),
-            (1, 1, 1),
-            "{backend}"
-        );
+        assert_eq!(group_totals(&b.handle), (1, 1, 1), "{backend}");
     })
     .await;
 }
@@ -1112,46 +1142,22 @@ async fn a_writer_behind_waits_for_a_request_still_verifying_and_no_longer_than_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_waiting_group_takes_the_requests_that_arrive_and_commits_them_together() {
     on_each_backend(|store, url, backend| async move {
-        let (w, writer, handle) =
-            World::paused(store, url, backend, filling(1, Duration::from_secs(60)));
-        let w = Arc::new(w);
-        w.credit(&w.alice, Asset::Collateral, e18(100, 0)).await;
-        w.credit(&w.bob, Asset::Collateral, e18(100, 0)).await;
-        let first = place_one_later(&w, &w.alice, 1);
-        until_queued(&handle, 1).await;
-        let verifying = handle.announce(w.bob.wallet());
-        writer.spawn();
+        let b = behind(store, url, backend, filling(1, Duration::from_secs(60)), 1).await;
         // Two more requests arrive while the group waits; each is announced while it verifies.
-        let second = place_one_later(&w, &w.bob, 2);
-        let third = place_one_later(&w, &w.alice, 3);
+        let second = place_one_later(&b.w, &b.w.bob, 2);
+        let third = place_one_later(&b.w, &b.w.alice, 3);
         tokio::time::sleep(Duration::from_millis(300)).await;
-        assert_eq!(handle.stats().groups, 0, "{backend}");
-        drop(verifying);
-        for placed in [first, second, third] {
-            let Placed::Fresh(r) = tokio::time::timeout(PROMPTLY, placed)
-                .await
-                .expect("committed once no request was verifying")
-                .unwrap()
-                .unwrap()
-            else {
-                panic!("replayed without a key");
-            };
+        assert_eq!(group_totals(&b.handle), (0, 0, 0), "{backend}");
+        drop(b.verifying);
+        for placed in [b.first, second, third] {
+            let r = committed(placed, "once no request was verifying").await;
             assert!(r.results[0].accepted().is_some(), "{backend}");
         }
-        let stats = handle.stats();
-        assert_eq!(
-            (stats.groups, stats.requests, stats.orders),
-            (1, 3, 3),
-            "{backend}"
-        );
-        assert_eq!(
-            w.balance(&w.alice, Asset::Collateral).await.reserved,
-            e18(10, 0)
-        );
-        assert_eq!(
-            w.balance(&w.bob, Asset::Collateral).await.reserved,
-            e18(5, 0)
-        );
+        assert_eq!(group_totals(&b.handle), (1, 3, 3), "{backend}");
+        for (who, reserved) in [(&b.w.alice, e18(10, 0)), (&b.w.bob, e18(5, 0))] {
+            let balance = b.w.balance(who, Asset::Collateral).await;
+            assert_eq!(balance.reserved, reserved, "{backend}");
+        }
     })
     .await;
 }
@@ -1159,29 +1165,14 @@ async fn a_waiting_group_takes_the_requests_that_arrive_and_commits_them_togethe
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_writer_does_not_wait_for_too_few_requests_verifying_nor_when_it_was_idle() {
     on_each_backend(|store, url, backend| async move {
-        let (w, writer, handle) =
-            World::paused(store, url, backend, filling(2, Duration::from_secs(60)));
-        let w = Arc::new(w);
-        w.credit(&w.alice, Asset::Collateral, e18(100, 0)).await;
         // Behind, but one request verifying where it takes two to keep a group waiting.
-        let placed = place_one_later(&w, &w.alice, 1);
-        until_queued(&handle, 1).await;
-        let one = handle.announce(w.bob.wallet());
-        writer.spawn();
-        tokio::time::timeout(PROMPTLY, placed)
-            .await
-            .expect("committed with one request verifying")
-            .unwrap()
-            .unwrap();
+        let mut b = behind(store, url, backend, filling(2, Duration::from_secs(60)), 1).await;
+        committed(b.first, "with one request verifying").await;
         // Two verifying now, but a request that finds the writer free is committed at once.
-        let two = handle.announce(w.bob.wallet());
-        tokio::time::timeout(PROMPTLY, place_one_later(&w, &w.alice, 2))
-            .await
-            .expect("committed at once by an idle writer")
-            .unwrap()
-            .unwrap();
-        assert_eq!(handle.stats().groups, 2, "{backend}");
-        drop((one, two));
+        b.verifying.push(b.handle.announce(b.w.bob.wallet()));
+        let idle = place_one_later(&b.w, &b.w.alice, 2);
+        committed(idle, "at once by an idle writer").await;
+        assert_eq!(group_totals(&b.handle), (2, 2, 2), "{backend}");
     })
     .await;
 }
@@ -1189,21 +1180,17 @@ async fn a_writer_does_not_wait_for_too_few_requests_verifying_nor_when_it_was_i
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_waiting_group_commits_when_its_wait_is_over() {
     on_each_backend(|store, url, backend| async move {
-        let (w, writer, handle) =
-            World::paused(store, url, backend, filling(1, Duration::from_millis(200)));
-        let w = Arc::new(w);
-        w.credit(&w.alice, Asset::Collateral, e18(100, 0)).await;
-        let placed = place_one_later(&w, &w.alice, 1);
-        until_queued(&handle, 1).await;
-        // Verifying for ever, as far as the writer can tell.
-        let _stuck = handle.announce(w.bob.wallet());
-        writer.spawn();
-        tokio::time::timeout(PROMPTLY, placed)
-            .await
-            .expect("committed once the wait was over")
-            .unwrap()
-            .unwrap();
-        assert_eq!(handle.stats().groups, 1, "{backend}");
+        // The announced request stays verifying, as far as the writer can tell.
+        let b = behind(
+            store,
+            url,
+            backend,
+            filling(1, Duration::from_millis(200)),
+            1,
+        )
+        .await;
+        committed(b.first, "once the wait was over").await;
+        assert_eq!(group_totals(&b.handle), (1, 1, 1), "{backend}");
     })
     .await;
 }
