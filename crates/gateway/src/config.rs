@@ -315,13 +315,14 @@ impl Config {
             default_http_workers(),
             1..=MAX_HTTP_WORKERS,
         )?;
+        let writer = orders::WriterConfig::default();
         let fill_orders = integer(
             s.pick(
                 "FS_ACCEPTANCE_FILL_ORDERS",
                 "acceptance_fill_orders",
                 f.acceptance_fill_orders.map(|v| v.to_string()),
             ),
-            45,
+            u64::try_from(writer.fill_orders).unwrap_or(u64::MAX),
             0..=960,
         )?;
         let fill_wait_ms = integer(
@@ -330,7 +331,7 @@ impl Config {
                 "acceptance_fill_wait_ms",
                 f.acceptance_fill_wait_ms.map(|v| v.to_string()),
             ),
-            2,
+            u64::try_from(writer.fill_wait.as_millis()).unwrap_or(u64::MAX),
             1..=100,
         )?;
         Ok(Config {

@@ -1,7 +1,7 @@
 //! Prometheus metrics: requests by route, method and status, latency histograms, and the
 //! acceptance writers' group commits.
 
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use orders::AcceptanceHandle;
@@ -98,12 +98,9 @@ impl AcceptanceMetrics {
         let counters = [
             counter(
                 "acceptance_groups_total",
-                "Group commits of POST /v1/orders",
+                "Group commits of POST /v1/orders, committed or rolled back",
             ),
-            counter(
-                "acceptance_requests_total",
-                "Requests committed in those groups",
-            ),
+            counter("acceptance_requests_total", "Requests in those groups"),
             counter(
                 "acceptance_orders_total",
                 "Orders in those groups that passed the stateless checks",
@@ -136,9 +133,8 @@ impl Collector for AcceptanceMetrics {
 
     fn collect(&self) -> Vec<MetricFamily> {
         let stats = self.handle.stats();
-        let Ok(counters) = self.counters.lock() else {
-            return Vec::new();
-        };
+        // The counters are overwritten whole, so a scrape that panicked left nothing to fix.
+        let counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
         let mut families = Vec::new();
         for (counter, total) in counters
             .iter()

@@ -61,7 +61,8 @@ pub struct WriterConfig {
     /// [`WriterConfig::fill_verifying`] requests of its partition are verifying.
     pub fill_orders: usize,
     /// Requests verifying that keep a filling group waiting: with fewer, the cores would idle
-    /// while it waits. The number of cores by default.
+    /// while it waits. The number of cores by default. Counted per partition: with several
+    /// writers, each waits only for requests of its own wallets.
     pub fill_verifying: usize,
     /// The longest a group waits to fill (a timer of tokio's, so rounded up to the next
     /// millisecond).
@@ -152,7 +153,8 @@ pub struct AcceptanceHandle {
     stats: Arc<Counters>,
 }
 
-/// What the writers have committed or tried to, since they started (for `/metrics`).
+/// The group commits the writers have run since they started, whether they committed or
+/// rolled back (for `/metrics`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct WriterStats {
     /// Group commits.
@@ -171,6 +173,14 @@ struct Counters {
 }
 
 impl Counters {
+    fn snapshot(&self) -> WriterStats {
+        WriterStats {
+            groups: self.groups.load(Ordering::Relaxed),
+            requests: self.requests.load(Ordering::Relaxed),
+            orders: self.orders.load(Ordering::Relaxed),
+        }
+    }
+
     fn record(&self, group: &Group) {
         let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
         self.groups.fetch_add(1, Ordering::Relaxed);
@@ -275,12 +285,9 @@ impl AcceptanceHandle {
         batch.results(&outcomes?).ok_or(AcceptError::Internal)
     }
 
+    /// The writers' totals so far (for /metrics, and for tests).
     pub fn stats(&self) -> WriterStats {
-        WriterStats {
-            groups: self.stats.groups.load(Ordering::Relaxed),
-            requests: self.stats.requests.load(Ordering::Relaxed),
-            orders: self.stats.orders.load(Ordering::Relaxed),
-        }
+        self.stats.snapshot()
     }
 
     /// Requests waiting for the writers (a gauge for /metrics, and for tests).
@@ -321,21 +328,21 @@ pub fn acceptance_writer<B: BalanceSource>(
     let stats = Arc::new(Counters::default());
     for _ in 0..config.writers.max(1) {
         let (tx, rx) = mpsc::channel(config.queue_capacity.max(1));
-        let announced = Arc::new(Verifying {
+        let partition_verifying = Arc::new(Verifying {
             count: AtomicUsize::new(0),
             enough: config.fill_verifying.max(1),
             too_few: Notify::new(),
         });
         partitions.push(PartitionWriter {
             rx,
-            verifying: announced.clone(),
+            verifying: partition_verifying.clone(),
             stats: stats.clone(),
             store: store.clone(),
             source: source.clone(),
             config,
         });
         queues.push(tx);
-        verifying.push(announced);
+        verifying.push(partition_verifying);
     }
     (
         AcceptanceWriter { partitions },

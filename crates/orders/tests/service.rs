@@ -1043,11 +1043,11 @@ async fn several_writers_each_decide_their_own_wallets_and_reserve_exactly_once(
     .await;
 }
 
-/// A writer that fills groups up to 45 orders while `verifying` requests are announced, for
-/// at most `wait`.
-fn filling(verifying: usize, wait: Duration) -> WriterConfig {
+/// A writer that fills groups up to `orders` while `verifying` requests are announced, for at
+/// most `wait`.
+fn filling(orders: usize, verifying: usize, wait: Duration) -> WriterConfig {
     WriterConfig {
-        fill_orders: 45,
+        fill_orders: orders,
         fill_verifying: verifying,
         fill_wait: wait,
         ..WriterConfig::default()
@@ -1088,6 +1088,8 @@ struct Behind {
     handle: AcceptanceHandle,
     first: tokio::task::JoinHandle<Result<Placed, ServiceError>>,
     verifying: Vec<Announced>,
+    /// Just before the writer was started.
+    started: tokio::time::Instant,
 }
 
 async fn behind(
@@ -1106,12 +1108,14 @@ async fn behind(
     let verifying = (0..verifying)
         .map(|_| handle.announce(w.bob.wallet()))
         .collect();
+    let started = tokio::time::Instant::now();
     writer.spawn();
     Behind {
         w,
         handle,
         first,
         verifying,
+        started,
     }
 }
 
@@ -1123,7 +1127,14 @@ fn group_totals(handle: &AcceptanceHandle) -> (u64, u64, u64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_writer_behind_waits_for_a_request_still_verifying_and_no_longer_than_it_verifies() {
     on_each_backend(|store, url, backend| async move {
-        let b = behind(store, url, backend, filling(1, Duration::from_secs(60)), 1).await;
+        let b = behind(
+            store,
+            url,
+            backend,
+            filling(45, 1, Duration::from_secs(60)),
+            1,
+        )
+        .await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert!(
             !b.first.is_finished(),
@@ -1142,15 +1153,20 @@ async fn a_writer_behind_waits_for_a_request_still_verifying_and_no_longer_than_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_waiting_group_takes_the_requests_that_arrive_and_commits_them_together() {
     on_each_backend(|store, url, backend| async move {
-        let b = behind(store, url, backend, filling(1, Duration::from_secs(60)), 1).await;
+        // Waits for three orders; the announced request stays verifying throughout.
+        let b = behind(
+            store,
+            url,
+            backend,
+            filling(3, 1, Duration::from_secs(60)),
+            1,
+        )
+        .await;
         // Two more requests arrive while the group waits; each is announced while it verifies.
         let second = place_one_later(&b.w, &b.w.bob, 2);
         let third = place_one_later(&b.w, &b.w.alice, 3);
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        assert_eq!(group_totals(&b.handle), (0, 0, 0), "{backend}");
-        drop(b.verifying);
         for placed in [b.first, second, third] {
-            let r = committed(placed, "once no request was verifying").await;
+            let r = committed(placed, "once the group held three orders").await;
             assert!(r.results[0].accepted().is_some(), "{backend}");
         }
         assert_eq!(group_totals(&b.handle), (1, 3, 3), "{backend}");
@@ -1166,10 +1182,20 @@ async fn a_waiting_group_takes_the_requests_that_arrive_and_commits_them_togethe
 async fn a_writer_does_not_wait_for_too_few_requests_verifying_nor_when_it_was_idle() {
     on_each_backend(|store, url, backend| async move {
         // Behind, but one request verifying where it takes two to keep a group waiting.
-        let mut b = behind(store, url, backend, filling(2, Duration::from_secs(60)), 1).await;
+        let mut b = behind(
+            store,
+            url,
+            backend,
+            filling(45, 2, Duration::from_secs(60)),
+            1,
+        )
+        .await;
         committed(b.first, "with one request verifying").await;
         // Two verifying now, but a request that finds the writer free is committed at once.
         b.verifying.push(b.handle.announce(b.w.bob.wallet()));
+        // The writer goes back to waiting for its queue as soon as it has answered; this
+        // leaves it ample time to get there.
+        tokio::time::sleep(Duration::from_millis(300)).await;
         let idle = place_one_later(&b.w, &b.w.alice, 2);
         committed(idle, "at once by an idle writer").await;
         assert_eq!(group_totals(&b.handle), (2, 2, 2), "{backend}");
@@ -1181,15 +1207,10 @@ async fn a_writer_does_not_wait_for_too_few_requests_verifying_nor_when_it_was_i
 async fn a_waiting_group_commits_when_its_wait_is_over() {
     on_each_backend(|store, url, backend| async move {
         // The announced request stays verifying, as far as the writer can tell.
-        let b = behind(
-            store,
-            url,
-            backend,
-            filling(1, Duration::from_millis(200)),
-            1,
-        )
-        .await;
+        let wait = Duration::from_millis(200);
+        let b = behind(store, url, backend, filling(45, 1, wait), 1).await;
         committed(b.first, "once the wait was over").await;
+        assert!(b.started.elapsed() >= wait, "{backend}: did not wait");
         assert_eq!(group_totals(&b.handle), (1, 1, 1), "{backend}");
     })
     .await;
