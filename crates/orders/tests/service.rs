@@ -1066,8 +1066,11 @@ fn place_one_later(
     tokio::spawn(async move { w.service.place_orders(wallet, &items, None, NOW).await })
 }
 
-/// How long a test gives a commit that must happen at once (a wait to fill is 60 s here).
+/// How long a test gives a commit that must happen at once.
 const PROMPTLY: Duration = Duration::from_secs(20);
+
+/// A wait to fill that no test sees the end of.
+const LONG: Duration = Duration::from_secs(60);
 
 /// The response of a request placed with [`place_one_later`], which must come `PROMPTLY`.
 async fn committed(
@@ -1127,14 +1130,7 @@ fn group_totals(handle: &AcceptanceHandle) -> (u64, u64, u64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_writer_behind_waits_for_a_request_still_verifying_and_no_longer_than_it_verifies() {
     on_each_backend(|store, url, backend| async move {
-        let b = behind(
-            store,
-            url,
-            backend,
-            filling(45, 1, Duration::from_secs(60)),
-            1,
-        )
-        .await;
+        let b = behind(store, url, backend, filling(45, 1, LONG), 1).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert!(
             !b.first.is_finished(),
@@ -1154,14 +1150,7 @@ async fn a_writer_behind_waits_for_a_request_still_verifying_and_no_longer_than_
 async fn a_waiting_group_takes_the_requests_that_arrive_and_commits_them_together() {
     on_each_backend(|store, url, backend| async move {
         // Waits for three orders; the announced request stays verifying throughout.
-        let b = behind(
-            store,
-            url,
-            backend,
-            filling(3, 1, Duration::from_secs(60)),
-            1,
-        )
-        .await;
+        let b = behind(store, url, backend, filling(3, 1, LONG), 1).await;
         // Two more requests arrive while the group waits; each is announced while it verifies.
         let second = place_one_later(&b.w, &b.w.bob, 2);
         let third = place_one_later(&b.w, &b.w.alice, 3);
@@ -1182,14 +1171,7 @@ async fn a_waiting_group_takes_the_requests_that_arrive_and_commits_them_togethe
 async fn a_writer_does_not_wait_for_too_few_requests_verifying_nor_when_it_was_idle() {
     on_each_backend(|store, url, backend| async move {
         // Behind, but one request verifying where it takes two to keep a group waiting.
-        let mut b = behind(
-            store,
-            url,
-            backend,
-            filling(45, 2, Duration::from_secs(60)),
-            1,
-        )
-        .await;
+        let mut b = behind(store, url, backend, filling(45, 2, LONG), 1).await;
         committed(b.first, "with one request verifying").await;
         // Two verifying now, but a request that finds the writer free is committed at once.
         b.verifying.push(b.handle.announce(b.w.bob.wallet()));
