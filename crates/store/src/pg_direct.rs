@@ -237,6 +237,13 @@ mod tests {
         Some((schema, store))
     }
 
+    fn direct_of(store: &Store) -> &PgDirect {
+        store
+            .pg_direct
+            .as_ref()
+            .expect("a PostgreSQL store has one")
+    }
+
     /// Planning the statement for each group's parameters cost about a quarter of PostgreSQL's
     /// CPU in the bench; only the first execution on a connection may plan each statement.
     #[tokio::test]
@@ -244,10 +251,7 @@ mod tests {
         let Some((_schema, store)) = migrated_store().await else {
             return;
         };
-        let direct = store
-            .pg_direct
-            .as_ref()
-            .expect("a PostgreSQL store has one");
+        let direct = direct_of(&store);
         let wallet = types::Wallet(types::Address::repeat_byte(7));
         let response: Response<'_> = (wallet, "no-such-key", "{}".to_string());
         for now in 1..=3 {
@@ -286,10 +290,7 @@ mod tests {
         let Some((_schema, store)) = migrated_store().await else {
             return;
         };
-        let direct = store
-            .pg_direct
-            .as_ref()
-            .expect("a PostgreSQL store has one");
+        let direct = direct_of(&store);
         let mut connection = direct.connect().await.expect("the connection opens");
         for statement in [&ACCEPT, &ACCEPT_AND_ANSWER] {
             // Its parameters are $1 to the highest number it names.
