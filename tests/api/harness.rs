@@ -253,6 +253,15 @@ impl Gateway {
         self.wait_for_exit(STOP_TIMEOUT, started)
     }
 
+    /// Kills the process at once (SIGKILL): no shutdown runs, nothing buffered is flushed.
+    pub fn kill(mut self) -> Stopped {
+        let started = Instant::now();
+        if let Some(child) = &mut self.child {
+            child.kill().expect("SIGKILL the gateway");
+        }
+        self.wait_for_exit(STOP_TIMEOUT, started)
+    }
+
     fn terminate(&self) {
         if let Some(child) = &self.child {
             let _ = Command::new("kill")

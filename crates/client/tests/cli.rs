@@ -277,3 +277,88 @@ fn order_place_signs_an_order_the_server_pipeline_accepts() {
         (Side::Sell, Outcome::No)
     );
 }
+
+/// A request a command must send: method, path and, for a POST with one, its JSON body.
+type Request = (&'static str, String, Option<serde_json::Value>);
+
+/// `order get`, `order cancel`, `order cancel-all` (all, and one market's) and
+/// `order cancel-onchain`: each sends its route's request with the key pair, and prints the
+/// answer as JSON on stdout.
+#[test]
+fn order_get_and_the_cancel_commands_send_their_requests_and_print_the_answers() {
+    let hash = format!("0x{}", "0f".repeat(32));
+    let other = format!("0x{}", "e1".repeat(32));
+    let order = serde_json::json!({
+        "order_hash": hash, "condition_id": CONDITION, "chain_id": 56, "side": "BUY",
+        "outcome": 1, "order_type": "LIMIT", "price": "0.55", "size": "10.00",
+        "remaining_size": "10.00", "status": "OPEN", "token_id": "1001", "fee_rate_bps": 25,
+        "expiration": "0", "book_added_at": null, "created_at": "2026-11-24T10:00:00.000Z",
+        "updated_at": "2026-11-24T10:00:00.000Z"
+    });
+    let cancelled = serde_json::json!({"cancelled_count": 2, "order_hashes": [hash, other]});
+    let none = serde_json::json!({"cancelled_count": 0, "order_hashes": []});
+    let onchain = serde_json::json!({
+        "order_hash": hash, "chain_id": 56, "to": EXCHANGE, "data": "0xa6dfcf86"
+    });
+    let on_market = format!("--condition-id={CONDITION}");
+    let post_cancel = |body| ("POST", "/v1/orders/cancel".to_string(), Some(body));
+    let commands: Vec<(Vec<&str>, Request, &serde_json::Value)> = vec![
+        (
+            vec!["order", "get", &hash],
+            ("GET", format!("/v1/orders/{hash}"), None),
+            &order,
+        ),
+        (
+            vec!["order", "cancel", &hash, &other],
+            post_cancel(serde_json::json!({"order_hashes": [hash, other]})),
+            &cancelled,
+        ),
+        (
+            vec!["order", "cancel-all"],
+            post_cancel(serde_json::json!({})),
+            &none,
+        ),
+        (
+            vec!["order", "cancel-all", &on_market, "--chain-id", "56"],
+            post_cancel(serde_json::json!({"condition_id": CONDITION, "chain_id": 56})),
+            &none,
+        ),
+        (
+            vec!["order", "cancel-onchain", &hash],
+            ("POST", format!("/v1/orders/{hash}/cancel-onchain"), None),
+            &onchain,
+        ),
+    ];
+    for (args, (method, path, body), reply) in commands {
+        let (url, server) = serve(vec![("200 OK", reply.to_string())]);
+        let out = fs_cli(
+            &args,
+            &[
+                ("FS_API_URL", &url),
+                ("FS_API_KEY", "fs_key_k"),
+                ("FS_API_SECRET", "fs_secret_s"),
+            ],
+        );
+        let (head, sent) = server.join().unwrap().remove(0);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        assert!(
+            head.starts_with(&format!("{method} {path} HTTP/1.1\r\n")),
+            "{args:?}: {head}"
+        );
+        let head = head.to_ascii_lowercase();
+        assert!(
+            head.contains("fs-api-key: fs_key_k\r\n"),
+            "{args:?}: {head}"
+        );
+        assert!(
+            head.contains("fs-api-secret: fs_secret_s\r\n"),
+            "{args:?}: {head}"
+        );
+        if let Some(body) = body {
+            let sent: serde_json::Value = serde_json::from_slice(&sent).unwrap();
+            assert_eq!(sent, body, "{args:?}");
+        }
+        let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(&printed, reply, "{args:?}");
+    }
+}

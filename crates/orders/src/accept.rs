@@ -100,6 +100,9 @@ pub struct Submission {
 pub enum AcceptError {
     #[error("The database is unavailable; retry shortly")]
     Unavailable,
+    /// The balance source (`crate::ledger`) could not say what the wallets hold.
+    #[error("Balances cannot be read right now; retry shortly")]
+    BalancesUnavailable,
     #[error("The orders could not be stored")]
     Internal,
     #[error("The gateway is shutting down; retry shortly")]
@@ -471,7 +474,7 @@ impl<B: BalanceSource> PartitionWriter<B> {
         let pairs: Vec<_> = pairs.into_iter().collect();
         let holdings = self.source.holdings(&pairs).await.map_err(|e| {
             tracing::warn!(error = %e, requests = group.len(), "acceptance refused: no balances");
-            AcceptError::Unavailable
+            AcceptError::BalancesUnavailable
         })?;
         // Every request of a group shares one clock reading for the balance rows.
         let now = group

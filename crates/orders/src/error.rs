@@ -139,9 +139,11 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::InvalidCursor => ApiError::new(ErrorCode::ValidationError, e.to_string()),
             ServiceError::Accept(AcceptError::Internal) => ApiError::internal(),
-            ServiceError::Accept(a @ (AcceptError::Unavailable | AcceptError::Stopped)) => {
-                ApiError::new(ErrorCode::ServiceDegraded, a.to_string())
-            }
+            ServiceError::Accept(
+                a @ (AcceptError::Unavailable
+                | AcceptError::BalancesUnavailable
+                | AcceptError::Stopped),
+            ) => ApiError::new(ErrorCode::ServiceDegraded, a.to_string()),
             ServiceError::MarketMissing(key) => {
                 tracing::error!(
                     ?key,

@@ -41,7 +41,10 @@ pub use error::{InlineError, OrderError, ServiceError};
 #[cfg(feature = "server")]
 pub use ledger::{BalanceSource, BalanceSourceError, InternalLedger};
 #[cfg(feature = "server")]
-pub use service::{request_hash, IdempotencyKey, OrderService, OrdersQuery, Placed, StatusGroup};
+pub use service::{
+    request_hash, IdempotencyKey, OrderService, OrdersQuery, Placed, StatusGroup,
+    IDEMPOTENCY_IN_FLIGHT_WAIT,
+};
 #[cfg(feature = "server")]
 pub use store::cancels::CancelSelection;
 #[cfg(feature = "server")]

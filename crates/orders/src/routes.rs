@@ -113,18 +113,17 @@ async fn place_orders(
     }
 }
 
-/// The stored response, with `"_idempotent_replayed": true` added.
+/// The stored response, byte for byte, with `"_idempotent_replayed":true` added as its last
+/// member. Spliced in rather than re-serialized: a parsed `serde_json::Value` would come back
+/// with its keys sorted, no longer the bytes the first request was answered with.
 fn mark_replayed(stored: &str) -> Result<String, ApiError> {
-    let mut value: serde_json::Value = serde_json::from_str(stored).map_err(|e| {
-        tracing::error!(error = %e, "stored idempotent response is not JSON");
-        ApiError::internal()
-    })?;
-    let object = value.as_object_mut().ok_or_else(ApiError::internal)?;
-    object.insert(
-        "_idempotent_replayed".to_string(),
-        serde_json::Value::Bool(true),
-    );
-    Ok(value.to_string())
+    const MARK: &str = "\"_idempotent_replayed\":true}";
+    let Some(members) = stored.strip_suffix('}').filter(|_| stored.starts_with('{')) else {
+        tracing::error!("stored idempotent response is not a JSON object");
+        return Err(ApiError::internal());
+    };
+    let separator = if members.trim_end() == "{" { "" } else { "," };
+    Ok(format!("{members}{separator}{MARK}"))
 }
 
 #[derive(Deserialize, Default)]
@@ -282,4 +281,25 @@ async fn cancel_onchain(
         svc.cancel_onchain(principal.wallet, &hash, Timestamp::now())
             .await?,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mark_replayed;
+
+    #[test]
+    fn a_replay_is_the_stored_bytes_with_the_mark_appended() {
+        let stored = r#"{"results":[{"order_hash":"0x01","status":"OPEN"}]}"#;
+        assert_eq!(
+            mark_replayed(stored).unwrap(),
+            r#"{"results":[{"order_hash":"0x01","status":"OPEN"}],"_idempotent_replayed":true}"#
+        );
+        assert_eq!(
+            mark_replayed("{}").unwrap(),
+            r#"{"_idempotent_replayed":true}"#
+        );
+        for not_an_object in ["", "[]", "{\"results\":[]", "null"] {
+            assert!(mark_replayed(not_an_object).is_err(), "{not_an_object:?}");
+        }
+    }
 }

@@ -6,6 +6,7 @@
 
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use alloy_primitives::{hex, keccak256};
 use store::cancels::CancelSelection;
@@ -101,7 +102,18 @@ pub struct OrderService {
     markets: Arc<dyn MarketLookup + Send + Sync>,
     domains: Arc<DomainCache>,
     writer: AcceptanceHandle,
+    in_flight_wait: Duration,
 }
+
+/// How long a request waits for the first request with its idempotency key (same body) to be
+/// answered before it is refused as still in flight. A client that retries after a timeout
+/// then gets the first request's answer instead of a 409; an acceptance normally takes
+/// milliseconds, so only a stalled store runs out this wait.
+pub const IDEMPOTENCY_IN_FLIGHT_WAIT: Duration = Duration::from_secs(2);
+
+/// The first pause between looks at a key still in flight, doubled up to [`IN_FLIGHT_POLL_MAX`].
+const IN_FLIGHT_POLL_FIRST: Duration = Duration::from_millis(2);
+const IN_FLIGHT_POLL_MAX: Duration = Duration::from_millis(100);
 
 impl OrderService {
     pub fn new(
@@ -114,7 +126,15 @@ impl OrderService {
             markets,
             domains: Arc::new(DomainCache::new()),
             writer,
+            in_flight_wait: IDEMPOTENCY_IN_FLIGHT_WAIT,
         }
+    }
+
+    /// The same service, waiting at most `wait` for a request in flight with the same
+    /// idempotency key (default [`IDEMPOTENCY_IN_FLIGHT_WAIT`]).
+    pub fn with_in_flight_wait(mut self, wait: Duration) -> OrderService {
+        self.in_flight_wait = wait;
+        self
     }
 
     /// The acceptance writers' handle (their figures for `/metrics`).
@@ -133,15 +153,8 @@ impl OrderService {
         now: Timestamp,
     ) -> Result<Placed, ServiceError> {
         if let Some(k) = idempotency {
-            match self
-                .store
-                .claim_idempotency_key(wallet, k.key, k.request_hash, now)
-                .await?
-            {
-                IdempotencyClaim::Claimed => {}
-                IdempotencyClaim::Replay(response) => return Ok(Placed::Replayed(response)),
-                IdempotencyClaim::Conflict => return Err(ServiceError::IdempotencyConflict),
-                IdempotencyClaim::InFlight => return Err(ServiceError::IdempotencyInFlight),
+            if let Some(replayed) = self.claim(wallet, k, now).await? {
+                return Ok(Placed::Replayed(replayed));
             }
         }
         let intake = Intake {
@@ -168,6 +181,40 @@ impl OrderService {
                     }
                 }
                 Err(e.into())
+            }
+        }
+    }
+
+    /// Claims the key for this request (`None`: process it) or returns the stored response to
+    /// replay. While another request with the key and the same body is being answered, it
+    /// looks again with growing pauses for up to `in_flight_wait`: that request either stores
+    /// its response (replayed here, so both requests answer alike and execute once) or fails
+    /// and releases the key (claimed here, and this request is processed afresh).
+    async fn claim(
+        &self,
+        wallet: Wallet,
+        k: IdempotencyKey<'_>,
+        now: Timestamp,
+    ) -> Result<Option<String>, ServiceError> {
+        let started = tokio::time::Instant::now();
+        let mut pause = IN_FLIGHT_POLL_FIRST;
+        loop {
+            match self
+                .store
+                .claim_idempotency_key(wallet, k.key, k.request_hash, now)
+                .await?
+            {
+                IdempotencyClaim::Claimed => return Ok(None),
+                IdempotencyClaim::Replay(response) => return Ok(Some(response)),
+                IdempotencyClaim::Conflict => return Err(ServiceError::IdempotencyConflict),
+                IdempotencyClaim::InFlight => {
+                    let left = self.in_flight_wait.saturating_sub(started.elapsed());
+                    if left.is_zero() {
+                        return Err(ServiceError::IdempotencyInFlight);
+                    }
+                    tokio::time::sleep(pause.min(left)).await;
+                    pause = (pause * 2).min(IN_FLIGHT_POLL_MAX);
+                }
             }
         }
     }

@@ -16,19 +16,20 @@ use orders::calldata::cancelOrderCall;
 use orders::eip712::domain_separator;
 use orders::views::{OrderResult, PlaceResponse};
 use orders::{
-    acceptance_writer, order_digest, AcceptanceHandle, AcceptanceWriter, Announced,
-    CancelSelection, IdempotencyKey, InternalLedger, MarketTerms, Order, OrderService, OrdersQuery,
-    Placed, ServiceError, StatusGroup, TokenTerms, WriterConfig,
+    acceptance_writer, order_digest, AcceptanceHandle, AcceptanceWriter, Announced, BalanceSource,
+    BalanceSourceError, CancelSelection, IdempotencyKey, InternalLedger, MarketTerms, Order,
+    OrderService, OrdersQuery, Placed, ServiceError, StatusGroup, TokenTerms, WriterConfig,
 };
 use serde_json::{json, Value};
 use sqlx::Connection;
+use store::acceptance::Holdings;
 use store::balances::{Asset, Balance};
 use store::idempotency::IdempotencyClaim;
 use store::{Backend, Store, StoreOptions};
 use test_support::PgSchema;
 use types::{
     ApiError, ChainId, ConditionId, ContractAddress, ErrorCode, MarketKey, MarketStatus, OrderHash,
-    OrderStatus, Outcome, Side, Size, Timestamp, TokenId, Wei,
+    OrderStatus, Outcome, Side, Size, Timestamp, TokenId, Wallet, Wei,
 };
 
 const NOW_SECS: i64 = 1_800_000_000;
@@ -893,6 +894,164 @@ async fn the_same_key_and_body_replays_the_response_committed_with_the_orders() 
         assert_eq!(ApiError::from(err).code, ErrorCode::IdempotencyConflict);
         assert_eq!(
             w.balance(alice, Asset::Collateral).await.reserved,
+            e18(5, 0),
+            "{backend}: reserved once"
+        );
+    })
+    .await;
+}
+
+/// An external balance source that cannot answer (a chain RPC that times out).
+struct Unreachable;
+
+impl BalanceSource for Unreachable {
+    async fn holdings(&self, _: &[(Wallet, Asset)]) -> Result<Holdings, BalanceSourceError> {
+        Err(BalanceSourceError("eth_call timed out".to_string()))
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_balance_source_is_service_degraded_and_accepts_nothing() {
+    on_each_backend(|store, _url, backend| async move {
+        let (writer, handle) =
+            acceptance_writer(store.clone(), Unreachable, WriterConfig::default());
+        writer.spawn();
+        let service = OrderService::new(store.clone(), Arc::new(markets()), handle);
+        let alice = TestKey::named("alice");
+        store
+            .credit_balance(alice.wallet(), Asset::Collateral, e18(10, 0), NOW)
+            .await
+            .unwrap();
+        let draft = Draft::new(&alice, Side::Buy, 50, 1_000, 1);
+        let key = IdempotencyKey {
+            key: "degraded",
+            request_hash: "body-1",
+        };
+        let err = service
+            .place_orders(alice.wallet(), &[draft.signed_by(&alice)], Some(key), NOW)
+            .await
+            .unwrap_err();
+        let err = ApiError::from(err);
+        assert_eq!(err.code, ErrorCode::ServiceDegraded, "{backend}");
+        assert_eq!(
+            err.message,
+            "Balances cannot be read right now; retry shortly"
+        );
+        assert_eq!(store.order(&draft.hash()).await.unwrap(), None, "{backend}");
+        assert_eq!(
+            store
+                .balance(alice.wallet(), Asset::Collateral)
+                .await
+                .unwrap(),
+            Balance {
+                available: e18(10, 0),
+                reserved: Wei::ZERO
+            },
+            "{backend}"
+        );
+        // The key was released: a retry is processed afresh, not refused as in flight.
+        assert_eq!(
+            store
+                .claim_idempotency_key(alice.wallet(), "degraded", "body-1", NOW)
+                .await
+                .unwrap(),
+            IdempotencyClaim::Claimed,
+            "{backend}"
+        );
+    })
+    .await;
+}
+
+/// The idempotency key both requests of the in-flight tests send, with the same body.
+const IN_FLIGHT_KEY: IdempotencyKey<'static> = IdempotencyKey {
+    key: "in-flight",
+    request_hash: "body-1",
+};
+
+/// Spawns `w`'s Alice placing `items` with [`IN_FLIGHT_KEY`].
+fn place_keyed(
+    w: &Arc<World>,
+    items: &[Value],
+) -> tokio::task::JoinHandle<Result<Placed, ApiError>> {
+    let (w, items) = (Arc::clone(w), items.to_vec());
+    tokio::spawn(async move {
+        w.service
+            .place_orders(w.alice.wallet(), &items, Some(IN_FLIGHT_KEY), NOW)
+            .await
+            .map_err(ApiError::from)
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_whose_key_is_in_flight_waits_and_replays_the_first_answer() {
+    on_each_backend(|store, url, backend| async move {
+        let (w, writer, handle) = World::paused(store, url, backend, WriterConfig::default());
+        let w = Arc::new(w);
+        w.credit(&w.alice, Asset::Collateral, e18(10, 0)).await;
+        let items = [Draft::new(&w.alice, Side::Buy, 50, 1_000, 1).signed_by(&w.alice)];
+        let first = place_keyed(&w, &items);
+        until_queued(&handle, 1).await;
+        let second = place_keyed(&w, &items);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(
+            !second.is_finished(),
+            "{backend}: answered while the first is in flight"
+        );
+        assert_eq!(
+            handle.queued(),
+            1,
+            "{backend}: the second never reaches the writer"
+        );
+
+        writer.spawn();
+        let Placed::Fresh(response) = first.await.unwrap().unwrap() else {
+            panic!("{backend}: the first request replayed");
+        };
+        assert!(response.results[0].accepted().is_some(), "{backend}");
+        assert_eq!(
+            second.await.unwrap().unwrap(),
+            Placed::Replayed(serde_json::to_string(&response).unwrap()),
+            "{backend}"
+        );
+        assert_eq!(
+            w.balance(&w.alice, Asset::Collateral).await.reserved,
+            e18(5, 0),
+            "{backend}: reserved once"
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_whose_key_stays_in_flight_past_the_wait_is_a_409_and_changes_nothing() {
+    on_each_backend(|store, url, backend| async move {
+        let (mut w, writer, handle) = World::paused(store, url, backend, WriterConfig::default());
+        w.service = w.service.with_in_flight_wait(Duration::from_millis(50));
+        let w = Arc::new(w);
+        w.credit(&w.alice, Asset::Collateral, e18(10, 0)).await;
+        let items = [Draft::new(&w.alice, Side::Buy, 50, 1_000, 1).signed_by(&w.alice)];
+        let first = place_keyed(&w, &items);
+        until_queued(&handle, 1).await;
+        let refused = place_keyed(&w, &items).await.unwrap().unwrap_err();
+        assert_eq!(refused.code, ErrorCode::IdempotencyConflict, "{backend}");
+        assert!(
+            refused.message.contains("still being processed"),
+            "{backend}: {}",
+            refused.message
+        );
+
+        writer.spawn();
+        let Placed::Fresh(response) = first.await.unwrap().unwrap() else {
+            panic!("{backend}: the first request replayed");
+        };
+        // A retry once the first is answered replays it.
+        assert_eq!(
+            place_keyed(&w, &items).await.unwrap().unwrap(),
+            Placed::Replayed(serde_json::to_string(&response).unwrap()),
+            "{backend}"
+        );
+        assert_eq!(
+            w.balance(&w.alice, Asset::Collateral).await.reserved,
             e18(5, 0),
             "{backend}: reserved once"
         );
