@@ -968,11 +968,10 @@ const IN_FLIGHT_KEY: IdempotencyKey<'static> = IdempotencyKey {
     request_hash: "body-1",
 };
 
+type PlaceTask = tokio::task::JoinHandle<Result<Placed, ApiError>>;
+
 /// Spawns `w`'s Alice placing `items` with [`IN_FLIGHT_KEY`].
-fn place_keyed(
-    w: &Arc<World>,
-    items: &[Value],
-) -> tokio::task::JoinHandle<Result<Placed, ApiError>> {
+fn place_keyed(w: &Arc<World>, items: &[Value]) -> PlaceTask {
     let (w, items) = (Arc::clone(w), items.to_vec());
     tokio::spawn(async move {
         w.service
@@ -980,6 +979,30 @@ fn place_keyed(
             .await
             .map_err(ApiError::from)
     })
+}
+
+/// The `first` keyed request is answered fresh with its order accepted, the one `later`
+/// gives replays that answer, and the order (5.00 of collateral) is reserved once.
+async fn answered_once(
+    w: &World,
+    backend: &str,
+    first: PlaceTask,
+    later: impl FnOnce() -> PlaceTask,
+) {
+    let Placed::Fresh(response) = first.await.unwrap().unwrap() else {
+        panic!("{backend}: the first request replayed");
+    };
+    assert!(response.results[0].accepted().is_some(), "{backend}");
+    assert_eq!(
+        later().await.unwrap().unwrap(),
+        Placed::Replayed(serde_json::to_string(&response).unwrap()),
+        "{backend}"
+    );
+    assert_eq!(
+        w.balance(&w.alice, Asset::Collateral).await.reserved,
+        e18(5, 0),
+        "{backend}: reserved once"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1004,20 +1027,7 @@ async fn a_request_whose_key_is_in_flight_waits_and_replays_the_first_answer() {
         );
 
         writer.spawn();
-        let Placed::Fresh(response) = first.await.unwrap().unwrap() else {
-            panic!("{backend}: the first request replayed");
-        };
-        assert!(response.results[0].accepted().is_some(), "{backend}");
-        assert_eq!(
-            second.await.unwrap().unwrap(),
-            Placed::Replayed(serde_json::to_string(&response).unwrap()),
-            "{backend}"
-        );
-        assert_eq!(
-            w.balance(&w.alice, Asset::Collateral).await.reserved,
-            e18(5, 0),
-            "{backend}: reserved once"
-        );
+        answered_once(&w, backend, first, || second).await;
     })
     .await;
 }
@@ -1041,20 +1051,8 @@ async fn a_request_whose_key_stays_in_flight_past_the_wait_is_a_409_and_changes_
         );
 
         writer.spawn();
-        let Placed::Fresh(response) = first.await.unwrap().unwrap() else {
-            panic!("{backend}: the first request replayed");
-        };
         // A retry once the first is answered replays it.
-        assert_eq!(
-            place_keyed(&w, &items).await.unwrap().unwrap(),
-            Placed::Replayed(serde_json::to_string(&response).unwrap()),
-            "{backend}"
-        );
-        assert_eq!(
-            w.balance(&w.alice, Asset::Collateral).await.reserved,
-            e18(5, 0),
-            "{backend}: reserved once"
-        );
+        answered_once(&w, backend, first, || place_keyed(&w, &items)).await;
     })
     .await;
 }
