@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 use types::{ChainId, OrderHash, OrderStatus, OrderType, Outcome, Side};
 
 use crate::harness::{
-    assert_envelope, condition_id, market_body, token_ids, Gateway, DEMO_CONDITION_ID,
+    assert_envelope, condition_id, market_body, token_ids, Gateway, Resp, DEMO_CONDITION_ID,
 };
 use crate::trading::{
     assert_accepted, assert_inline, demo, dev_gateway, gtd, hash_of, high_s_twin, item, limit,
@@ -699,6 +699,16 @@ async fn more_than_100_hashes_on_cancel_is_422_batch_size_exceeded() {
 
 // ---- idempotency ----
 
+/// `replayed` is the identical response to `first`: its bytes, with the mark appended as the
+/// last member.
+fn assert_replays(replayed: &Resp, first: &Resp) {
+    let first_members = first.text.strip_suffix('}').expect("a JSON object");
+    assert_eq!(
+        replayed.text,
+        format!("{first_members},\"_idempotent_replayed\":true}}")
+    );
+}
+
 #[tokio::test]
 async fn idempotency_same_key_and_body_replays_identical_results_and_reserves_once() {
     let gw = dev_gateway().await;
@@ -718,12 +728,7 @@ async fn idempotency_same_key_and_body_replays_identical_results_and_reserves_on
     let r2 = a.post_raw(&gw, &body, Some("idem-key-1")).await;
     assert_eq!(r2.status, 200, "{}", r2.text);
     assert_eq!(r2.body["_idempotent_replayed"], true, "{}", r2.text);
-    // The identical response: the first one's bytes, the mark appended as the last member.
-    let first_members = r1.text.strip_suffix('}').expect("a JSON object");
-    assert_eq!(
-        r2.text,
-        format!("{first_members},\"_idempotent_replayed\":true}}")
-    );
+    assert_replays(&r2, &r1);
 
     // The SDK sends the same body for the same order: also a replay.
     let resp = a
@@ -774,11 +779,7 @@ async fn idempotency_concurrent_requests_with_one_key_execute_once_and_answer_al
         "{}",
         fresh.text
     );
-    let fresh_members = fresh.text.strip_suffix('}').expect("a JSON object");
-    assert_eq!(
-        replayed.text,
-        format!("{fresh_members},\"_idempotent_replayed\":true}}")
-    );
+    assert_replays(&replayed, &fresh);
     for (result, order) in fresh.body["results"]
         .as_array()
         .unwrap()
@@ -1396,8 +1397,8 @@ async fn orders_answered_before_the_gateway_is_killed_are_all_there_after_a_rest
         batches.iter().flatten().map(|o| o.hash).collect(),
         "every order answered OPEN is stored"
     );
-    // Their reservations were committed with them: each is still a duplicate, and cancelling
-    // releases what they reserved.
+    // Their hashes and reservations were committed with them: each is still a duplicate, and
+    // all 20 are live to cancel.
     let r = a.post_orders(&gw, &[item(&batches[0][0])]).await;
     assert_inline(&r.body["results"][0], "DUPLICATE_ORDER", "already");
     assert_eq!(api.cancel_all().await.unwrap().cancelled_count, 20);
