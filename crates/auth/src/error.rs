@@ -1,50 +1,58 @@
-//! What can go wrong while authenticating or managing keys, and its one mapping to the envelope.
-
-use std::borrow::Cow;
+//! What can go wrong while authenticating or managing keys, with the contract's code of each.
 
 use store::StoreError;
-use types::{ApiError, ErrorCode};
+use types::{ContractError, ErrorCode, InvalidField};
 
 use crate::permissions::Permission;
 
+/// Every message here is what the client is told; internals sit in fields that only the log
+/// shows (the envelope's renderer logs every 5xx error with its `Debug` form).
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
-    #[error("no credential")]
+    #[error(
+        "Authentication required: Authorization: Bearer <jwt>, or fs-api-key and fs-api-secret"
+    )]
     Missing,
     /// A JWT failed a signature or claim rule; the reason is safe to show.
-    #[error("invalid token: {0}")]
+    #[error("Invalid token: {0}")]
     InvalidToken(&'static str),
-    #[error("invalid identity token: {0}")]
+    #[error("Invalid Privy identity token: {0}")]
     InvalidIdentityToken(&'static str),
-    #[error("malformed credential headers: {0}")]
+    #[error("{0}")]
     MalformedHeaders(&'static str),
-    #[error("unknown API key")]
+    #[error("Invalid API key or secret")]
     UnknownKey,
-    #[error("wrong API secret")]
+    #[error("Invalid API key or secret")]
     WrongSecret,
-    #[error("API key expired")]
+    #[error("This API key has expired")]
     KeyExpired,
-    #[error("API key revoked")]
+    #[error("This API key was revoked")]
     KeyRevoked,
-    #[error("API key used on an L1 route")]
+    #[error("API keys cannot be used on this route; authenticate with a Privy JWT")]
     KeyOnL1,
-    #[error("missing permission {0}")]
+    #[error("This API key lacks the {0} permission")]
     MissingPermission(Permission),
-    #[error("no wallet linked to the Privy user")]
+    #[error("No wallet is linked to this Privy user")]
     NoWallet,
-    #[error("too many failed attempts")]
+    #[error("Too many failed authentication attempts; retry later")]
     Throttled { retry_after_secs: u64 },
-    #[error("live key limit reached")]
+    #[error(
+        "A wallet may hold at most {} live API keys; revoke one first",
+        crate::keys::MAX_LIVE_KEYS
+    )]
     KeyLimitReached,
-    #[error("no such key")]
+    #[error("No such API key")]
     KeyNotFound,
-    #[error("API keys are not configured (FS_API_KEY_PEPPER)")]
+    #[error("API keys are not configured on this gateway")]
     ApiKeysDisabled,
+    #[error(transparent)]
+    Invalid(#[from] InvalidField),
+    /// The OS random number generator failed.
     #[error("the OS random number generator failed")]
     Rng,
-    #[error("Privy API: {0}")]
+    #[error("Privy is unavailable to resolve the wallet; retry shortly")]
     PrivyApi(String),
-    #[error("Redis: {0}")]
+    #[error("Redis is unavailable; retry shortly")]
     RedisUnavailable(String),
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -66,80 +74,36 @@ impl AuthError {
     }
 }
 
-/// The only place auth errors become HTTP: status and code from the contract's table.
-impl From<AuthError> for ApiError {
-    fn from(e: AuthError) -> ApiError {
-        let (code, message): (ErrorCode, Cow<'static, str>) = match e {
-            AuthError::Missing => (
-                ErrorCode::AuthMissing,
-                "Authentication required: Authorization: Bearer <jwt>, or fs-api-key and fs-api-secret".into(),
-            ),
-            AuthError::InvalidToken(why) => {
-                (ErrorCode::AuthInvalid, format!("Invalid token: {why}").into())
+impl ContractError for AuthError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            AuthError::Missing => ErrorCode::AuthMissing,
+            AuthError::InvalidToken(_)
+            | AuthError::InvalidIdentityToken(_)
+            | AuthError::MalformedHeaders(_)
+            | AuthError::UnknownKey
+            | AuthError::WrongSecret
+            | AuthError::KeyExpired => ErrorCode::AuthInvalid,
+            AuthError::KeyRevoked => ErrorCode::AuthRevoked,
+            AuthError::KeyOnL1 | AuthError::MissingPermission(_) | AuthError::NoWallet => {
+                ErrorCode::Forbidden
             }
-            AuthError::InvalidIdentityToken(why) => (
-                ErrorCode::AuthInvalid,
-                format!("Invalid Privy identity token: {why}").into(),
-            ),
-            AuthError::MalformedHeaders(why) => (ErrorCode::AuthInvalid, why.into()),
-            AuthError::UnknownKey | AuthError::WrongSecret => {
-                (ErrorCode::AuthInvalid, "Invalid API key or secret".into())
-            }
-            AuthError::KeyExpired => (ErrorCode::AuthInvalid, "This API key has expired".into()),
-            AuthError::KeyRevoked => (ErrorCode::AuthRevoked, "This API key was revoked".into()),
-            AuthError::KeyOnL1 => (
-                ErrorCode::Forbidden,
-                "API keys cannot be used on this route; authenticate with a Privy JWT".into(),
-            ),
-            AuthError::MissingPermission(p) => (
-                ErrorCode::Forbidden,
-                format!("This API key lacks the {p} permission").into(),
-            ),
-            AuthError::NoWallet => (
-                ErrorCode::Forbidden,
-                "No wallet is linked to this Privy user".into(),
-            ),
-            AuthError::Throttled { retry_after_secs } => {
-                let mut err = ApiError::rate_limited(retry_after_secs);
-                err.message = "Too many failed authentication attempts; retry later".into();
-                return err;
-            }
-            AuthError::KeyLimitReached => (
-                ErrorCode::KeyLimitReached,
-                format!(
-                    "A wallet may hold at most {} live API keys; revoke one first",
-                    crate::keys::MAX_LIVE_KEYS
-                )
-                .into(),
-            ),
-            AuthError::KeyNotFound => (ErrorCode::NotFound, "No such API key".into()),
-            AuthError::ApiKeysDisabled => {
-                tracing::warn!("API key request on a gateway without FS_API_KEY_PEPPER");
-                (
-                    ErrorCode::ServiceDegraded,
-                    "API keys are not configured on this gateway".into(),
-                )
-            }
-            AuthError::Rng => {
-                tracing::error!("OS random number generator failed");
-                return ApiError::internal();
-            }
-            AuthError::PrivyApi(detail) => {
-                tracing::warn!(error = %detail, "Privy API unavailable");
-                (
-                    ErrorCode::ServiceDegraded,
-                    "Privy is unavailable to resolve the wallet; retry shortly".into(),
-                )
-            }
-            AuthError::RedisUnavailable(detail) => {
-                tracing::warn!(error = %detail, "Redis unavailable");
-                (
-                    ErrorCode::ServiceDegraded,
-                    "Redis is unavailable; retry shortly".into(),
-                )
-            }
-            AuthError::Store(e) => return e.into(),
-        };
-        ApiError::new(code, message)
+            AuthError::Throttled { .. } => ErrorCode::RateLimited,
+            AuthError::KeyLimitReached => ErrorCode::KeyLimitReached,
+            AuthError::KeyNotFound => ErrorCode::NotFound,
+            AuthError::Invalid(e) => e.code(),
+            AuthError::ApiKeysDisabled
+            | AuthError::PrivyApi(_)
+            | AuthError::RedisUnavailable(_) => ErrorCode::ServiceDegraded,
+            AuthError::Rng => ErrorCode::InternalError,
+            AuthError::Store(e) => e.code(),
+        }
+    }
+
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            AuthError::Throttled { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! evicts the key from the caches of every instance before it returns.
 
 use store::api_keys::{ApiKeyChange, ApiKeyRecord, KeyInsert};
-use types::{Secret, Timestamp, Wallet};
+use types::{InvalidField, Secret, Timestamp, Wallet};
 
 use crate::api_key::{self, hash_to_hex};
 use crate::authenticator::Authenticator;
@@ -36,6 +36,40 @@ pub struct NewKey {
     pub name: Option<String>,
     pub permissions: Permissions,
     pub expires_at: Option<Timestamp>,
+}
+
+/// A key's name, when one is given: 1 to 64 characters.
+pub fn key_name(name: Option<String>) -> Result<Option<String>, InvalidField> {
+    match name {
+        Some(n) if !(1..=64).contains(&n.chars().count()) => {
+            Err(InvalidField::new("name", "must be 1 to 64 characters"))
+        }
+        other => Ok(other),
+    }
+}
+
+/// A key's permissions, when given: known names, at least one.
+pub fn key_permissions(list: Option<Vec<String>>) -> Result<Option<Permissions>, InvalidField> {
+    let Some(list) = list else { return Ok(None) };
+    let set = Permissions::from_names(&list).map_err(|e| InvalidField::new("permissions", e))?;
+    if set.is_empty() {
+        return Err(InvalidField::new(
+            "permissions",
+            "must name at least one of read, trade",
+        ));
+    }
+    Ok(Some(set))
+}
+
+/// A key's expiry, when given: an RFC 3339 time after `now`.
+pub fn key_expiry(raw: Option<&str>, now: Timestamp) -> Result<Option<Timestamp>, InvalidField> {
+    let Some(raw) = raw else { return Ok(None) };
+    let t = Timestamp::parse_rfc3339(raw)
+        .ok_or_else(|| InvalidField::new("expires_at", "must be an RFC 3339 time"))?;
+    if t <= now {
+        return Err(InvalidField::new("expires_at", "must be in the future"));
+    }
+    Ok(Some(t))
 }
 
 impl Authenticator {

@@ -93,7 +93,7 @@ async fn a_single_pem_ignores_kid() {
     assert!(verifier.verify(&token(&key, "anything"), now).await.is_ok());
 }
 
-#[actix_web::test]
+#[tokio::test]
 async fn a_jwks_url_is_fetched_over_http_and_refetched_for_a_new_kid() {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Mutex;
@@ -104,31 +104,9 @@ async fn a_jwks_url_is_fetched_over_http_and_refetched_for_a_new_kid() {
     );
     let served = Arc::new(Mutex::new(json!({"keys": [k1.jwk("k1")]}).to_string()));
     let hits = Arc::new(AtomicUsize::new(0));
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/jwks.json", listener.local_addr().unwrap());
-    let (body, count) = (served.clone(), hits.clone());
-    let server = actix_web::HttpServer::new(move || {
-        let (body, count) = (body.clone(), count.clone());
-        actix_web::App::new().route(
-            "/jwks.json",
-            actix_web::web::get().to(move || {
-                let (body, count) = (body.clone(), count.clone());
-                async move {
-                    count.fetch_add(1, Ordering::SeqCst);
-                    let text = body.lock().unwrap().clone();
-                    actix_web::HttpResponse::Ok()
-                        .content_type("application/json")
-                        .body(text)
-                }
-            }),
-        )
-    })
-    .workers(1)
-    .listen(listener)
-    .unwrap()
-    .run();
-    let handle = server.handle();
-    actix_web::rt::spawn(server);
+    let server = tokio::spawn(serve_json(listener, served.clone(), hits.clone()));
 
     let jwks = Jwks::new(&url, Duration::from_millis(200)).unwrap();
     jwks.load().await;
@@ -152,5 +130,36 @@ async fn a_jwks_url_is_fetched_over_http_and_refetched_for_a_new_kid() {
     assert_eq!(hits.load(Ordering::SeqCst), 2);
     // k2's key under k1's kid is refused: the key is chosen by kid.
     assert!(verifier.verify(&token(&k2, "k1"), now).await.is_err());
-    handle.stop(false).await;
+    server.abort();
+}
+
+/// A minimal HTTP server: answers every request with the current `body` as JSON and closes
+/// the connection, counting the requests in `hits`.
+async fn serve_json(
+    listener: tokio::net::TcpListener,
+    body: Arc<std::sync::Mutex<String>>,
+    hits: Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    loop {
+        let Ok((mut conn, _)) = listener.accept().await else {
+            return;
+        };
+        let mut request = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+            match conn.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => request.extend_from_slice(&buf[..n]),
+            }
+        }
+        hits.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let text = body.lock().unwrap().clone();
+        let response = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
+            text.len()
+        );
+        let _ = conn.write_all(response.as_bytes()).await;
+        let _ = conn.shutdown().await;
+    }
 }

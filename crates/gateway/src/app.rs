@@ -8,14 +8,16 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use auth::Authenticator;
-use market_data::admin::{self, AdminToken};
-use market_data::routes::MarketData;
+use market_data::MarketData;
 use orders::OrderService;
-use types::{ApiError, Secret};
+use types::{InvalidField, Secret};
 
+use crate::error::{ApiError, HttpError};
+use crate::extractors::admin::AdminToken;
 use crate::metrics::Metrics;
 use crate::middleware::envelope_and_metrics;
-use crate::ops::{self, Readiness};
+use crate::routes::ops::Readiness;
+use crate::routes::{admin, auth as auth_routes, markets, ops, orders as order_routes};
 
 /// Bodies over this are refused with 413 before they are read.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -56,33 +58,33 @@ fn configure(state: &AppState, cfg: &mut web::ServiceConfig) {
         .app_data(
             web::JsonConfig::default()
                 .limit(MAX_BODY_BYTES)
-                .error_handler(|err, _| ApiError::validation("body", err).into()),
+                .error_handler(|err, _| ApiError::from(InvalidField::new("body", err)).into()),
         )
         .app_data(
             web::QueryConfig::default()
-                .error_handler(|err, _| ApiError::validation("query", err).into()),
+                .error_handler(|err, _| ApiError::from(InvalidField::new("query", err)).into()),
         )
         .app_data(
             web::PathConfig::default()
-                .error_handler(|err, _| ApiError::validation("path", err).into()),
+                .error_handler(|err, _| ApiError::from(InvalidField::new("path", err)).into()),
         )
         .app_data(state.market_data.clone())
         .app_data(state.readiness.clone())
         .app_data(state.metrics.clone())
         .configure(ops::configure)
-        .configure(market_data::routes::configure)
+        .configure(markets::configure)
         // Section 2: every authenticated route declares its tier where it is registered.
         .app_data(state.auth.clone())
-        .configure(auth::routes::configure)
+        .configure(auth_routes::configure)
         .app_data(state.orders.clone())
-        .configure(orders::routes::configure);
+        .configure(order_routes::configure);
     if let Some(token) = &state.admin_token {
         cfg.app_data(token.clone()).configure(admin::configure);
     }
 }
 
 async fn no_route() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::not_found("No such route"))
+    Err(HttpError::NoRoute.into())
 }
 
 pub fn http_server(

@@ -356,7 +356,7 @@ impl Config {
 /// that accepted it, and a worker spends most of a request verifying signatures; with one
 /// worker per core, a core idles whenever all of its worker's connections wait for their
 /// group's COMMIT while another worker has requests queued. With two per core the kernel gives
-/// a waiting worker's core to another (docs/orders.md, "Two HTTP workers per core").
+/// a waiting worker's core to another (docs/orders.md, "Intake throughput").
 fn default_http_workers() -> u64 {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     u64::try_from(cores.saturating_mul(2)).map_or(MAX_HTTP_WORKERS, |n| n.min(MAX_HTTP_WORKERS))

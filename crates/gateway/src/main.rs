@@ -1,15 +1,4 @@
-//! The `gateway` binary: configuration, wiring, health, metrics and graceful shutdown.
-
-mod app;
-mod config;
-mod dev_seed;
-mod markets;
-mod metrics;
-mod middleware;
-mod ops;
-mod priority;
-mod redis_probe;
-mod telemetry;
+//! The `gateway` binary: loads the configuration, wires the services and serves until a signal.
 
 use std::collections::HashMap;
 use std::net::TcpListener;
@@ -18,13 +7,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use market_data::routes::MarketData;
-use market_data::{BookViews, MarketCatalog};
+use gateway::config::Config;
+use gateway::redis_probe::RedisProbe;
+use gateway::routes::ops::Readiness;
+use gateway::{app, catalog_markets, dev_seed, telemetry};
+use market_data::{BookViews, MarketCatalog, MarketData};
 use store::{Store, StoreError, StoreOptions};
-
-use crate::config::Config;
-use crate::ops::Readiness;
-use crate::redis_probe::RedisProbe;
 
 /// How long shutdown waits for the acceptance writer to commit what it was given.
 const WRITER_DRAIN: Duration = Duration::from_secs(10);
@@ -39,7 +27,7 @@ dev mode (FS_DEV_MODE=true) started from the same directory accepts.";
 /// Why the gateway could not start: one line each.
 #[derive(Debug, thiserror::Error)]
 enum StartError {
-    #[error("DATABASE_URL: {0}")]
+    #[error("DATABASE_URL: {0}{cause}", cause = cause(.0))]
     Database(StoreError),
     #[error("REDIS_URL: {0}")]
     Redis(redis::RedisError),
@@ -52,6 +40,11 @@ enum StartError {
     Server(std::io::Error),
     #[error("auth: {0}")]
     Auth(String),
+}
+
+/// `: <cause>` when an error keeps its cause apart from its message.
+fn cause(e: &dyn std::error::Error) -> String {
+    e.source().map(|s| format!(": {s}")).unwrap_or_default()
 }
 
 enum Command {
@@ -224,7 +217,7 @@ async fn serve(config: Config) -> Result<(), StartError> {
     let writer = writer.spawn();
     let order_service = orders::OrderService::new(
         store.clone(),
-        Arc::new(markets::CatalogMarkets(catalog.clone())),
+        Arc::new(catalog_markets::CatalogMarkets(catalog.clone())),
         acceptance,
     );
     let market_data = MarketData {

@@ -6,16 +6,14 @@
 
 use std::time::Instant;
 
+use crate::error::{envelope_response, ApiError, HttpError, CORRELATION_HEADER};
+use crate::metrics::Metrics;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderMap, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{web, Error};
 use rand::Rng;
-use types::http::{code_for_status, envelope_response, CORRELATION_HEADER};
-use types::{ApiError, ErrorCode};
-
-use crate::metrics::Metrics;
 
 /// A client's id is echoed when it is short printable ASCII; anything else is replaced,
 /// so a header cannot inject into logs or responses.
@@ -51,13 +49,13 @@ pub async fn envelope_and_metrics(
                     if status.is_server_error() {
                         tracing::error!(%correlation_id, error = %err, "request failed");
                     }
-                    code_for_status(status)
+                    ApiError::from(HttpError::Status(status))
                 }
             },
-            None => code_for_status(status),
+            None => ApiError::from(HttpError::Status(status)),
         };
-        if api_error.code == ErrorCode::InternalError {
-            tracing::error!(%correlation_id, "answered INTERNAL_ERROR");
+        if status.is_server_error() {
+            tracing::warn!(%correlation_id, code = %api_error.code, "answered with a server error");
         }
         let mut envelope = envelope_response(&api_error, &correlation_id);
         if status == actix_web::http::StatusCode::METHOD_NOT_ALLOWED {

@@ -6,7 +6,7 @@
 //! parallel and can wait. When the cores are saturated and every thread gets an equal share,
 //! the writer runs at a fraction of a core and throughput follows it down; at a lower priority
 //! the workers take whatever CPU the writer leaves, which is all of it when nothing waits to be
-//! committed. Measured in docs/orders.md ("Intake throughput").
+//! committed. The measurement is in docs/perf-log.md.
 
 /// How far below the process's priority the HTTP workers run (nice(2) increment). CFS gives a
 /// thread at +10 about a tenth of the CPU weight of one at 0.

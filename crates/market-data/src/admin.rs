@@ -1,78 +1,26 @@
-//! Operators' routes (section 4): create and change markets, credit balances.
-//!
-//! Registered only when `FS_ADMIN_TOKEN` is set; the token is compared in constant time.
+//! The operators' changes (section 4, `/admin/v1/...`): create and change markets, credit
+//! balances. The gateway registers their routes only when `FS_ADMIN_TOKEN` is set and checks
+//! the token before anything here runs.
 
 use std::collections::BTreeMap;
-use std::future::{ready, Ready};
 
-use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use store::balances::Asset;
 use store::markets::{MarketChange, MarketRecord, TokenSpec, Translation};
 use store::StoreError;
-use subtle::ConstantTimeEq;
-use types::http::ValidJson;
 use types::{
-    ApiError, ChainId, ConditionId, ContractAddress, ErrorCode, MarketKey, MarketStatus, Outcome,
-    Secret, Size, Timestamp, TokenId, Wallet, Wei,
+    ChainId, ConditionId, ContractAddress, InvalidField, MarketKey, MarketStatus, Outcome, Size,
+    Timestamp, TokenId, Wallet, Wei,
 };
 
+use crate::error::MarketDataError;
 use crate::params::{self, MarketQuery};
-use crate::routes::MarketData;
+use crate::service::MarketData;
 use crate::views::TICK_SIZE;
-
-/// The operators' bearer token, as app data.
-pub struct AdminToken(pub Secret<String>);
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/admin/v1/markets").route(web::post().to(create_market)))
-        .service(
-            web::resource("/admin/v1/markets/{condition_id}").route(web::patch().to(update_market)),
-        )
-        .service(web::resource("/admin/v1/balances").route(web::post().to(credit_balance)));
-}
-
-/// Proof that the request carried the admin token. Declared first in each handler, so a
-/// caller without the token learns nothing from body validation.
-pub struct Admin;
-
-impl FromRequest for Admin {
-    type Error = ApiError;
-    type Future = Ready<Result<Admin, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        ready(check_admin(req))
-    }
-}
-
-fn check_admin(req: &HttpRequest) -> Result<Admin, ApiError> {
-    let Some(expected) = req.app_data::<web::Data<AdminToken>>() else {
-        return Err(ApiError::not_found("Not found"));
-    };
-    let Some(header) = req.headers().get(actix_web::http::header::AUTHORIZATION) else {
-        return Err(ApiError::new(
-            ErrorCode::AuthMissing,
-            "Authorization: Bearer <admin token> is required",
-        ));
-    };
-    // The scheme name is case-insensitive (RFC 9110 11.1).
-    let presented = header
-        .to_str()
-        .ok()
-        .and_then(|h| h.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
-        .unwrap_or("");
-    let expected = expected.0.expose().as_bytes();
-    if presented.is_empty() || !bool::from(presented.as_bytes().ct_eq(expected)) {
-        return Err(ApiError::new(ErrorCode::AuthInvalid, "Invalid admin token"));
-    }
-    Ok(Admin)
-}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TokenInput {
+pub struct TokenInput {
     outcome: Outcome,
     token_id: TokenId,
     decimals: u8,
@@ -80,7 +28,7 @@ struct TokenInput {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CreateMarket {
+pub struct CreateMarket {
     condition_id: ConditionId,
     chain_id: ChainId,
     question: String,
@@ -101,15 +49,15 @@ struct CreateMarket {
     translations: BTreeMap<String, Translation>,
 }
 
-fn parse_status(raw: &str) -> Result<MarketStatus, ApiError> {
-    params::status(Some(raw))?.ok_or_else(|| ApiError::validation("status", "is required"))
+fn parse_status(raw: &str) -> Result<MarketStatus, InvalidField> {
+    params::status(Some(raw))?.ok_or_else(|| InvalidField::new("status", "is required"))
 }
 
-fn check_translations(t: &BTreeMap<String, Translation>) -> Result<(), ApiError> {
+fn check_translations(t: &BTreeMap<String, Translation>) -> Result<(), InvalidField> {
     for lang in t.keys() {
         let valid = (2..=8).contains(&lang.len()) && lang.bytes().all(|b| b.is_ascii_lowercase());
         if !valid || lang == "en" {
-            return Err(ApiError::validation(
+            return Err(InvalidField::new(
                 "translations",
                 format!("{lang:?} is not a language code (2 to 8 lower-case letters, not en)"),
             ));
@@ -120,26 +68,23 @@ fn check_translations(t: &BTreeMap<String, Translation>) -> Result<(), ApiError>
 
 /// Sizes have two decimals, so `size * 10^decimals` is an integer only from 2 decimals up;
 /// 36 keeps every amount far inside uint256.
-const DECIMALS: std::ops::RangeInclusive<u8> = 2..=36;
+pub(crate) const DECIMALS: std::ops::RangeInclusive<u8> = 2..=36;
 
 impl CreateMarket {
-    fn into_record(self, now: Timestamp) -> Result<MarketRecord, ApiError> {
+    fn into_record(self, now: Timestamp) -> Result<MarketRecord, InvalidField> {
         if self.chain_id.0 == 0 {
-            return Err(ApiError::validation(
-                "chain_id",
-                "must be a positive integer",
-            ));
+            return Err(InvalidField::new("chain_id", "must be a positive integer"));
         }
         let question = self.question.trim();
         if question.is_empty() || question.chars().count() > 1000 {
-            return Err(ApiError::validation(
+            return Err(InvalidField::new(
                 "question",
                 "must be 1 to 1000 characters",
             ));
         }
         let status = parse_status(&self.status)?;
         let [a, b] = <[TokenInput; 2]>::try_from(self.tokens).map_err(|_| {
-            ApiError::validation(
+            InvalidField::new(
                 "tokens",
                 "must hold exactly two tokens, outcomes 1 (YES) and 0 (NO)",
             )
@@ -148,40 +93,34 @@ impl CreateMarket {
             (Outcome::Yes, Outcome::No) => (a, b),
             (Outcome::No, Outcome::Yes) => (b, a),
             _ => {
-                return Err(ApiError::validation(
+                return Err(InvalidField::new(
                     "tokens",
                     "must hold one token of outcome 1 and one of outcome 0",
                 ))
             }
         };
         if yes.token_id == no.token_id {
-            return Err(ApiError::validation(
+            return Err(InvalidField::new(
                 "tokens",
                 "the two outcomes need different token_id values",
             ));
         }
         for t in [&yes, &no] {
             if !DECIMALS.contains(&t.decimals) {
-                return Err(ApiError::validation(
-                    "tokens.decimals",
-                    "must be from 2 to 36",
-                ));
+                return Err(InvalidField::new("tokens.decimals", "must be from 2 to 36"));
             }
         }
         if self.fee_rate_bps > 10_000 {
-            return Err(ApiError::validation(
-                "fee_rate_bps",
-                "must be from 0 to 10000",
-            ));
+            return Err(InvalidField::new("fee_rate_bps", "must be from 0 to 10000"));
         }
         if self.min_order_size == Size::ZERO {
-            return Err(ApiError::validation(
+            return Err(InvalidField::new(
                 "min_order_size",
                 "must be greater than 0",
             ));
         }
         if self.tick_size != TICK_SIZE {
-            return Err(ApiError::validation(
+            return Err(InvalidField::new(
                 "tick_size",
                 "must be \"0.01\", the only tick size supported",
             ));
@@ -190,7 +129,7 @@ impl CreateMarket {
             None | Some("") => None,
             Some(s) => Some(
                 Timestamp::parse_rfc3339(s)
-                    .ok_or_else(|| ApiError::validation("end_date", "must be an RFC 3339 time"))?,
+                    .ok_or_else(|| InvalidField::new("end_date", "must be an RFC 3339 time"))?,
             ),
         };
         check_translations(&self.translations)?;
@@ -222,182 +161,153 @@ impl CreateMarket {
     }
 }
 
-fn market_response(
-    md: &MarketData,
-    status: actix_web::http::StatusCode,
-    key: &MarketKey,
-) -> Result<HttpResponse, ApiError> {
-    let entry = md.catalog.get(key).ok_or_else(ApiError::internal)?;
-    let mut body = String::new();
-    body.push_str(entry.prefix(None));
-    crate::views::close_market_with_ticker(&mut body, &md.books.get(key).ticker());
-    Ok(HttpResponse::build(status)
-        .insert_header(actix_web::http::header::ContentType::json())
-        .body(body))
-}
-
-async fn create_market(
-    _: Admin,
-    md: web::Data<MarketData>,
-    body: ValidJson<CreateMarket>,
-) -> Result<HttpResponse, ApiError> {
-    let record = body.0.into_record(Timestamp::now())?;
-    let key = MarketKey {
-        condition_id: record.condition_id,
-        chain_id: record.chain_id,
-    };
-    if let Some(other) = [record.yes.token_id, record.no.token_id]
-        .iter()
-        .find_map(|t| md.catalog.market_of_token(t))
-    {
-        if other.key() != key {
-            return Err(ApiError::validation(
-                "tokens",
-                "a token_id already belongs to another market",
-            ));
-        }
-    }
-    match md.store.insert_market(&record).await {
-        Ok(()) => {}
-        Err(StoreError::Conflict) => {
-            return Err(ApiError::new(
-                ErrorCode::ValidationError,
-                "condition_id: a market with this condition_id and chain_id already exists",
-            ))
-        }
-        Err(e) => return Err(e.into()),
-    }
-    tracing::info!(condition_id = %key.condition_id, chain_id = %key.chain_id, "market created");
-    md.catalog.apply(vec![record]);
-    market_response(&md, actix_web::http::StatusCode::CREATED, &key)
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct UpdateMarket {
+pub struct UpdateMarket {
     chain_id: Option<ChainId>,
     status: Option<String>,
     translations: Option<BTreeMap<String, Translation>>,
 }
 
-async fn update_market(
-    _: Admin,
-    md: web::Data<MarketData>,
-    path: web::Path<String>,
-    q: web::Query<MarketQuery>,
-    body: ValidJson<UpdateMarket>,
-) -> Result<HttpResponse, ApiError> {
-    let body = body.0;
-    let condition_id = params::condition_id(&path)?;
-    let chain_id = match (q.chain_id.as_deref(), body.chain_id) {
-        (Some(raw), from_body) => {
-            let from_query = params::chain_id(Some(raw))?;
-            if from_body.is_some_and(|b| b != from_query) {
-                return Err(ApiError::validation(
-                    "chain_id",
-                    "differs between the query and the body",
-                ));
-            }
-            from_query
-        }
-        (None, Some(c)) if c.0 > 0 => c,
-        (None, Some(_)) => {
-            return Err(ApiError::validation(
-                "chain_id",
-                "must be a positive integer",
-            ))
-        }
-        (None, None) => return Err(ApiError::validation("chain_id", "is required")),
-    };
-    let status = body.status.as_deref().map(parse_status).transpose()?;
-    if let Some(t) = &body.translations {
-        check_translations(t)?;
-    }
-    if status.is_none() && body.translations.is_none() {
-        return Err(ApiError::validation(
-            "body",
-            "nothing to change: send status or translations",
-        ));
-    }
-    let change = MarketChange {
-        status,
-        translations: body.translations,
-    };
-    let updated = md
-        .store
-        .update_market(&condition_id, chain_id, &change, Timestamp::now())
-        .await?
-        .ok_or_else(|| ApiError::not_found("No market with this condition_id on this chain_id"))?;
-    tracing::info!(%condition_id, %chain_id, status = %updated.status, "market updated");
-    md.catalog.apply(vec![updated]);
-    market_response(
-        &md,
-        actix_web::http::StatusCode::OK,
-        &MarketKey {
-            condition_id,
-            chain_id,
-        },
-    )
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CreditBalance {
+pub struct CreditBalance {
     wallet: Wallet,
     asset: String,
     amount: Wei,
 }
 
 #[derive(Serialize)]
-struct BalanceView {
+pub struct BalanceView {
     wallet: Wallet,
     asset: String,
     available: Wei,
     reserved: Wei,
 }
 
-async fn credit_balance(
-    _: Admin,
-    md: web::Data<MarketData>,
-    body: ValidJson<CreditBalance>,
-) -> Result<HttpResponse, ApiError> {
-    let body = body.0;
-    let asset = if body.asset == "collateral" {
-        Asset::Collateral
-    } else {
-        let token: TokenId = body
-            .asset
-            .parse()
-            .map_err(|_| ApiError::validation("asset", "must be \"collateral\" or a token_id"))?;
-        if md.catalog.market_of_token(&token).is_none() {
-            return Err(ApiError::validation(
-                "asset",
-                "is not a token of any market",
-            ));
+impl MarketData {
+    /// Creates a market and returns its JSON, as `GET /v1/markets/{condition_id}` shows it.
+    pub async fn create_market(&self, request: CreateMarket) -> Result<String, MarketDataError> {
+        let record = request.into_record(Timestamp::now())?;
+        let key = MarketKey {
+            condition_id: record.condition_id,
+            chain_id: record.chain_id,
+        };
+        if let Some(other) = [record.yes.token_id, record.no.token_id]
+            .iter()
+            .find_map(|t| self.catalog.market_of_token(t))
+        {
+            if other.key() != key {
+                return Err(MarketDataError::TokenTaken);
+            }
         }
-        Asset::Token(token)
-    };
-    if body.amount == Wei::ZERO {
-        return Err(ApiError::validation("amount", "must be greater than 0"));
+        match self.store.insert_market(&record).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict) => return Err(MarketDataError::MarketExists),
+            Err(e) => return Err(e.into()),
+        }
+        tracing::info!(condition_id = %key.condition_id, chain_id = %key.chain_id, "market created");
+        self.catalog.apply(vec![record]);
+        self.written_market_json(&key)
     }
-    let balance = match md
-        .store
-        .credit_balance(body.wallet, asset, body.amount, Timestamp::now())
-        .await
-    {
-        Err(StoreError::BalanceOutOfRange) => {
-            return Err(ApiError::validation(
-                "amount",
-                "would take the balance beyond 2^256-1",
-            ))
+
+    /// Changes a market's status or translations and returns its JSON.
+    pub async fn update_market(
+        &self,
+        path_condition_id: &str,
+        q: &MarketQuery,
+        request: UpdateMarket,
+    ) -> Result<String, MarketDataError> {
+        let condition_id = params::condition_id(path_condition_id)?;
+        let chain_id = match (q.chain_id.as_deref(), request.chain_id) {
+            (Some(raw), from_body) => {
+                let from_query = params::chain_id(Some(raw))?;
+                if from_body.is_some_and(|b| b != from_query) {
+                    return Err(InvalidField::new(
+                        "chain_id",
+                        "differs between the query and the body",
+                    )
+                    .into());
+                }
+                from_query
+            }
+            (None, Some(c)) if c.0 > 0 => c,
+            (None, Some(_)) => {
+                return Err(InvalidField::new("chain_id", "must be a positive integer").into())
+            }
+            (None, None) => return Err(InvalidField::new("chain_id", "is required").into()),
+        };
+        let status = request.status.as_deref().map(parse_status).transpose()?;
+        if let Some(t) = &request.translations {
+            check_translations(t)?;
         }
-        other => other?,
-    };
-    tracing::info!(wallet = %body.wallet, %asset, amount = %body.amount, "balance credited");
-    Ok(HttpResponse::Ok().json(BalanceView {
-        wallet: body.wallet,
-        asset: asset.to_string(),
-        available: balance.available,
-        reserved: balance.reserved,
-    }))
+        if status.is_none() && request.translations.is_none() {
+            return Err(InvalidField::new(
+                "body",
+                "nothing to change: send status or translations",
+            )
+            .into());
+        }
+        let change = MarketChange {
+            status,
+            translations: request.translations,
+        };
+        let updated = self
+            .store
+            .update_market(&condition_id, chain_id, &change, Timestamp::now())
+            .await?
+            .ok_or(MarketDataError::MarketNotFound)?;
+        tracing::info!(%condition_id, %chain_id, status = %updated.status, "market updated");
+        self.catalog.apply(vec![updated]);
+        self.written_market_json(&MarketKey {
+            condition_id,
+            chain_id,
+        })
+    }
+
+    /// Adds to a wallet's available balance of collateral or of a market's token.
+    pub async fn credit_balance(
+        &self,
+        request: CreditBalance,
+    ) -> Result<BalanceView, MarketDataError> {
+        let asset = if request.asset == "collateral" {
+            Asset::Collateral
+        } else {
+            let token: TokenId = request
+                .asset
+                .parse()
+                .map_err(|_| InvalidField::new("asset", "must be \"collateral\" or a token_id"))?;
+            if self.catalog.market_of_token(&token).is_none() {
+                return Err(InvalidField::new("asset", "is not a token of any market").into());
+            }
+            Asset::Token(token)
+        };
+        if request.amount == Wei::ZERO {
+            return Err(InvalidField::new("amount", "must be greater than 0").into());
+        }
+        let balance = match self
+            .store
+            .credit_balance(request.wallet, asset, request.amount, Timestamp::now())
+            .await
+        {
+            Err(StoreError::BalanceOutOfRange) => return Err(MarketDataError::BalanceOutOfRange),
+            other => other?,
+        };
+        tracing::info!(wallet = %request.wallet, %asset, amount = %request.amount, "balance credited");
+        Ok(BalanceView {
+            wallet: request.wallet,
+            asset: asset.to_string(),
+            available: balance.available,
+            reserved: balance.reserved,
+        })
+    }
+
+    /// The JSON of a market this instance has just written (and so holds in its catalog).
+    fn written_market_json(&self, key: &MarketKey) -> Result<String, MarketDataError> {
+        let entry = self
+            .catalog
+            .get(key)
+            .ok_or(MarketDataError::CatalogMissing(*key))?;
+        Ok(self.market_json(&entry, None))
+    }
 }

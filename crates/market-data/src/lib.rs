@@ -1,4 +1,4 @@
-//! Public market data (L0): the market catalog, book and ticker views, trades, and the operators' admin routes.
+//! Public market data (L0): the market catalog, book and ticker views, trades, and the operators' changes to markets and balances.
 //!
 //! Reads of a market never touch the database: the catalog keeps every market in memory,
 //! pre-rendered, and follows the `markets` table (writes on this instance apply at once,
@@ -7,9 +7,12 @@
 pub mod admin;
 pub mod books;
 pub mod catalog;
-mod params;
-pub mod routes;
-mod views;
+mod error;
+pub mod params;
+mod service;
+pub mod views;
 
 pub use books::{BookLevel, BookState, BookViews};
 pub use catalog::MarketCatalog;
+pub use error::MarketDataError;
+pub use service::MarketData;

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 use types::cursor::parse_limit;
-use types::{ApiError, ChainId, ConditionId, Cursor, MarketKey, MarketStatus, Timestamp};
+use types::{ChainId, ConditionId, Cursor, InvalidField, MarketKey, MarketStatus, Timestamp};
 
 use crate::catalog::ListPosition;
 
@@ -15,30 +15,30 @@ pub struct MarketQuery {
     pub limit: Option<String>,
 }
 
-pub fn condition_id(raw: &str) -> Result<ConditionId, ApiError> {
+pub fn condition_id(raw: &str) -> Result<ConditionId, InvalidField> {
     raw.parse()
-        .map_err(|e| ApiError::validation("condition_id", e))
+        .map_err(|e| InvalidField::new("condition_id", e))
 }
 
-pub fn chain_id(raw: Option<&str>) -> Result<ChainId, ApiError> {
+pub fn chain_id(raw: Option<&str>) -> Result<ChainId, InvalidField> {
     match raw {
-        None | Some("") => Err(ApiError::validation("chain_id", "is required")),
-        Some(s) => s.parse().map_err(|e| ApiError::validation("chain_id", e)),
+        None | Some("") => Err(InvalidField::new("chain_id", "is required")),
+        Some(s) => s.parse().map_err(|e| InvalidField::new("chain_id", e)),
     }
 }
 
-pub fn market_key(path_condition_id: &str, q: &MarketQuery) -> Result<MarketKey, ApiError> {
+pub fn market_key(path_condition_id: &str, q: &MarketQuery) -> Result<MarketKey, InvalidField> {
     Ok(MarketKey {
         condition_id: condition_id(path_condition_id)?,
         chain_id: chain_id(q.chain_id.as_deref())?,
     })
 }
 
-pub fn status(raw: Option<&str>) -> Result<Option<MarketStatus>, ApiError> {
+pub fn status(raw: Option<&str>) -> Result<Option<MarketStatus>, InvalidField> {
     raw.filter(|s| !s.is_empty())
         .map(|s| {
             s.parse().map_err(|_| {
-                ApiError::validation(
+                InvalidField::new(
                     "status",
                     "must be one of OPEN, CLOSED, RESOLVED, PAUSED, SEEDING",
                 )
@@ -47,15 +47,15 @@ pub fn status(raw: Option<&str>) -> Result<Option<MarketStatus>, ApiError> {
         .transpose()
 }
 
-pub fn limit(q: &MarketQuery) -> Result<u32, ApiError> {
+pub fn limit(q: &MarketQuery) -> Result<u32, InvalidField> {
     parse_limit(q.limit.as_deref(), 20)
 }
 
-fn cursor_error() -> ApiError {
-    ApiError::validation("cursor", "is not a cursor this API returned")
+fn cursor_error() -> InvalidField {
+    InvalidField::new("cursor", "is not a cursor this API returned")
 }
 
-pub fn list_position(raw: Option<&str>) -> Result<Option<ListPosition>, ApiError> {
+pub fn list_position(raw: Option<&str>) -> Result<Option<ListPosition>, InvalidField> {
     let Some(raw) = raw else { return Ok(None) };
     let c = Cursor::decode(raw, 3)?;
     let p = c.parts();
@@ -77,7 +77,9 @@ pub fn encode_list_position(pos: &ListPosition) -> String {
     .encode()
 }
 
-pub fn trade_position(raw: Option<&str>) -> Result<Option<store::trades::TradeCursor>, ApiError> {
+pub fn trade_position(
+    raw: Option<&str>,
+) -> Result<Option<store::trades::TradeCursor>, InvalidField> {
     let Some(raw) = raw else { return Ok(None) };
     let c = Cursor::decode(raw, 2)?;
     let p = c.parts();

@@ -4,7 +4,7 @@
 //! do it. Wall-clock time is meaningless on a shared two-core machine, so count instructions:
 //!
 //! ```text
-//! cargo bench -p orders --features http --bench place_path --no-run
+//! cargo bench -p orders --bench place_path --no-run
 //! valgrind --tool=callgrind --toggle-collect='*place_path::request_path*' \
 //!     --callgrind-out-file=/tmp/place.cg <bench binary> --bench
 //! callgrind_annotate --inclusive=yes /tmp/place.cg | head -40
@@ -24,7 +24,7 @@ use std::hint::black_box;
 use alloy_primitives::{Address, U256};
 use common::{hex0x, TestKey};
 use orders::eip712::domain_separator;
-use orders::routes::parse_place_body;
+use orders::request::parse_place_body;
 use orders::views::{AcceptedView, OrderResult, PlaceResponse};
 use orders::{order_digest, validate_batch, DomainCache, Intake, MarketTerms, Order, TokenTerms};
 use serde_json::json;

@@ -51,7 +51,7 @@ pub struct WriterConfig {
     /// Writers, each with its own partition of wallets and its own transaction (at least 1).
     /// One by default, on both backends: SQLite serialises writers anyway, and on PostgreSQL,
     /// since a group is one statement (`store::optimistic`), one writer's larger groups
-    /// measured better than two writers' overlapping ones (docs/orders.md).
+    /// amortise the commit better than two writers' overlapping ones (docs/perf-log.md).
     pub writers: usize,
     /// A group smaller than this may wait for requests still verifying their signatures (0:
     /// never waits). A commit has a fixed cost its orders share, and under load a request

@@ -1,13 +1,18 @@
-//! What can be wrong with one order, and the one place that maps it to the contract's codes.
+//! What can be wrong with one order (an inline refusal in a batch result) or with a whole
+//! order request, each with its contract code.
 
 use std::borrow::Cow;
 
 use serde::Serialize;
 use store::StoreError;
-use types::{ApiError, ChainId, ErrorCode, MarketKey, MarketStatus, OrderStatus, Size, Wallet};
+use types::{
+    ChainId, ContractError, ErrorCode, InvalidField, MarketKey, MarketStatus, OrderStatus, Size,
+    Wallet,
+};
 
 use crate::accept::AcceptError;
 use crate::eip712::SignatureError;
+use crate::request::{MAX_CANCEL_HASHES, MAX_ORDERS_PER_REQUEST};
 
 /// Why an order was refused, one variant per rule of API.md 5.1, in pipeline order.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -96,16 +101,21 @@ impl From<&OrderError> for InlineError {
     }
 }
 
-/// For the rare route that fails a whole request on one order (a single-order endpoint).
-impl From<OrderError> for ApiError {
-    fn from(e: OrderError) -> ApiError {
-        ApiError::new(e.code(), e.to_string())
+impl ContractError for OrderError {
+    fn code(&self) -> ErrorCode {
+        OrderError::code(self)
     }
 }
 
-/// Why an order route failed as a whole (not one item of a batch).
+/// Why an order request failed as a whole (not one item of a batch).
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
+    #[error(transparent)]
+    Invalid(#[from] InvalidField),
+    #[error("orders: at most {MAX_ORDERS_PER_REQUEST} orders per request")]
+    TooManyOrders,
+    #[error("order_hashes: at most {MAX_CANCEL_HASHES} hashes per request")]
+    TooManyHashes,
     /// Unknown, or another wallet's: the two are never told apart.
     #[error("No order with this hash")]
     OrderNotFound,
@@ -126,32 +136,26 @@ pub enum ServiceError {
     Store(#[from] StoreError),
 }
 
-/// The one place where order routes' failures meet the contract's codes.
-impl From<ServiceError> for ApiError {
-    fn from(e: ServiceError) -> ApiError {
-        match e {
-            ServiceError::OrderNotFound => ApiError::new(ErrorCode::OrderNotFound, e.to_string()),
-            ServiceError::OrderAlreadyFilled(_) => {
-                ApiError::new(ErrorCode::OrderAlreadyFilled, e.to_string())
+impl ContractError for ServiceError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            ServiceError::Invalid(e) => e.code(),
+            ServiceError::TooManyOrders | ServiceError::TooManyHashes => {
+                ErrorCode::BatchSizeExceeded
             }
+            ServiceError::OrderNotFound => ErrorCode::OrderNotFound,
+            ServiceError::OrderAlreadyFilled(_) => ErrorCode::OrderAlreadyFilled,
             ServiceError::IdempotencyConflict | ServiceError::IdempotencyInFlight => {
-                ApiError::new(ErrorCode::IdempotencyConflict, e.to_string())
+                ErrorCode::IdempotencyConflict
             }
-            ServiceError::InvalidCursor => ApiError::new(ErrorCode::ValidationError, e.to_string()),
-            ServiceError::Accept(AcceptError::Internal) => ApiError::internal(),
+            ServiceError::InvalidCursor => ErrorCode::ValidationError,
+            ServiceError::Accept(AcceptError::Internal) | ServiceError::MarketMissing(_) => {
+                ErrorCode::InternalError
+            }
             ServiceError::Accept(
-                a @ (AcceptError::Unavailable
-                | AcceptError::BalancesUnavailable
-                | AcceptError::Stopped),
-            ) => ApiError::new(ErrorCode::ServiceDegraded, a.to_string()),
-            ServiceError::MarketMissing(key) => {
-                tracing::error!(
-                    ?key,
-                    "stored order names a market the catalog does not have"
-                );
-                ApiError::internal()
-            }
-            ServiceError::Store(s) => ApiError::from(s),
+                AcceptError::Unavailable | AcceptError::BalancesUnavailable | AcceptError::Stopped,
+            ) => ErrorCode::ServiceDegraded,
+            ServiceError::Store(e) => e.code(),
         }
     }
 }
@@ -176,7 +180,5 @@ mod tests {
         let e = OrderError::invalid("fee_rate_bps", "must be 0, the market's fee rate");
         assert_eq!(e.code(), ErrorCode::ValidationError);
         assert!(e.to_string().starts_with("fee_rate_bps: "));
-        let api = ApiError::from(e);
-        assert_eq!(api.code, ErrorCode::ValidationError);
     }
 }

@@ -1,7 +1,8 @@
 //! Order intake and the order routes' domain layer: EIP-712 order hashing and signer recovery,
 //! the signed-amount formulas, the per-order validation pipeline, acceptance through a
-//! group-committing writer with balance reservations, cancels (also on chain) and the order
-//! views. No HTTP here: handlers call [`OrderService`].
+//! group-committing writer with balance reservations, cancels (also on chain), the order
+//! requests' rules and the order views. No HTTP here: the gateway's handlers call
+//! [`OrderService`].
 //!
 //! Everything past hashing and the amount formulas needs the store and sits behind the
 //! default `server` feature; the bot client builds without it.
@@ -17,8 +18,8 @@ pub mod calldata;
 mod error;
 #[cfg(feature = "server")]
 pub mod ledger;
-#[cfg(feature = "http")]
-pub mod routes;
+#[cfg(feature = "server")]
+pub mod request;
 #[cfg(feature = "server")]
 pub mod service;
 #[cfg(feature = "server")]

@@ -324,11 +324,10 @@ pub fn validate_batch<I: ItemSource, M: MarketLookup + ?Sized>(
             let result = v
                 .order_item()
                 .and_then(|item| validate_with(&item, &intake, &separators));
-            // A batch is up to 15 signature recoveries (about 0.7 ms) without an await. Offering
-            // the core every few orders lets the acceptance writer's threads, which every
-            // request waits for, run soon after they wake instead of after this worker's time
-            // slice (docs/orders.md, "Intake throughput"). Every order was measured first; every
-            // third costs a third of the system calls for at most about 0.15 ms of delay.
+            // A batch is up to 15 signature recoveries without an await. Offering the core every
+            // few orders lets the acceptance writer's threads, which every request waits for,
+            // run soon after they wake instead of after this worker's time slice (docs/orders.md,
+            // "Intake throughput"; the measurement is in docs/perf-log.md).
             if i % YIELD_EVERY == YIELD_EVERY - 1 {
                 std::thread::yield_now();
             }

@@ -28,8 +28,8 @@ use store::idempotency::IdempotencyClaim;
 use store::{Backend, Store, StoreOptions};
 use test_support::PgSchema;
 use types::{
-    ApiError, ChainId, ConditionId, ContractAddress, ErrorCode, MarketKey, MarketStatus, OrderHash,
-    OrderStatus, Outcome, Side, Size, Timestamp, TokenId, Wallet, Wei,
+    ChainId, ConditionId, ContractAddress, ContractError, ErrorCode, MarketKey, MarketStatus,
+    OrderHash, OrderStatus, Outcome, Side, Size, Timestamp, TokenId, Wallet, Wei,
 };
 
 const NOW_SECS: i64 = 1_800_000_000;
@@ -268,6 +268,22 @@ fn no() -> Asset {
 
 fn codes(results: &[OrderResult]) -> Vec<Option<ErrorCode>> {
     results.iter().map(|r| r.error().map(|e| e.code)).collect()
+}
+
+/// A request's failure as a client reads it: the code and message the envelope would carry.
+#[derive(Debug)]
+struct ApiError {
+    code: ErrorCode,
+    message: String,
+}
+
+impl<E: ContractError> From<E> for ApiError {
+    fn from(e: E) -> ApiError {
+        ApiError {
+            code: e.code(),
+            message: e.to_string(),
+        }
+    }
 }
 
 async fn on_each_backend<F, Fut>(check: F)

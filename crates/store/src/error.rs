@@ -1,18 +1,23 @@
 use thiserror::Error;
 
-/// What went wrong below the domain: the caller maps it to `INTERNAL_ERROR` or
-/// `SERVICE_DEGRADED` and logs the detail, which never reaches a client.
+use types::{ContractError, ErrorCode};
+
+/// What went wrong below the domain. A client sees `SERVICE_DEGRADED` with this text when the
+/// database is out of reach, and `INTERNAL_ERROR` for anything else (the detail is logged).
 #[derive(Debug, Error)]
 pub enum StoreError {
     #[error("database URL not supported: {0} (use sqlite:// or postgres://)")]
     UnsupportedUrl(String),
+    /// The database could not be reached at all (as opposed to a bad query).
+    #[error("The database is unavailable; retry shortly")]
+    Unavailable(#[source] sqlx::Error),
     #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     /// From the embedded store's acceptance connection (`crate::direct`).
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
     /// A write after [`crate::Store::close`].
-    #[error("the store is closed")]
+    #[error("The database is unavailable: the gateway is shutting down")]
     Closed,
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -45,15 +50,7 @@ pub enum StoreError {
 impl StoreError {
     /// True when the database could not be reached at all (as opposed to a bad query).
     pub fn is_unavailable(&self) -> bool {
-        matches!(
-            self,
-            StoreError::Database(
-                sqlx::Error::Io(_)
-                    | sqlx::Error::PoolTimedOut
-                    | sqlx::Error::PoolClosed
-                    | sqlx::Error::Tls(_)
-            ) | StoreError::Closed
-        )
+        matches!(self, StoreError::Unavailable(_) | StoreError::Closed)
     }
 
     pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
@@ -71,16 +68,24 @@ pub(crate) fn parse_col<T: std::str::FromStr>(value: &str, column: &str) -> Resu
         .map_err(|_| StoreError::Corrupt(format!("{column} = {value:?}")))
 }
 
-/// Storage failures reach clients only as a code: 503 when the database is out of reach,
-/// 500 otherwise. The detail goes to the log.
-impl From<StoreError> for types::ApiError {
-    fn from(e: StoreError) -> types::ApiError {
-        if e.is_unavailable() {
-            tracing::warn!(error = %e, "database unavailable");
-            types::ApiError::degraded("The database is unavailable; retry shortly")
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> StoreError {
+        match e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Tls(_) => StoreError::Unavailable(e),
+            e => StoreError::Database(e),
+        }
+    }
+}
+
+impl ContractError for StoreError {
+    fn code(&self) -> ErrorCode {
+        if self.is_unavailable() {
+            ErrorCode::ServiceDegraded
         } else {
-            tracing::error!(error = %e, "storage error");
-            types::ApiError::internal()
+            ErrorCode::InternalError
         }
     }
 }

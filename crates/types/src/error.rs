@@ -70,52 +70,41 @@ impl Serialize for ErrorCode {
     }
 }
 
-/// An error a client sees: a code from the table and a message that says what to fix.
+/// An error that a client may be shown: the code of the contract's table it answers with.
 ///
-/// Internals never go into `message`; log them where the error is made.
-#[derive(Clone, PartialEq, Eq, Debug, thiserror::Error)]
-#[error("{code}: {message}")]
-pub struct ApiError {
-    pub code: ErrorCode,
-    pub message: Cow<'static, str>,
+/// Every crate's error enum implements this, so that one conversion at the HTTP edge renders
+/// any of them (meilisearch's `ErrorCode` trait has the same shape). The error's own text
+/// (`Display`) is the client's message, except for `INTERNAL_ERROR`, whose text goes only to
+/// the log: variants that carry internals keep them in a `#[source]` or behind that code.
+pub trait ContractError: std::error::Error {
+    fn code(&self) -> ErrorCode;
+
     /// Seconds, sent as `Retry-After` with `RATE_LIMITED`.
-    pub retry_after: Option<u64>,
+    fn retry_after(&self) -> Option<u64> {
+        None
+    }
 }
 
-impl ApiError {
-    pub fn new(code: ErrorCode, message: impl Into<Cow<'static, str>>) -> ApiError {
-        ApiError {
-            code,
-            message: message.into(),
-            retry_after: None,
+/// A malformed or disallowed input field: a 400 whose message starts with the field's name.
+#[derive(Clone, PartialEq, Eq, Debug, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct InvalidField {
+    pub field: Cow<'static, str>,
+    pub reason: Cow<'static, str>,
+}
+
+impl InvalidField {
+    pub fn new(field: impl Into<Cow<'static, str>>, reason: impl fmt::Display) -> InvalidField {
+        InvalidField {
+            field: field.into(),
+            reason: reason.to_string().into(),
         }
     }
+}
 
-    /// A 400 whose message starts with the offending field.
-    pub fn validation(field: &str, reason: impl fmt::Display) -> ApiError {
-        ApiError::new(ErrorCode::ValidationError, format!("{field}: {reason}"))
-    }
-
-    pub fn not_found(what: &'static str) -> ApiError {
-        ApiError::new(ErrorCode::NotFound, what)
-    }
-
-    pub fn internal() -> ApiError {
-        ApiError::new(
-            ErrorCode::InternalError,
-            "Internal error; it has been logged",
-        )
-    }
-
-    pub fn degraded(what: &'static str) -> ApiError {
-        ApiError::new(ErrorCode::ServiceDegraded, what)
-    }
-
-    pub fn rate_limited(retry_after_secs: u64) -> ApiError {
-        ApiError {
-            retry_after: Some(retry_after_secs.max(1)),
-            ..ApiError::new(ErrorCode::RateLimited, "Too many requests; retry later")
-        }
+impl ContractError for InvalidField {
+    fn code(&self) -> ErrorCode {
+        ErrorCode::ValidationError
     }
 }
 
@@ -136,7 +125,9 @@ mod tests {
     }
 
     #[test]
-    fn rate_limited_always_says_when_to_retry() {
-        assert_eq!(ApiError::rate_limited(0).retry_after, Some(1));
+    fn an_invalid_field_names_the_field_first() {
+        let e = InvalidField::new("limit", "must be an integer from 1 to 100");
+        assert_eq!(e.code(), ErrorCode::ValidationError);
+        assert_eq!(e.to_string(), "limit: must be an integer from 1 to 100");
     }
 }

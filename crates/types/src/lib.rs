@@ -3,9 +3,8 @@
 pub mod amounts;
 pub mod cursor;
 pub mod error;
-#[cfg(feature = "actix")]
-pub mod http;
 pub mod ids;
+pub mod json;
 pub mod market;
 pub mod order;
 pub mod secret;
@@ -15,7 +14,7 @@ pub mod time;
 pub use alloy_primitives::{Address, B256, U256};
 pub use amounts::{Size, Ticks, Wei};
 pub use cursor::Cursor;
-pub use error::{ApiError, ErrorCode};
+pub use error::{ContractError, ErrorCode, InvalidField};
 pub use ids::{ChainId, ConditionId, ContractAddress, MarketKey, OrderHash, TokenId, Wallet};
 pub use market::{MarketStatus, Outcome, Side};
 pub use order::{OrderStatus, OrderType};

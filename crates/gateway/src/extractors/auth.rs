@@ -1,6 +1,6 @@
 //! The tier guard: a middleware each route is wrapped in where it is registered, naming the
 //! route's [`Access`]. It reads the credentials, authenticates, enforces the tier table, and
-//! hands the handler a [`Principal`].
+//! hands the handler the caller (a [`Caller`] extractor around the [`Principal`]).
 //!
 //! When both a JWT and a key pair are sent, the key pair is used (and so is refused on L1).
 
@@ -11,20 +11,18 @@ use actix_web::body::BoxBody;
 use actix_web::dev::{forward_ready, Payload, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::header::{HeaderMap, AUTHORIZATION};
 use actix_web::{web, Error, FromRequest, HttpMessage, HttpRequest};
+use auth::authenticator::Presented;
+use auth::{Access, AuthError, Authenticator, Principal};
 use futures_util::future::LocalBoxFuture;
-use types::ApiError;
 
-use crate::authenticator::{Authenticator, Presented};
-pub use crate::authenticator::{Credential, Principal};
-use crate::error::AuthError;
-use crate::permissions::Access;
+use crate::error::{ApiError, HttpError};
 
 pub const API_KEY_HEADER: &str = "fs-api-key";
 pub const API_SECRET_HEADER: &str = "fs-api-secret";
 pub const ID_TOKEN_HEADER: &str = "privy-id-token";
 pub const ID_TOKEN_COOKIE: &str = "privy-id-token";
 
-/// Wraps a route: `web::get().to(handler).wrap(auth::require(Access::L2(Permission::Read)))`.
+/// Wraps a route: `web::get().to(handler).wrap(require(Access::L2(Permission::Read)))`.
 pub fn require(access: Access) -> Require {
     Require(access)
 }
@@ -72,8 +70,7 @@ where
         let access = self.access;
         Box::pin(async move {
             let Some(auth) = req.app_data::<web::Data<Authenticator>>().cloned() else {
-                tracing::error!("a guarded route is registered without an Authenticator");
-                return Ok(req.error_response(ApiError::internal()));
+                return Ok(req.error_response(ApiError::from(HttpError::Unwired("Authenticator"))));
             };
             let ip = req.peer_addr().map(|a| a.ip());
             let outcome = match presented(req.request()) {
@@ -149,19 +146,22 @@ fn id_token_cookie(headers: &HeaderMap) -> Option<&str> {
         .filter(|v| !v.is_empty())
 }
 
-impl FromRequest for Principal {
+/// The caller the route's guard authenticated, for its handler.
+pub struct Caller(pub Principal);
+
+impl FromRequest for Caller {
     type Error = Error;
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(match req.extensions().get::<Principal>() {
-            Some(p) => Ok(p.clone()),
+            Some(p) => Ok(Caller(p.clone())),
             None => {
                 tracing::error!(
                     path = req.path(),
                     "handler needs a Principal but its route has no guard"
                 );
-                Err(ApiError::internal().into())
+                Err(ApiError::from(HttpError::Unwired("Principal")).into())
             }
         })
     }

@@ -6,8 +6,9 @@ use actix_web::dev::ServiceResponse;
 use actix_web::http::StatusCode;
 use actix_web::{test, web, App, HttpResponse};
 use auth::dev::SigningKey;
-use auth::{require, Access, AuthSettings, Authenticator, Credential, Permission, Principal};
+use auth::{Access, AuthSettings, Authenticator, Credential, Permission};
 use base64::Engine;
+use gateway::extractors::auth::{require, Caller};
 use hmac::Mac;
 use serde_json::{json, Value};
 use store::{Store, StoreOptions};
@@ -56,7 +57,7 @@ fn forge(header: Value, claims: &Value, sign: impl Fn(&[u8]) -> Vec<u8>) -> Stri
     format!("{signing_input}.{}", b64(&sig))
 }
 
-async fn echo(p: Principal) -> HttpResponse {
+async fn echo(Caller(p): Caller) -> HttpResponse {
     let kind = match p.credential {
         Credential::Jwt { .. } => "jwt",
         Credential::ApiKey { .. } => "key",
@@ -103,7 +104,7 @@ macro_rules! service {
         test::init_service(
             App::new()
                 .app_data($f.auth.clone())
-                .configure(auth::routes::configure)
+                .configure(gateway::routes::auth::configure)
                 .route(
                     "/t/read",
                     web::get()

@@ -1,14 +1,15 @@
-//! The L1 routes of section 2.2, `/v1/auth/api-keys`: parse, call the lifecycle, render.
+//! The L1 routes of section 2.2, `/v1/auth/api-keys`, and `/v1/auth/ws-token`: parse, call
+//! the key lifecycle, render.
 
 use actix_web::{web, HttpResponse};
+use auth::keys::{key_expiry, key_name, key_permissions, IssuedKey, KeyInfo, NewKey};
+use auth::{Access, Authenticator, Permissions};
 use serde::{Deserialize, Serialize};
-use types::http::ValidJson;
-use types::{ApiError, Timestamp, Wallet};
+use types::{Timestamp, Wallet};
 
-use crate::authenticator::{Authenticator, Principal};
-use crate::guard::require;
-use crate::keys::{IssuedKey, KeyInfo, NewKey};
-use crate::permissions::{Access, Permissions};
+use crate::error::ApiError;
+use crate::extractors::auth::{require, Caller};
+use crate::extractors::json::ValidJson;
 
 /// Registers the routes, each with its tier.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -34,13 +35,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// `POST /v1/auth/ws-token` (L2, either permission) → 201 `{"token", "expires_in": 60}`.
 async fn ws_token(
-    principal: Principal,
+    Caller(principal): Caller,
     auth: web::Data<Authenticator>,
 ) -> Result<HttpResponse, ApiError> {
     let token = auth.ws_tokens().issue(principal.wallet).await?;
     Ok(HttpResponse::Created().json(serde_json::json!({
         "token": token.expose(),
-        "expires_in": crate::ws_token::TTL.as_secs(),
+        "expires_in": auth::ws_token::TTL.as_secs(),
     })))
 }
 
@@ -117,47 +118,16 @@ struct UpdateBody {
     name: Option<String>,
 }
 
-fn permissions(list: Option<Vec<String>>) -> Result<Option<Permissions>, ApiError> {
-    let Some(list) = list else { return Ok(None) };
-    let set = Permissions::from_names(&list).map_err(|e| ApiError::validation("permissions", e))?;
-    if set.is_empty() {
-        return Err(ApiError::validation(
-            "permissions",
-            "must name at least one of read, trade",
-        ));
-    }
-    Ok(Some(set))
-}
-
-fn name(name: Option<String>) -> Result<Option<String>, ApiError> {
-    match name {
-        Some(n) if !(1..=64).contains(&n.chars().count()) => {
-            Err(ApiError::validation("name", "must be 1 to 64 characters"))
-        }
-        other => Ok(other),
-    }
-}
-
 async fn create(
-    principal: Principal,
+    Caller(principal): Caller,
     auth: web::Data<Authenticator>,
     body: ValidJson<CreateBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    let expires_at = match body.expires_at.as_deref() {
-        None => None,
-        Some(s) => {
-            let t = Timestamp::parse_rfc3339(s)
-                .ok_or_else(|| ApiError::validation("expires_at", "must be an RFC 3339 time"))?;
-            if t <= Timestamp::now() {
-                return Err(ApiError::validation("expires_at", "must be in the future"));
-            }
-            Some(t)
-        }
-    };
+    let expires_at = key_expiry(body.expires_at.as_deref(), Timestamp::now())?;
     let new = NewKey {
-        name: name(body.name)?,
-        permissions: permissions(body.permissions)?.unwrap_or(Permissions::DEFAULT),
+        name: key_name(body.name)?,
+        permissions: key_permissions(body.permissions)?.unwrap_or(Permissions::DEFAULT),
         expires_at,
     };
     let key = auth.create_key(principal.wallet, new).await?;
@@ -165,7 +135,7 @@ async fn create(
 }
 
 async fn list(
-    principal: Principal,
+    Caller(principal): Caller,
     auth: web::Data<Authenticator>,
 ) -> Result<HttpResponse, ApiError> {
     let keys = auth.list_keys(principal.wallet).await?;
@@ -174,7 +144,7 @@ async fn list(
 }
 
 async fn update(
-    principal: Principal,
+    Caller(principal): Caller,
     auth: web::Data<Authenticator>,
     path: web::Path<String>,
     body: ValidJson<UpdateBody>,
@@ -184,15 +154,15 @@ async fn update(
         .update_key(
             principal.wallet,
             &path,
-            name(body.name)?,
-            permissions(body.permissions)?,
+            key_name(body.name)?,
+            key_permissions(body.permissions)?,
         )
         .await?;
     Ok(HttpResponse::Ok().json(KeyView::from(&key)))
 }
 
 async fn regenerate(
-    principal: Principal,
+    Caller(principal): Caller,
     auth: web::Data<Authenticator>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
@@ -201,7 +171,7 @@ async fn regenerate(
 }
 
 async fn revoke(
-    principal: Principal,
+    Caller(principal): Caller,
     auth: web::Data<Authenticator>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {

@@ -6,8 +6,8 @@ use std::time::Duration;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 use store::Store;
-use types::ApiError;
 
+use crate::error::{ApiError, HttpError};
 use crate::metrics::Metrics;
 use crate::redis_probe::RedisProbe;
 
@@ -45,9 +45,7 @@ async fn ready(r: web::Data<Readiness>) -> Result<HttpResponse, ApiError> {
         Err(_) => Err("timed out".to_string()),
     } {
         tracing::warn!(%reason, "not ready: database");
-        return Err(ApiError::degraded(
-            "Not ready: the database does not answer",
-        ));
+        return Err(HttpError::NotReady("the database").into());
     }
     let redis = match &r.redis {
         None => "not_configured",
@@ -55,7 +53,7 @@ async fn ready(r: web::Data<Readiness>) -> Result<HttpResponse, ApiError> {
             Ok(()) => "ok",
             Err(reason) => {
                 tracing::warn!(%reason, "not ready: redis");
-                return Err(ApiError::degraded("Not ready: Redis does not answer"));
+                return Err(HttpError::NotReady("Redis").into());
             }
         },
     };

@@ -1,0 +1,70 @@
+//! The operators' bearer token (`FS_ADMIN_TOKEN`), compared in constant time.
+
+use std::future::{ready, Ready};
+
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::{web, FromRequest, HttpRequest};
+use subtle::ConstantTimeEq;
+use types::{ContractError, ErrorCode, Secret};
+
+use crate::error::ApiError;
+
+/// The operators' bearer token, as app data.
+pub struct AdminToken(pub Secret<String>);
+
+/// Why a request may not use the admin routes.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminAuthError {
+    /// The gateway has no admin token: its admin routes do not exist.
+    #[error("Not found")]
+    Disabled,
+    #[error("Authorization: Bearer <admin token> is required")]
+    Missing,
+    #[error("Invalid admin token")]
+    Invalid,
+}
+
+impl ContractError for AdminAuthError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            AdminAuthError::Disabled => ErrorCode::NotFound,
+            AdminAuthError::Missing => ErrorCode::AuthMissing,
+            AdminAuthError::Invalid => ErrorCode::AuthInvalid,
+        }
+    }
+}
+
+/// Proof that the request carried the admin token.
+pub struct Admin;
+
+impl FromRequest for Admin {
+    type Error = ApiError;
+    type Future = Ready<Result<Admin, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        ready(check_admin(req).map_err(ApiError::from))
+    }
+}
+
+fn check_admin(req: &HttpRequest) -> Result<Admin, AdminAuthError> {
+    let expected = req
+        .app_data::<web::Data<AdminToken>>()
+        .ok_or(AdminAuthError::Disabled)?;
+    let header = req
+        .headers()
+        .get(AUTHORIZATION)
+        .ok_or(AdminAuthError::Missing)?;
+    // The scheme name is case-insensitive (RFC 9110 11.1).
+    let presented = header
+        .to_str()
+        .ok()
+        .and_then(|h| h.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .unwrap_or("");
+    let expected = expected.0.expose().as_bytes();
+    if presented.is_empty() || !bool::from(presented.as_bytes().ct_eq(expected)) {
+        return Err(AdminAuthError::Invalid);
+    }
+    Ok(Admin)
+}

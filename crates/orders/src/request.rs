@@ -1,0 +1,147 @@
+//! The order routes' inputs as the domain takes them: a placement body, a cancel selection,
+//! an idempotency key, list filters. The gateway reads them off the request; the rules of what
+//! a valid one is live here.
+
+use serde::Deserialize;
+use types::json::parse_json;
+use types::{ChainId, ConditionId, InvalidField, MarketKey, OrderHash, Outcome, Side};
+
+use crate::error::ServiceError;
+use crate::service::StatusGroup;
+use crate::wire::WireItem;
+use store::cancels::CancelSelection;
+
+/// At most this many orders in one `POST /v1/orders`.
+pub const MAX_ORDERS_PER_REQUEST: usize = 15;
+/// At most this many hashes in one `POST /v1/orders/cancel`.
+pub const MAX_CANCEL_HASHES: usize = 100;
+/// The header that carries a client's idempotency key.
+pub const IDEMPOTENCY_HEADER: &str = "fs-idempotency-key";
+
+/// The body of `POST /v1/orders`; the items borrow their strings from the body.
+#[derive(Deserialize)]
+pub struct PlaceBody<'a> {
+    #[serde(borrow)]
+    pub orders: Vec<WireItem<'a>>,
+}
+
+/// Parses a `POST /v1/orders` body and checks the batch size (1..=15 items).
+pub fn parse_place_body(body: &[u8]) -> Result<PlaceBody<'_>, ServiceError> {
+    let parsed: PlaceBody = parse_json(body)?;
+    if parsed.orders.is_empty() {
+        return Err(InvalidField::new("orders", "must hold at least one order").into());
+    }
+    if parsed.orders.len() > MAX_ORDERS_PER_REQUEST {
+        return Err(ServiceError::TooManyOrders);
+    }
+    Ok(parsed)
+}
+
+/// A client's idempotency key as sent: 1..=128 printable ASCII characters.
+pub fn idempotency_key(raw: &[u8]) -> Result<&str, InvalidField> {
+    std::str::from_utf8(raw)
+        .ok()
+        .filter(|k| (1..=128).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or_else(|| {
+            InvalidField::new(
+                IDEMPOTENCY_HEADER,
+                "must be 1 to 128 printable ASCII characters",
+            )
+        })
+}
+
+/// The `status` filter of `GET /v1/orders`; `open` when absent or empty.
+pub fn status_group(raw: Option<&str>) -> Result<StatusGroup, InvalidField> {
+    match raw {
+        None | Some("") => Ok(StatusGroup::default()),
+        Some(s) => s
+            .parse()
+            .map_err(|_| InvalidField::new("status", "must be open, filled, cancelled or all")),
+    }
+}
+
+/// The market filter of `GET /v1/orders`: both of `condition_id` and `chain_id`, or neither.
+pub fn market_filter(
+    condition_id: Option<&str>,
+    chain_id: Option<&str>,
+) -> Result<Option<MarketKey>, InvalidField> {
+    match (condition_id, chain_id) {
+        (None, None) => Ok(None),
+        (Some(c), Some(n)) => Ok(Some(MarketKey {
+            condition_id: c
+                .parse()
+                .map_err(|e| InvalidField::new("condition_id", e))?,
+            chain_id: n.parse().map_err(|e| InvalidField::new("chain_id", e))?,
+        })),
+        (Some(_), None) => Err(InvalidField::new(
+            "chain_id",
+            "is required with condition_id",
+        )),
+        (None, Some(_)) => Err(InvalidField::new(
+            "condition_id",
+            "is required with chain_id",
+        )),
+    }
+}
+
+/// An order hash from a path.
+pub fn order_hash(raw: &str) -> Result<OrderHash, InvalidField> {
+    raw.parse().map_err(|e| InvalidField::new("order_hash", e))
+}
+
+/// The body of `POST /v1/orders/cancel`: hashes, or a filter (`{}` is every open order).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CancelBody {
+    order_hashes: Option<Vec<OrderHash>>,
+    condition_id: Option<ConditionId>,
+    chain_id: Option<ChainId>,
+    outcome: Option<Outcome>,
+    side: Option<Side>,
+}
+
+impl CancelBody {
+    /// Parses the body; a body is required, so `{}` must be said, never implied.
+    pub fn parse(body: &[u8]) -> Result<CancelSelection, ServiceError> {
+        parse_json::<CancelBody>(body)?.selection()
+    }
+
+    fn selection(self) -> Result<CancelSelection, ServiceError> {
+        let filtered = self.condition_id.is_some()
+            || self.chain_id.is_some()
+            || self.outcome.is_some()
+            || self.side.is_some();
+        if let Some(hashes) = self.order_hashes {
+            if filtered {
+                return Err(
+                    InvalidField::new("order_hashes", "cannot be combined with a filter").into(),
+                );
+            }
+            if hashes.len() > MAX_CANCEL_HASHES {
+                return Err(ServiceError::TooManyHashes);
+            }
+            return Ok(CancelSelection::Hashes(hashes));
+        }
+        let market = match (self.condition_id, self.chain_id) {
+            (None, None) => None,
+            (Some(condition_id), Some(chain_id)) if chain_id.0 > 0 => Some(MarketKey {
+                condition_id,
+                chain_id,
+            }),
+            (Some(_), Some(_)) => {
+                return Err(InvalidField::new("chain_id", "must be a positive integer").into())
+            }
+            (Some(_), None) => {
+                return Err(InvalidField::new("chain_id", "is required with condition_id").into())
+            }
+            (None, Some(_)) => {
+                return Err(InvalidField::new("condition_id", "is required with chain_id").into())
+            }
+        };
+        Ok(CancelSelection::Matching {
+            market,
+            outcome: self.outcome,
+            side: self.side,
+        })
+    }
+}
