@@ -57,7 +57,7 @@ impl Backend {
     /// Appends `count` comma-separated bind placeholders for parameters `first..first+count`
     /// (1-based). PostgreSQL numbers them (`$n`); SQLite gets anonymous `?`s, bound in order,
     /// because sqlx looks every numbered SQLite parameter up by name, a scan that makes
-    /// binding quadratic in the parameter count (most of the time of a 1,000-parameter INSERT).
+    /// binding quadratic in the parameter count, which a multi-row INSERT would pay in full.
     pub(crate) fn push_placeholders(self, sql: &mut String, first: usize, count: usize) {
         for n in first..first + count {
             if n > first {
@@ -165,7 +165,7 @@ impl Store {
                             // all of `orders` for every group as the table grew (docs/orders.md).
                             // Without sequential scans an index is used wherever one applies.
                             // Planning every execution for its parameters instead
-                            // (plan_cache_mode) cost a group of 15 orders 270 µs of server CPU.
+                            // (plan_cache_mode) would put the planner on every group.
                             conn.execute("SET enable_seqscan = off").await?;
                             Ok(())
                         })

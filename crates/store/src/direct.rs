@@ -1,6 +1,6 @@
 //! The embedded store's acceptance connection: a second SQLite connection to the database
 //! file, driven synchronously from the calling thread instead of through sqlx's connection
-//! thread (docs/orders.md, "A direct SQLite connection for acceptance").
+//! thread (docs/orders.md, "The direct acceptance connections").
 //!
 //! Through sqlx, every statement is a hand-off to the connection's own thread and back, each
 //! waking a thread on both sides; a group accepted optimistically took four (BEGIN, insert,

@@ -1,8 +1,8 @@
 //! The embedded store's index of order hashes, kept in memory instead of in the SQLite file.
 //!
 //! A B-tree keyed by the hash put every accepted order in a random leaf, so each one cost SQLite
-//! about a 4 KiB page written to the WAL and copied again by a checkpoint: half of the writer's
-//! CPU (docs/orders.md, "The embedded store's hash index"). The embedded store serves one
+//! a page written to the WAL and copied again by a checkpoint, the largest cost of its writer
+//! (docs/orders.md, "The embedded store's hash index"). The embedded store serves one
 //! process, so that process keeps hash → rowid itself: loaded from the table when the store
 //! opens, extended after each commit that inserts orders, and guarded by an exclusive lock on
 //! `<database>.lock` so that no second process writes behind its back. PostgreSQL keeps its

@@ -2,11 +2,11 @@
 //! balance it touches (docs/orders.md, "Optimistic acceptance").
 //!
 //! The locking path ([`crate::acceptance`]) reads and locks the group's balances before it
-//! decides, which costs a PostgreSQL group six round trips (BEGIN, the lock, the insert, the
-//! balance write, COMMIT, and sqlx's test of the pooled connection) and a SQLite group six
-//! hand-offs to its connection thread; each one wakes a thread on both sides. Here the group
-//! is decided against the balances this process last committed ([`BalanceHints`]), and each
-//! balance is written only where it still holds the hinted amounts (compare-and-set):
+//! decides, which costs a group five statements (BEGIN, the lock, the insert, the balance
+//! write, COMMIT), each a round trip to PostgreSQL (plus sqlx's test of the pooled connection)
+//! or a hand-off to SQLite's connection thread, each waking a thread on both sides. Here the
+//! group is decided against the balances this process last committed ([`BalanceHints`]), and
+//! each balance is written only where it still holds the hinted amounts (compare-and-set):
 //!
 //! - PostgreSQL: one statement, its own transaction, on the store's acceptance connection
 //!   (`crate::pg_direct`), every input an array. It sets the balances (locking them in the

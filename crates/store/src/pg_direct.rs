@@ -1,6 +1,6 @@
 //! PostgreSQL's acceptance connection: optimistic acceptance (`crate::optimistic`) writes a
 //! group through a typed sqlx connection of its own, in one statement whose every input is an
-//! array (docs/orders.md, "PostgreSQL's acceptance statement takes arrays").
+//! array (docs/orders.md, "The direct acceptance connections").
 //!
 //! Through the `Any` driver a group was a multi-row `VALUES` list with 28 parameters per order:
 //! its SQL text differed with the group's size, so it was built, hashed and often prepared
@@ -43,22 +43,22 @@ const UNIQUE_VIOLATION: &str = "23505";
 /// (`store::balances::lock_balances`), so that this statement and a transaction that locks the
 /// same balances never wait on each other in opposite orders.
 ///
-/// Its shape is the cheap one for groups of a few dozen orders, measured on the server
-/// (docs/orders.md, "A leaner acceptance statement"):
+/// Its shape spares the server work it would otherwise repeat for every group or every row
+/// (docs/orders.md, "The direct acceptance connections"):
 /// - the balances are updated straight from their arrays: a CTE that first locked them
 ///   `FOR UPDATE` and joined back made PostgreSQL build a hash table, a memoize cache and a
 ///   sort for every group;
 /// - the orders' arrays are expanded by `unnest` calls in the select list, which hand over one
 ///   row at a time, where `unnest(a, b, …)` in `FROM` first copied each array into a
 ///   tuplestore of its own;
-/// - no `ON CONFLICT` on the insert: its probe of the hash index before each row was a seventh
-///   of PostgreSQL's CPU per order. An order stored before fails the statement with a unique
-///   violation instead, and the locking path sorts the group out.
+/// - no `ON CONFLICT` on the insert: it would probe the hash index before each row, work every
+///   order pays for a case that is rare. An order stored before fails the statement with a
+///   unique violation instead, and the locking path sorts the group out.
 static ACCEPT: LazyLock<String> = LazyLock::new(|| accept_statement(false));
 
 /// [`ACCEPT`] that also keeps the responses, given as three more arrays (wallet, key,
-/// response). A statement of its own because setting up the update of `idempotency_keys` cost
-/// every group about 60 µs of PostgreSQL's CPU even when it had no response to keep.
+/// response). A statement of its own because setting up the update of `idempotency_keys` costs
+/// every group server CPU even when it has no response to keep, which most groups do not.
 static ACCEPT_AND_ANSWER: LazyLock<String> = LazyLock::new(|| accept_statement(true));
 
 fn accept_statement(answer: bool) -> String {
@@ -100,8 +100,9 @@ fn accept_statement(answer: bool) -> String {
 ///
 /// - `plan_cache_mode`: each statement is planned once per connection, never per group.
 ///   Left to choose, PostgreSQL planned a custom plan for each group's parameters whenever its
-///   cost model preferred one, and planning the statement's CTEs was about a quarter of the
-///   server's CPU in the bench (docs/orders.md, "The acceptance statement is planned once").
+///   cost model preferred one (which depends on the array sizes it saw), repeating the costly
+///   planning of the statement's CTEs for every group (docs/orders.md, "The direct acceptance
+///   connections").
 /// - `enable_seqscan`: as on the write pool's connections (`Store::connect`), that one plan
 ///   must find balances by key however small the table's statistics say it is.
 const SESSION_SETTINGS: &str = "SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off";
@@ -244,8 +245,8 @@ mod tests {
             .expect("a PostgreSQL store has one")
     }
 
-    /// Planning the statement for each group's parameters cost about a quarter of PostgreSQL's
-    /// CPU in the bench; only the first execution on a connection may plan each statement.
+    /// Planning the statement for each group's parameters would repeat the planner's work for
+    /// every group; only the first execution on a connection may plan each statement.
     #[tokio::test]
     async fn the_acceptance_statements_are_planned_once_per_connection() {
         let Some((_schema, store)) = migrated_store().await else {
