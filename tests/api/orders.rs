@@ -66,10 +66,10 @@ async fn assert_not_stored(gw: &Gateway, trader: &Trader, hash: &str) {
     assert_envelope(&r, 404, "ORDER_NOT_FOUND", "No order with this hash");
 }
 
-fn accepted(result: &OrderResult) -> &client::PlacedOrder {
+fn accepted(result: &OrderResult) -> &client::AcceptedView {
     match result {
         OrderResult::Accepted(p) => p,
-        OrderResult::Rejected { error } => panic!("refused: {error:?}"),
+        OrderResult::Refused { error } => panic!("refused: {error:?}"),
     }
 }
 
@@ -114,8 +114,8 @@ async fn a_signed_order_placed_through_the_sdk_is_open_fetchable_and_listed() {
         .await
         .expect("place");
     assert!(!resp.idempotent_replayed);
-    assert_eq!(resp.results.len(), 1);
-    let placed = accepted(&resp.results[0]);
+    assert_eq!(resp.body.results.len(), 1);
+    let placed = accepted(&resp.body.results[0]);
     assert_eq!(placed.order_hash, order.hash);
     assert_eq!(placed.condition_id, demo());
     assert_eq!(placed.chain_id, ChainId(56));
@@ -737,7 +737,7 @@ async fn idempotency_same_key_and_body_replays_identical_results_and_reserves_on
         .await
         .unwrap();
     assert!(resp.idempotent_replayed);
-    assert_eq!(accepted(&resp.results[0]).order_hash, first.hash);
+    assert_eq!(accepted(&resp.body.results[0]).order_hash, first.hash);
 
     // The first order reserved its collateral once: the second fits exactly, the third not.
     assert_accepted(&place_one(&gw, &a, item(&second)).await, &second);
@@ -866,15 +866,15 @@ async fn cancel_releases_the_reservation_so_the_full_balance_serves_another_orde
         .place_orders(std::slice::from_ref(&first), None)
         .await
         .unwrap();
-    accepted(&resp.results[0]);
+    accepted(&resp.body.results[0]);
     // The whole balance is reserved by the first order.
     let resp = a
         .api
         .place_orders(std::slice::from_ref(&second), None)
         .await
         .unwrap();
-    match &resp.results[0] {
-        OrderResult::Rejected { error } => assert_eq!(error.code, "INSUFFICIENT_BALANCE"),
+    match &resp.body.results[0] {
+        OrderResult::Refused { error } => assert_eq!(error.code, "INSUFFICIENT_BALANCE"),
         other => panic!("expected INSUFFICIENT_BALANCE, got {other:?}"),
     }
     let cancelled = a.api.cancel_all().await.unwrap();
@@ -886,11 +886,11 @@ async fn cancel_releases_the_reservation_so_the_full_balance_serves_another_orde
         .place_orders(std::slice::from_ref(&second), None)
         .await
         .unwrap();
-    assert_eq!(accepted(&resp.results[0]).order_hash, second.hash);
+    assert_eq!(accepted(&resp.body.results[0]).order_hash, second.hash);
     // And its reservation holds the whole balance again.
     let third = a.sign(&market, &limit(Yes, Buy, 1, 500));
     let resp = a.api.place_orders(&[third], None).await.unwrap();
-    assert_eq!(resp.rejected(), 1);
+    assert_eq!(resp.body.refused(), 1);
 }
 
 #[tokio::test]
@@ -1004,7 +1004,7 @@ async fn list_orders_by_status_group_open_cancelled_filled_and_all() {
         .map(|i| a.sign(&market, &limit(Yes, Buy, 30 + i, 1_000)))
         .collect();
     let resp = a.api.place_orders(&orders, None).await.unwrap();
-    assert_eq!(resp.rejected(), 0);
+    assert_eq!(resp.body.refused(), 0);
     let gone = a.api.cancel_orders(&[orders[1].hash]).await.unwrap();
     assert_eq!(gone.order_hashes, vec![orders[1].hash]);
 
@@ -1150,7 +1150,7 @@ async fn cancel_by_outcome_and_side_filters_match_the_orders_own_outcome_and_sid
         sell_no.clone(),
     ];
     let resp = a.api.place_orders(&all, None).await.unwrap();
-    assert_eq!(resp.rejected(), 0, "{resp:?}");
+    assert_eq!(resp.body.refused(), 0, "{resp:?}");
 
     // outcome 0 and side SELL: the NO sell only.
     let r = a
@@ -1229,7 +1229,7 @@ async fn cancel_with_an_empty_body_cancels_all_the_callers_open_orders() {
 
 alloy_sol_types::sol! {
     /// The CTF exchange's `Order` as `cancelOrder` takes it: the signed fields, then the
-    /// signature (declared here independently of the gateway's `orders::calldata`).
+    /// signature (declared here independently of the gateway's `signing::calldata`).
     struct CtfOrder {
         uint256 salt;
         address maker;
@@ -1296,7 +1296,7 @@ async fn cancel_onchain_returns_the_exchange_calldata_and_cancels_at_once() {
     // Its reservation is released: the whole balance serves a new order.
     let big = a.sign(&market, &limit(Yes, Buy, 100, 100_000_000));
     let resp = a.api.place_orders(&[big], None).await.unwrap();
-    assert_eq!(resp.rejected(), 0, "{resp:?}");
+    assert_eq!(resp.body.refused(), 0, "{resp:?}");
     // An already cancelled order still gets its calldata: its signature is live on chain.
     let again = a.api.cancel_onchain(order.hash).await.unwrap();
     assert_eq!(again.data, onchain.data);
@@ -1384,7 +1384,7 @@ async fn orders_answered_before_the_gateway_is_killed_are_all_there_after_a_rest
     );
     for (answer, batch) in answered.iter().zip(&batches) {
         let answer = answer.as_ref().expect("the batch is answered");
-        for (result, order) in answer.results.iter().zip(batch) {
+        for (result, order) in answer.body.results.iter().zip(batch) {
             assert_eq!(accepted(result).order_hash, order.hash);
         }
     }
@@ -1426,13 +1426,13 @@ async fn postgres_place_list_get_and_cancel() {
     a.credit(&gw, orders[0].maker_amount.0 + orders[1].maker_amount.0)
         .await;
     let resp = a.api.place_orders(&orders, Some("pg-batch")).await.unwrap();
-    assert_eq!(resp.rejected(), 0, "{resp:?}");
+    assert_eq!(resp.body.refused(), 0, "{resp:?}");
     let replay = a.api.place_orders(&orders, Some("pg-batch")).await.unwrap();
     assert!(replay.idempotent_replayed);
     let extra = a.sign(&market, &limit(Yes, Buy, 40, 1_000));
     let resp = a.api.place_orders(&[extra], None).await.unwrap();
-    match &resp.results[0] {
-        OrderResult::Rejected { error } => assert_eq!(error.code, "INSUFFICIENT_BALANCE"),
+    match &resp.body.results[0] {
+        OrderResult::Refused { error } => assert_eq!(error.code, "INSUFFICIENT_BALANCE"),
         other => panic!("expected INSUFFICIENT_BALANCE, got {other:?}"),
     }
     let open = list_all(&a.api, StatusFilter::Open).await;

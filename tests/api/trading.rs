@@ -6,9 +6,9 @@ use std::process::Command;
 
 use alloy_primitives::{hex, keccak256, Address, U256};
 use client::{Client, Credentials, MarketInfo, OrderBuilder, OrderSpec, PrivateKey, SignedOrder};
-use orders::eip712::{domain_separator, order_digest, Order};
 use reqwest::Method;
 use serde_json::{json, Value};
+use signing::eip712::{domain_separator, order_digest, Order};
 use types::{ChainId, ConditionId, OrderHash, OrderType, Outcome, Side, Size, Ticks};
 
 use crate::harness::{Gateway, Resp, ADMIN_TOKEN, DEMO_CONDITION_ID};

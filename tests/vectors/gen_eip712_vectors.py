@@ -2,7 +2,7 @@
 
 An implementation independent of the gateway's Rust code: eth-account's EIP-712 encoder and its
 signer (eth-keys), cross-checked against a hand-rolled encoding with eth-abi and keccak.
-The Rust test `crates/orders/tests/eip712_vectors.rs` checks the committed output byte for byte.
+The Rust test `crates/signing/tests/eip712_vectors.rs` checks the committed output byte for byte.
 
 Regenerate (deterministic: same keys, same orders, RFC 6979 signatures, same bytes out):
 

@@ -2,9 +2,8 @@
 
 use std::borrow::Cow;
 
+use types::responses::ErrorEnvelope;
 use types::ErrorCode;
-
-use crate::responses::ErrorEnvelope;
 
 /// Everything that can go wrong between a bot and the gateway.
 #[derive(Debug, thiserror::Error)]

@@ -16,13 +16,13 @@ use reqwest::{Method, RequestBuilder};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::json;
+use types::responses::{CancelResponse, OnchainCancelView, OrderView, Page, PlaceOrdersResponse};
 use types::{ChainId, ConditionId, MarketStatus, OrderHash};
 
 use crate::credentials::Credentials;
 use crate::error::ClientError;
-use crate::market::{Market, Page};
+use crate::market::Market;
 use crate::order::SignedOrder;
-use crate::responses::{CancelOnchain, CancelResponse, OrderView, PlaceOrdersResponse};
 
 pub const HEADER_API_KEY: &str = "fs-api-key";
 pub const HEADER_API_SECRET: &str = "fs-api-secret";
@@ -183,7 +183,7 @@ impl Client {
 
     /// `POST /v1/orders/{order_hash}/cancel-onchain`: takes the order off the book and returns
     /// the `cancelOrder(Order)` transaction the wallet must submit to void the signature.
-    pub async fn cancel_onchain(&self, hash: OrderHash) -> Result<CancelOnchain, ClientError> {
+    pub async fn cancel_onchain(&self, hash: OrderHash) -> Result<OnchainCancelView, ClientError> {
         let path = format!("/v1/orders/{hash}/cancel-onchain");
         self.send(self.authed(Method::POST, &path)?).await
     }

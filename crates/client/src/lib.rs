@@ -23,14 +23,14 @@ mod error;
 pub mod http;
 pub mod market;
 pub mod order;
-pub mod responses;
 
 pub use credentials::{ApiKey, Credentials, PrivateKey};
 pub use error::ClientError;
 pub use http::{Client, MarketsQuery, OrdersQuery, StatusFilter};
-pub use market::{Market, MarketInfo, Page, TokenInfo};
+pub use market::{Market, MarketInfo, TokenInfo};
 pub use order::{OrderBuilder, OrderSpec, SignedOrder};
-pub use responses::{
-    CancelOnchain, CancelResponse, ErrorEnvelope, InlineError, OrderResult, OrderView,
-    PlaceOrdersResponse, PlacedOrder,
+/// The JSON answers of the order routes and the error envelope: the gateway's own types.
+pub use types::responses::{
+    self, AcceptedView, CancelResponse, ErrorEnvelope, InlineError, OnchainCancelView, OrderResult,
+    OrderView, Page, PlaceOrdersResponse, PlaceResponse,
 };

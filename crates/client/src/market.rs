@@ -4,14 +4,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use types::{ChainId, ConditionId, ContractAddress, MarketStatus, Outcome, Size, TokenId};
 
-/// A page of a cursor-paginated list.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Page<T> {
-    pub data: Vec<T>,
-    pub next_cursor: Option<String>,
-    pub has_more: bool,
-}
-
 /// An outcome token of a market.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenInfo {

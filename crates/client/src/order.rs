@@ -1,12 +1,12 @@
 //! Signed orders, built with the gateway's own amount formulas and EIP-712 hashing
-//! (`orders::amounts`, `orders::eip712`), so that what a bot signs is what the gateway checks.
+//! (`signing::amounts`, `signing::eip712`), so that what a bot signs is what the gateway checks.
 
 use alloy_primitives::{hex, U256};
-use orders::amounts::signed_amounts;
-use orders::eip712::{domain_separator, order_digest, Order, SIGNATURE_TYPE_EOA};
 use rand::rngs::OsRng;
 use rand::TryRngCore;
 use serde::{Serialize, Serializer};
+use signing::amounts::signed_amounts;
+use signing::eip712::{domain_separator, order_digest, Order, SIGNATURE_TYPE_EOA};
 use types::{
     ChainId, ConditionId, OrderHash, OrderType, Outcome, Side, Size, Ticks, TokenId, Wallet, Wei,
 };

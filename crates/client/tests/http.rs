@@ -153,8 +153,8 @@ async fn place_orders_sends_the_key_pair_json_and_the_idempotency_key() {
         req.json(),
         json!({ "orders": [serde_json::to_value(&order).unwrap()] })
     );
-    assert_eq!(resp.rejected(), 0);
-    match &resp.results[0] {
+    assert_eq!(resp.body.refused(), 0);
+    match &resp.body.results[0] {
         client::OrderResult::Accepted(o) => assert_eq!(o.order_hash, order.hash),
         other => panic!("expected an accepted order, got {other:?}"),
     }

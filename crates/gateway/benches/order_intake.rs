@@ -40,9 +40,9 @@ use std::time::{Duration, Instant};
 
 use alloy_primitives::{hex, Address, U256};
 use client::{Market, MarketInfo, OrderBuilder, OrderSpec, PrivateKey, SignedOrder};
-use orders::{order_digest, recover_signer, DomainCache, Order};
 use serde::Serialize;
 use serde_json::{json, Value};
+use signing::eip712::{order_digest, recover_signer, DomainCache, Order};
 use sqlx::Connection as _;
 use test_support::PgSchema;
 use types::{Outcome, Side};

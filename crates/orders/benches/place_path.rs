@@ -15,7 +15,7 @@
 //! change to the request path can reduce. `BENCH_ITERS` (default 200) sets the repetitions.
 //! Run by `cargo test` (no `--bench` argument) it runs once and only checks the result.
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../../signing/tests/common/mod.rs"]
 mod common;
 
 use std::collections::HashMap;
@@ -23,11 +23,12 @@ use std::hint::black_box;
 
 use alloy_primitives::{Address, U256};
 use common::{hex0x, TestKey};
-use orders::eip712::domain_separator;
 use orders::request::parse_place_body;
 use orders::views::{AcceptedView, OrderResult, PlaceResponse};
-use orders::{order_digest, validate_batch, DomainCache, Intake, MarketTerms, Order, TokenTerms};
+use orders::{validate_batch, Intake, MarketTerms, TokenTerms};
 use serde_json::json;
+use signing::eip712::domain_separator;
+use signing::eip712::{order_digest, DomainCache, Order};
 use types::{
     ChainId, ConditionId, ContractAddress, MarketKey, MarketStatus, Outcome, Side, Size, Timestamp,
     TokenId,

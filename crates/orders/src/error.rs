@@ -11,8 +11,8 @@ use types::{
 };
 
 use crate::accept::AcceptError;
-use crate::eip712::SignatureError;
 use crate::request::{MAX_CANCEL_HASHES, MAX_ORDERS_PER_REQUEST};
+use signing::eip712::SignatureError;
 
 /// Why an order was refused, one variant per rule of API.md 5.1, in pipeline order.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -16,11 +16,11 @@ use store::Store;
 use types::{Cursor, MarketKey, OrderHash, OrderStatus, Timestamp, Wallet};
 
 use crate::accept::{AcceptanceHandle, Submission};
-use crate::calldata::cancel_order_calldata;
-use crate::eip712::DomainCache;
 use crate::error::ServiceError;
+use crate::onchain::cancel_order_calldata;
 use crate::validate::{validate_batch, Intake, ItemSource, MarketLookup};
 use crate::views::{CancelResponse, OnchainCancelView, OrderView, OrdersPage, PlaceResponse};
+use signing::eip712::DomainCache;
 
 /// The `status` of `GET /v1/orders`: a group of lifecycle states.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

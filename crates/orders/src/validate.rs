@@ -19,12 +19,12 @@ use types::{
     OrderType, Outcome, Side, Size, Ticks, Timestamp, TokenId, Wallet, Wei,
 };
 
-use crate::amounts::signed_amounts;
-use crate::eip712::{
-    order_digest, recover_signer, DomainCache, Order, SignatureError, SIGNATURE_TYPE_EOA,
-};
 use crate::error::OrderError;
 use crate::wire::WireItem;
+use signing::amounts::signed_amounts;
+use signing::eip712::{
+    order_digest, recover_signer, DomainCache, Order, SignatureError, SIGNATURE_TYPE_EOA,
+};
 
 /// A uint256 written as a decimal string (`salt`, amounts, `expiration`, `nonce`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

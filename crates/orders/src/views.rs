@@ -1,39 +1,35 @@
 //! The JSON the order routes answer with (API.md 5.2), built from stored orders.
+//!
+//! The shapes are `types::responses`', which the bot client reads: this module adds only the
+//! conversions from the store's [`OrderRecord`] and the gateway's own refusal type.
+
+use std::ops::Deref;
 
 use serde::Serialize;
 use store::orders::OrderRecord;
-use types::{
-    ChainId, ConditionId, ContractAddress, OrderHash, OrderStatus, OrderType, Outcome, Side, Size,
-    Ticks, Timestamp, TokenId,
-};
+use types::responses;
+
+pub use types::responses::{CancelResponse, OnchainCancelView, Page};
 
 use crate::error::InlineError;
 
-/// An order as `GET /v1/orders` and `GET /v1/orders/{order_hash}` show it.
+/// An order as `GET /v1/orders` and `GET /v1/orders/{order_hash}` show it:
+/// [`responses::OrderView`], wrapped only so that its conversion from a stored order can be
+/// written here (neither type is this crate's). It serializes as the inner view.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct OrderView {
-    pub order_hash: OrderHash,
-    pub condition_id: ConditionId,
-    pub chain_id: ChainId,
-    pub side: Side,
-    pub outcome: Outcome,
-    pub order_type: OrderType,
-    pub price: Ticks,
-    pub size: Size,
-    pub remaining_size: Size,
-    pub status: OrderStatus,
-    pub token_id: TokenId,
-    pub fee_rate_bps: u32,
-    /// Unix seconds as a decimal string, `"0"` = none (a uint256 on the wire).
-    pub expiration: String,
-    pub book_added_at: Option<Timestamp>,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
+#[serde(transparent)]
+pub struct OrderView(pub responses::OrderView);
+
+impl Deref for OrderView {
+    type Target = responses::OrderView;
+    fn deref(&self) -> &responses::OrderView {
+        &self.0
+    }
 }
 
 impl From<&OrderRecord> for OrderView {
     fn from(o: &OrderRecord) -> OrderView {
-        OrderView {
+        OrderView(responses::OrderView {
             order_hash: o.order_hash,
             condition_id: o.condition_id,
             chain_id: o.chain_id,
@@ -50,30 +46,26 @@ impl From<&OrderRecord> for OrderView {
             book_added_at: o.book_added_at,
             created_at: o.created_at,
             updated_at: o.updated_at,
-        }
+        })
     }
 }
 
-/// One accepted item of `POST /v1/orders`: always `OPEN`, nothing filled yet (matching is
-/// asynchronous), not yet on the book (`book_added_at` null until the engine adds it).
+/// One accepted item of `POST /v1/orders`: [`responses::AcceptedView`], wrapped for the same
+/// reason as [`OrderView`]; it serializes as the inner view.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct AcceptedView {
-    pub order_hash: OrderHash,
-    pub condition_id: ConditionId,
-    pub chain_id: ChainId,
-    pub status: OrderStatus,
-    pub price: Ticks,
-    pub size: Size,
-    pub remaining_size: Size,
-    /// Always empty at acceptance.
-    pub fills: Vec<serde_json::Value>,
-    pub book_added_at: Option<Timestamp>,
-    pub created_at: Timestamp,
+#[serde(transparent)]
+pub struct AcceptedView(pub responses::AcceptedView);
+
+impl Deref for AcceptedView {
+    type Target = responses::AcceptedView;
+    fn deref(&self) -> &responses::AcceptedView {
+        &self.0
+    }
 }
 
 impl From<&OrderRecord> for AcceptedView {
     fn from(o: &OrderRecord) -> AcceptedView {
-        AcceptedView {
+        AcceptedView(responses::AcceptedView {
             order_hash: o.order_hash,
             condition_id: o.condition_id,
             chain_id: o.chain_id,
@@ -84,63 +76,17 @@ impl From<&OrderRecord> for AcceptedView {
             fills: Vec::new(),
             book_added_at: o.book_added_at,
             created_at: o.created_at,
-        }
+        })
     }
 }
 
-/// One item's result in a batch: the accepted order, or `{"error": {"code", "message"}}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
-pub enum OrderResult {
-    Accepted(AcceptedView),
-    Refused { error: InlineError },
-}
-
-impl OrderResult {
-    pub fn accepted(&self) -> Option<&AcceptedView> {
-        match self {
-            OrderResult::Accepted(a) => Some(a),
-            OrderResult::Refused { .. } => None,
-        }
-    }
-
-    pub fn error(&self) -> Option<&InlineError> {
-        match self {
-            OrderResult::Accepted(_) => None,
-            OrderResult::Refused { error } => Some(error),
-        }
-    }
-}
+/// One item's result in a batch: the accepted order, or `{"error": {"code", "message"}}` with
+/// the code as the contract's enum.
+pub type OrderResult = responses::OrderResult<AcceptedView, InlineError>;
 
 /// The body of `POST /v1/orders` (200). A replay is the stored text of this, to which the
 /// HTTP layer adds `"_idempotent_replayed": true`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct PlaceResponse {
-    pub results: Vec<OrderResult>,
-}
+pub type PlaceResponse = responses::PlaceResponse<AcceptedView, InlineError>;
 
 /// A page of `GET /v1/orders`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct OrdersPage {
-    pub data: Vec<OrderView>,
-    pub next_cursor: Option<String>,
-    pub has_more: bool,
-}
-
-/// The body of `POST /v1/orders/cancel`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct CancelResponse {
-    pub cancelled_count: usize,
-    pub order_hashes: Vec<OrderHash>,
-}
-
-/// The body of `POST /v1/orders/{order_hash}/cancel-onchain`: the transaction the wallet sends.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct OnchainCancelView {
-    pub order_hash: OrderHash,
-    pub chain_id: ChainId,
-    /// The market's CTF exchange.
-    pub to: ContractAddress,
-    /// `0x` + the ABI-encoded `cancelOrder(Order)` call.
-    pub data: String,
-}
+pub type OrdersPage = Page<OrderView>;

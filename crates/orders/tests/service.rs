@@ -2,6 +2,8 @@
 //! group-commit writer, cancels and their releases, cancel-onchain calldata, and the reads.
 //! SQLite always, PostgreSQL when reachable (always under CI).
 
+// The signing crate's test keys (they sign like a wallet does).
+#[path = "../../signing/tests/common/mod.rs"]
 mod common;
 
 use std::collections::HashMap;
@@ -12,15 +14,16 @@ use std::time::Duration;
 use alloy_primitives::{hex, Address, Bytes, B256, U256};
 use alloy_sol_types::SolCall;
 use common::{hex0x, TestKey};
-use orders::calldata::cancelOrderCall;
-use orders::eip712::domain_separator;
 use orders::views::{OrderResult, PlaceResponse};
 use orders::{
-    acceptance_writer, order_digest, AcceptanceHandle, AcceptanceWriter, Announced, BalanceSource,
-    BalanceSourceError, CancelSelection, IdempotencyKey, InternalLedger, MarketTerms, Order,
-    OrderService, OrdersQuery, Placed, ServiceError, StatusGroup, TokenTerms, WriterConfig,
+    acceptance_writer, AcceptanceHandle, AcceptanceWriter, Announced, BalanceSource,
+    BalanceSourceError, CancelSelection, IdempotencyKey, InternalLedger, MarketTerms, OrderService,
+    OrdersQuery, Placed, ServiceError, StatusGroup, TokenTerms, WriterConfig,
 };
 use serde_json::{json, Value};
+use signing::calldata::cancelOrderCall;
+use signing::eip712::domain_separator;
+use signing::eip712::{order_digest, Order};
 use sqlx::Connection;
 use store::acceptance::Holdings;
 use store::balances::{Asset, Balance};

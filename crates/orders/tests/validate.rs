@@ -1,17 +1,19 @@
 //! The per-order pipeline of API.md 5.1/5.2: one test per rule, named after it.
 
+// The signing crate's test keys (they sign like a wallet does).
+#[path = "../../signing/tests/common/mod.rs"]
 mod common;
 
 use std::collections::HashMap;
 
 use alloy_primitives::{Address, B256, U256};
 use common::{hex0x, TestKey};
-use orders::eip712::domain_separator;
 use orders::{
-    order_digest, validate, validate_batch, DomainCache, InlineError, Intake, MarketTerms, Order,
-    OrderError, OrderItem, OrderType, TokenTerms, ValidatedOrder,
+    validate, validate_batch, InlineError, Intake, MarketTerms, OrderError, OrderItem, OrderType,
+    TokenTerms, ValidatedOrder,
 };
 use serde_json::{json, Value};
+use signing::eip712::{domain_separator, order_digest, DomainCache, Order};
 use types::{
     ChainId, ConditionId, ContractAddress, ErrorCode, MarketKey, MarketStatus, Outcome, Side, Size,
     Timestamp, TokenId,
@@ -760,7 +762,7 @@ async fn a_validated_order_is_stored_with_every_signed_field_and_its_hash_only_o
     let sep = domain_separator(stored.chain_id, ContractAddress(EXCHANGE));
     assert_eq!(order_digest(sep, &signed), order.hash);
     assert_eq!(
-        orders::recover_signer(&order.hash.0, &stored.signature),
+        signing::eip712::recover_signer(&order.hash.0, &stored.signature),
         Ok(w.alice.address)
     );
     assert_eq!(

@@ -1,4 +1,4 @@
-//! Shared domain types of the gateway: ids, addresses, prices as integer ticks, amounts as U256, error codes.
+//! Shared domain types of the gateway: ids, addresses, prices as integer ticks, amounts as U256, error codes, the order routes' response bodies.
 
 pub mod amounts;
 pub mod cursor;
@@ -7,6 +7,7 @@ pub mod ids;
 pub mod json;
 pub mod market;
 pub mod order;
+pub mod responses;
 pub mod secret;
 pub mod text;
 pub mod time;

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::{Serialize, Serializer};
+use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default)]
 pub struct Timestamp(pub i64);
@@ -43,6 +43,25 @@ impl Serialize for Timestamp {
             Some(text) => s.serialize_str(text.as_str()),
             None => s.collect_str(self),
         }
+    }
+}
+
+/// RFC 3339 text, as [`Timestamp::parse_rfc3339`] reads it: what a client reads back from the
+/// gateway's answers.
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Rfc3339;
+        impl de::Visitor<'_> for Rfc3339 {
+            type Value = Timestamp;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an RFC 3339 timestamp")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Timestamp, E> {
+                Timestamp::parse_rfc3339(s)
+                    .ok_or_else(|| E::invalid_value(de::Unexpected::Str(s), &self))
+            }
+        }
+        d.deserialize_str(Rfc3339)
     }
 }
 
@@ -121,6 +140,15 @@ mod tests {
             Some(t)
         );
         assert_eq!(Timestamp::parse_rfc3339("yesterday"), None);
+    }
+
+    #[test]
+    fn reads_back_what_it_writes() {
+        let t = Timestamp(1_700_000_000_123);
+        let text = serde_json::to_string(&t).unwrap();
+        assert_eq!(serde_json::from_str::<Timestamp>(&text).unwrap(), t);
+        assert!(serde_json::from_str::<Timestamp>("\"yesterday\"").is_err());
+        assert!(serde_json::from_str::<Timestamp>("1700000000123").is_err());
     }
 
     fn chrono_text(millis: i64) -> String {

@@ -331,7 +331,7 @@ async fn place(api: &Client, args: PlaceArgs) -> Result<(), Failure> {
         )
         .await?;
     print(&resp)?;
-    if resp.rejected() > 0 {
+    if resp.body.refused() > 0 {
         return Err(Failure::Refused);
     }
     Ok(())

@@ -5,9 +5,9 @@
 //! followed by `bytes signature` (the EIP-712 type hash leaves the signature out; the contract's
 //! struct carries it). `side` and `signatureType` are Solidity enums, ABI-encoded as `uint8`.
 
-use alloy_primitives::U256;
 use alloy_sol_types::SolCall;
-use store::orders::OrderRecord;
+
+use crate::eip712::Order;
 
 alloy_sol_types::sol! {
     /// The exchange's `Order`: the signed fields, then the signature.
@@ -32,29 +32,30 @@ alloy_sol_types::sol! {
     function cancelOrder(ExchangeOrder order);
 }
 
-/// The exchange's struct for a stored order, exactly as it was signed.
-pub fn exchange_order(o: &OrderRecord) -> ExchangeOrder {
+/// The exchange's struct for a signed order: its EIP-712 fields exactly as they were signed,
+/// and the signature (`r ‖ s ‖ v`) over them.
+pub fn exchange_order(order: &Order, signature: &[u8]) -> ExchangeOrder {
     ExchangeOrder {
-        salt: o.salt,
-        maker: o.maker.address(),
-        signer: o.signer.address(),
-        taker: o.taker.address(),
-        tokenId: o.token_id.0,
-        makerAmount: o.maker_amount.0,
-        takerAmount: o.taker_amount.0,
-        expiration: o.expiration,
-        nonce: o.nonce,
-        feeRateBps: U256::from(o.fee_rate_bps),
-        side: o.side.as_u8(),
-        signatureType: o.signature_type,
-        signature: o.signature.clone().into(),
+        salt: order.salt,
+        maker: order.maker,
+        signer: order.signer,
+        taker: order.taker,
+        tokenId: order.tokenId,
+        makerAmount: order.makerAmount,
+        takerAmount: order.takerAmount,
+        expiration: order.expiration,
+        nonce: order.nonce,
+        feeRateBps: order.feeRateBps,
+        side: order.side,
+        signatureType: order.signatureType,
+        signature: signature.to_vec().into(),
     }
 }
 
-/// `cancelOrder(order)`: the 4-byte selector and the ABI-encoded order.
-pub fn cancel_order_calldata(o: &OrderRecord) -> Vec<u8> {
+/// `cancelOrder(order)`: the 4-byte selector and the ABI-encoded order with its signature.
+pub fn cancel_order_calldata(order: &Order, signature: &[u8]) -> Vec<u8> {
     cancelOrderCall {
-        order: exchange_order(o),
+        order: exchange_order(order, signature),
     }
     .abi_encode()
 }

@@ -1,6 +1,6 @@
 //! Digest + signer recovery per order, the work `POST /v1/orders` does for every item.
 //!
-//! `cargo bench -p orders --bench eip712` prints µs per order on one thread for the
+//! `cargo bench -p signing --bench eip712` prints µs per order on one thread for the
 //! libsecp256k1 path the gateway uses and for alloy's pure-Rust k256 path as the baseline,
 //! the cost of the domain separator with and without the cache, and orders/s on two threads.
 //! Plain `std::time`, best of several rounds: the figures are for comparing paths in one run on
@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use alloy_primitives::{Address, Signature, B256, U256};
 use common::TestKey;
-use orders::eip712::domain_separator;
-use orders::{order_digest, recover_signer, DomainCache, Order};
+use signing::eip712::domain_separator;
+use signing::{order_digest, recover_signer, DomainCache, Order};
 use types::{ChainId, ContractAddress};
 
 const ORDERS: usize = 2_000;

@@ -1,4 +1,4 @@
-//! Orders built by the SDK are the orders the gateway accepts: the signature recovers to the
+//! Orders built by the bot SDK (`client`) are the orders the gateway accepts: the signature recovers to the
 //! wallet, the amounts follow the contract's formulas, and the JSON item passes the server's
 //! own parser and validation pipeline (`orders::OrderItem::from_json`, `orders::validate`).
 
@@ -8,11 +8,9 @@ use alloy_primitives::{hex, keccak256, Address, B256, U256};
 use client::{
     ClientError, MarketInfo, OrderBuilder, OrderSpec, PrivateKey, SignedOrder, TokenInfo,
 };
-use orders::eip712::{domain_separator, recover_signer};
-use orders::{
-    order_digest, validate, DomainCache, Intake, MarketTerms, Order, OrderItem, TokenTerms,
-};
+use orders::{validate, Intake, MarketTerms, OrderItem, TokenTerms};
 use serde_json::Value;
+use signing::eip712::{domain_separator, order_digest, recover_signer, DomainCache, Order};
 use types::{
     ChainId, ConditionId, ContractAddress, ErrorCode, MarketKey, MarketStatus, OrderType, Outcome,
     Side, Size, Ticks, Timestamp, TokenId, Wallet,
@@ -85,7 +83,7 @@ fn spec(outcome: Outcome, side: Side, price: u8, hundredths: u64) -> OrderSpec {
     )
 }
 
-/// The contract's formulas in plain u128, independent of `orders::amounts`:
+/// The contract's formulas in plain u128, independent of `signing::amounts`:
 /// `None` when the size has no exact number of base units.
 fn reference_amounts(side: Side, t: u8, hundredths: u64, decimals: u8) -> Option<(u128, u128)> {
     let scaled = u128::from(hundredths) * 10u128.pow(u32::from(decimals));

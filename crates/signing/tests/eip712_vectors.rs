@@ -6,9 +6,9 @@ mod common;
 use alloy_primitives::{keccak256, Address, B256, U256};
 use alloy_sol_types::SolStruct;
 use common::{hex0x, TestKey};
-use orders::eip712::{self, domain, domain_separator, order_digest, recover_signer, struct_hash};
-use orders::{DomainCache, Order, SignatureError};
 use serde_json::Value;
+use signing::eip712::{self, domain, domain_separator, order_digest, recover_signer, struct_hash};
+use signing::{DomainCache, Order, SignatureError};
 use types::ids::parse_decimal_u256;
 use types::{ChainId, ContractAddress};
 
