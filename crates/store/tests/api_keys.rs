@@ -1,9 +1,7 @@
 //! API keys and wallet bindings on both backends: SQLite always, PostgreSQL when reachable.
 
-mod common;
-use common::on_each_backend;
-
 use store::api_keys::{ApiKeyChange, ApiKeyRecord, KeyInsert};
+use test_support::on_each_backend;
 use types::{Timestamp, Wallet};
 
 fn wallet(n: u8) -> Wallet {

@@ -1,11 +1,9 @@
 //! Orders and idempotency keys on both backends: SQLite always, PostgreSQL when reachable.
 
-mod common;
-use common::on_each_backend;
-
 use store::idempotency::{IdempotencyClaim, IdempotentResponse, IDEMPOTENCY_WINDOW_MS};
 use store::orders::{OrderCursor, OrderFilter, OrderRecord};
 use store::{Store, StoreOptions};
+use test_support::on_each_backend;
 use types::{
     ChainId, ConditionId, MarketKey, OrderHash, OrderStatus, OrderType, Outcome, Side, Size, Ticks,
     Timestamp, TokenId, Wallet, Wei, B256, U256,

@@ -1,15 +1,12 @@
 //! The store's behaviour on both backends: SQLite always, PostgreSQL when reachable (always under CI).
 
-mod common;
-use common::on_each_backend;
-
 use std::collections::BTreeMap;
 
 use store::balances::{Asset, Balance};
 use store::markets::{MarketChange, MarketRecord, TokenSpec, Translation};
 use store::trades::{TradeCursor, TradePrint};
 use store::{Store, StoreError, StoreOptions};
-use test_support::PgSchema;
+use test_support::{on_each_backend, PgSchema};
 use types::{ChainId, MarketStatus, Side, Size, Ticks, Timestamp, Wallet, Wei, U256};
 
 fn market(seed: u8) -> MarketRecord {

@@ -1,9 +1,12 @@
-//! Test-only helpers: a fresh PostgreSQL schema per test, and the CI rule that PostgreSQL must be there.
+//! Test-only helpers: a fresh PostgreSQL schema per test, a check run on each store backend, and
+//! the CI rule that PostgreSQL must be there.
 
+use std::future::Future;
 use std::time::Duration;
 
 use rand::Rng;
 use sqlx::{Connection, PgConnection};
+use store::{Store, StoreOptions};
 
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -91,5 +94,31 @@ impl Drop for PgSchema {
             }
         })
         .join();
+    }
+}
+
+/// Runs `check` against a fresh SQLite file, then against a fresh PostgreSQL schema (skipped
+/// with a printed reason when PostgreSQL is unreachable, a failure under CI). `check` gets the
+/// URL too, to reconnect as a restarted instance would, and the backend's name for messages.
+///
+/// The SQLite file is in directories that do not exist yet, so every check also covers the
+/// store creating them.
+pub async fn on_each_backend<F, Fut>(check: F)
+where
+    F: Fn(Store, String, &'static str) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/nested/dir/gw.db", dir.path().display());
+    let sqlite = Store::connect(&url, &StoreOptions::default())
+        .await
+        .unwrap();
+    check(sqlite, url, "sqlite").await;
+    if let Some(schema) = PgSchema::create().await {
+        let pg = Store::connect(&schema.url, &StoreOptions::default())
+            .await
+            .unwrap();
+        check(pg.clone(), schema.url.clone(), "postgres").await;
+        pg.close().await;
     }
 }

@@ -1,29 +1,97 @@
-//! What every store test file shares: running one check on both backends.
+//! What the acceptance and cancel test files share: orders of test wallets on one market, their
+//! balances, and accepting a group with the ledger as the only balance source.
 
-use std::future::Future;
+// Each test file uses part of it.
+#![allow(dead_code)]
 
-use store::{Store, StoreOptions};
-use test_support::PgSchema;
+use store::acceptance::{Holdings, Refusal, Submission};
+use store::balances::{Asset, Balance};
+use store::orders::OrderRecord;
+use store::Store;
+use types::{
+    ChainId, ConditionId, MarketKey, OrderHash, OrderStatus, OrderType, Outcome, Side, Size, Ticks,
+    Timestamp, TokenId, Wallet, Wei, B256, U256,
+};
 
-/// Runs `check` against a fresh SQLite file, then against a fresh PostgreSQL schema (skipped
-/// with a printed reason when PostgreSQL is unreachable, a failure under CI). `check` gets the
-/// URL too, to reconnect as a restarted instance would, and the backend's name for messages.
-pub async fn on_each_backend<F, Fut>(check: F)
-where
-    F: Fn(Store, String, &'static str) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/nested/dir/gw.db", dir.path().display());
-    let sqlite = Store::connect(&url, &StoreOptions::default())
-        .await
-        .unwrap();
-    check(sqlite, url, "sqlite").await;
-    if let Some(schema) = PgSchema::create().await {
-        let pg = Store::connect(&schema.url, &StoreOptions::default())
-            .await
-            .unwrap();
-        check(pg.clone(), schema.url.clone(), "postgres").await;
-        pg.close().await;
+pub const T0: Timestamp = Timestamp(1_800_000_000_000);
+pub const TOKEN: u64 = 777;
+
+pub fn wallet(byte: u8) -> Wallet {
+    Wallet(types::Address::repeat_byte(byte))
+}
+
+pub fn market(byte: u8) -> MarketKey {
+    MarketKey {
+        condition_id: ConditionId(B256::repeat_byte(byte)),
+        chain_id: ChainId(56),
     }
+}
+
+pub fn wei(n: u64) -> Wei {
+    Wei(U256::from(n))
+}
+
+/// An order of `owner` reserving `amount` (collateral for BUY, TOKEN for SELL).
+pub fn order(seed: u8, owner: Wallet, side: Side, amount: u64) -> OrderRecord {
+    OrderRecord {
+        order_hash: OrderHash(B256::repeat_byte(seed)),
+        wallet: owner,
+        condition_id: market(1).condition_id,
+        chain_id: market(1).chain_id,
+        token_id: TokenId(U256::from(TOKEN)),
+        outcome: Outcome::Yes,
+        side,
+        order_type: OrderType::Limit,
+        price: Ticks::new(50).unwrap(),
+        size: Size::from_hundredths(1_000),
+        remaining: Size::from_hundredths(1_000),
+        status: OrderStatus::Open,
+        salt: U256::from(seed),
+        maker: owner,
+        signer: owner,
+        taker: Wallet::ZERO,
+        maker_amount: wei(amount),
+        taker_amount: wei(amount * 2),
+        expiration: U256::ZERO,
+        nonce: U256::ZERO,
+        fee_rate_bps: 0,
+        signature_type: 0,
+        signature: vec![seed; 65],
+        book_added_at: None,
+        created_at: T0,
+        updated_at: T0,
+        reserved: wei(amount),
+    }
+}
+
+pub fn token() -> Asset {
+    Asset::Token(TokenId(U256::from(TOKEN)))
+}
+
+pub fn balance(available: u64, reserved: u64) -> Balance {
+    Balance {
+        available: wei(available),
+        reserved: wei(reserved),
+    }
+}
+
+pub fn submission(orders: Vec<OrderRecord>) -> Submission {
+    Submission::new(orders, None)
+}
+
+/// Renders outcomes as a compact string, so a stored response can be compared.
+pub fn render(i: usize, outcomes: &[Result<(), Refusal>]) -> Result<String, String> {
+    Ok(format!("{i}:{outcomes:?}"))
+}
+
+/// The group's outcomes, with the ledger as the only balance source.
+pub async fn decide(s: &Store, group: &[Submission]) -> Vec<Vec<Result<(), Refusal>>> {
+    s.accept_orders(group, &Holdings::new(), T0, render)
+        .await
+        .unwrap()
+}
+
+pub async fn accept(s: &Store, orders: Vec<OrderRecord>) {
+    let out = decide(s, &[submission(orders)]).await;
+    assert!(out[0].iter().all(|o| o.is_ok()), "{out:?}");
 }

@@ -1,0 +1,302 @@
+//! Real signed orders through the order service: acceptance with reservations through the
+//! group-commit writer, duplicates, the batch the writer never needs to see, and a balance
+//! source that cannot answer. SQLite always, PostgreSQL when reachable (always under CI).
+
+// The signing crate's test keys (they sign like a wallet does).
+#[path = "../../signing/tests/common/mod.rs"]
+mod common;
+mod service_common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use alloy_primitives::{B256, U256};
+use common::TestKey;
+use orders::views::PlaceResponse;
+use orders::{
+    acceptance_writer, BalanceSource, BalanceSourceError, IdempotencyKey, OrderService, Placed,
+    WriterConfig,
+};
+use serde_json::json;
+use service_common::*;
+use store::acceptance::Holdings;
+use store::balances::{Asset, Balance};
+use store::idempotency::IdempotencyClaim;
+use store::{Store, StoreOptions};
+use test_support::on_each_backend;
+use types::{ConditionId, ErrorCode, OrderStatus, Side, Wallet, Wei};
+
+#[tokio::test]
+async fn a_mixed_batch_accepts_the_valid_orders_and_refuses_each_bad_one_inline() {
+    on_each_backend(|store, url, backend| async move {
+        let w = World::running(store, url, backend);
+        let (alice, bob) = (&w.alice, &w.bob);
+        w.credit(alice, Asset::Collateral, e18(100, 0)).await;
+        let valid = Draft::new(alice, Side::Buy, 55, 1_000, 1);
+        let drifted = Draft::new(alice, Side::Buy, 55, 1_000, 2);
+        let (maker, taker) = drifted.amounts();
+        let drifted_json =
+            drifted.json_with(&drifted.signature(alice), (maker + U256::from(1u8), taker));
+        let mut out_of_range = Draft::new(alice, Side::Buy, 55, 1_000, 3).signed_by(alice);
+        out_of_range["price"] = json!("1.01");
+        let mut sub_tick = Draft::new(alice, Side::Buy, 55, 1_000, 4).signed_by(alice);
+        sub_tick["price"] = json!("0.555");
+        let mut expired = Draft::new(alice, Side::Buy, 55, 1_000, 5);
+        expired.expiration = NOW_SECS as u64 - 1;
+        let mut unknown_market = Draft::new(alice, Side::Buy, 55, 1_000, 6);
+        unknown_market.market.condition_id = ConditionId(B256::repeat_byte(0xee));
+        let mut paused = Draft::new(alice, Side::Buy, 55, 1_000, 7);
+        paused.market = paused_market();
+        paused.token = 2001;
+        let mut eip1271 = Draft::new(alice, Side::Buy, 55, 1_000, 8);
+        eip1271.signature_type = 1;
+        let items = vec![
+            valid.signed_by(alice),
+            drifted_json,
+            Draft::new(alice, Side::Buy, 55, 1_000, 9).signed_by(bob),
+            Draft::new(bob, Side::Buy, 55, 1_000, 10).signed_by(bob),
+            out_of_range,
+            sub_tick,
+            Draft::new(alice, Side::Buy, 55, 100, 11).signed_by(alice),
+            expired.signed_by(alice),
+            unknown_market.signed_by(alice),
+            paused.signed_by(alice),
+            eip1271.signed_by(alice),
+            valid.signed_by(alice),
+            // Tokens alice does not hold.
+            Draft::new(alice, Side::Sell, 55, 1_000, 12).signed_by(alice),
+            Draft::new(alice, Side::Sell, 40, 1_234, 13)
+                .no_token()
+                .signed_by(alice),
+        ];
+        w.credit(alice, no(), wei(12_340_000)).await;
+        let results = w.place(alice, items).await;
+        use ErrorCode::*;
+        assert_eq!(
+            codes(&results),
+            vec![
+                None,
+                Some(DriftedAmounts),
+                Some(InvalidSignature),
+                Some(WalletMismatch),
+                Some(PriceOutOfRange),
+                Some(InvalidTick),
+                Some(SizeTooSmall),
+                Some(OrderExpired),
+                Some(MarketNotFound),
+                Some(MarketNotActive),
+                Some(ValidationError),
+                Some(DuplicateOrder),
+                Some(InsufficientBalance),
+                None,
+            ],
+            "{backend}"
+        );
+        let body = serde_json::to_value(PlaceResponse {
+            results: results.clone(),
+        })
+        .unwrap();
+        assert_eq!(
+            body["results"][0],
+            json!({
+                "order_hash": valid.hash().to_string(),
+                "condition_id": open_market().condition_id.to_string(),
+                "chain_id": 56,
+                "status": "OPEN",
+                "price": "0.55",
+                "size": "10.00",
+                "remaining_size": "10.00",
+                "fills": [],
+                "book_added_at": null,
+                "created_at": NOW.to_string(),
+            }),
+            "{backend}"
+        );
+        assert_eq!(
+            body["results"][1],
+            json!({"error": {"code": "DRIFTED_AMOUNTS", "message": "Drifted signed amounts"}})
+        );
+        // Reservations: 5.5 collateral for the BUY, 12.34 NO tokens for the SELL.
+        assert_eq!(
+            w.balance(alice, Asset::Collateral).await,
+            Balance {
+                available: e18(94, 50),
+                reserved: e18(5, 50)
+            },
+            "{backend}"
+        );
+        assert_eq!(
+            w.balance(alice, no()).await,
+            Balance {
+                available: wei(0),
+                reserved: wei(12_340_000)
+            }
+        );
+        // Stored with every signed field and the signature.
+        let stored = w.store.order(&valid.hash()).await.unwrap().unwrap();
+        assert_eq!(stored.signature, valid.signature(alice).to_vec());
+        assert_eq!(stored.maker_amount, e18(5, 50));
+        assert_eq!(stored.taker_amount, e18(10, 0));
+        assert_eq!(stored.reserved, e18(5, 50), "{backend}");
+        assert_eq!(stored.status, OrderStatus::Open);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_reservation_sees_only_what_earlier_orders_of_the_batch_left() {
+    on_each_backend(|store, url, backend| async move {
+        let w = World::running(store, url, backend);
+        let alice = &w.alice;
+        w.credit(alice, Asset::Collateral, e18(10, 0)).await;
+        let results = w
+            .place(
+                alice,
+                vec![
+                    Draft::new(alice, Side::Buy, 55, 1_000, 1).signed_by(alice), // 5.50
+                    Draft::new(alice, Side::Buy, 40, 1_000, 2).signed_by(alice), // 4.00
+                    Draft::new(alice, Side::Buy, 11, 500, 3).signed_by(alice),   // 0.55 > 0.50
+                    Draft::new(alice, Side::Buy, 10, 500, 4).signed_by(alice),   // exactly 0.50
+                ],
+            )
+            .await;
+        assert_eq!(
+            codes(&results),
+            vec![None, None, Some(ErrorCode::InsufficientBalance), None],
+            "{backend}"
+        );
+        assert_eq!(
+            w.balance(alice, Asset::Collateral).await,
+            Balance {
+                available: wei(0),
+                reserved: e18(10, 0)
+            },
+            "{backend}"
+        );
+        // The refused order was not stored.
+        let refused = Draft::new(alice, Side::Buy, 11, 500, 3).hash();
+        assert_eq!(w.store.order(&refused).await.unwrap(), None);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_order_sent_again_later_is_a_duplicate_and_reserves_nothing_more() {
+    on_each_backend(|store, url, backend| async move {
+        let w = World::running(store, url, backend);
+        let alice = &w.alice;
+        w.credit(alice, yes(), e18(50, 0)).await;
+        let sell = Draft::new(alice, Side::Sell, 60, 2_000, 1);
+        let first = w.place(alice, vec![sell.signed_by(alice)]).await;
+        assert_eq!(codes(&first), vec![None], "{backend}");
+        // Re-signed with v 0/1 instead of 27/28: same order, same hash.
+        let mut sig = sell.signature(alice);
+        sig[64] -= 27;
+        let again = w
+            .place(alice, vec![sell.json_with(&sig, sell.amounts())])
+            .await;
+        assert_eq!(
+            codes(&again),
+            vec![Some(ErrorCode::DuplicateOrder)],
+            "{backend}"
+        );
+        assert_eq!(
+            w.balance(alice, yes()).await,
+            Balance {
+                available: e18(30, 0),
+                reserved: e18(20, 0)
+            },
+            "{backend}"
+        );
+    })
+    .await;
+}
+
+/// An external balance source that cannot answer (a chain RPC that times out).
+struct Unreachable;
+
+impl BalanceSource for Unreachable {
+    async fn holdings(&self, _: &[(Wallet, Asset)]) -> Result<Holdings, BalanceSourceError> {
+        Err(BalanceSourceError("eth_call timed out".to_string()))
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_balance_source_is_service_degraded_and_accepts_nothing() {
+    on_each_backend(|store, _url, backend| async move {
+        let (writer, handle) =
+            acceptance_writer(store.clone(), Unreachable, WriterConfig::default());
+        writer.spawn();
+        let service = OrderService::new(store.clone(), Arc::new(markets()), handle);
+        let alice = TestKey::named("alice");
+        store
+            .credit_balance(alice.wallet(), Asset::Collateral, e18(10, 0), NOW)
+            .await
+            .unwrap();
+        let draft = Draft::new(&alice, Side::Buy, 50, 1_000, 1);
+        let key = IdempotencyKey {
+            key: "degraded",
+            request_hash: "body-1",
+        };
+        let err = service
+            .place_orders(alice.wallet(), &[draft.signed_by(&alice)], Some(key), NOW)
+            .await
+            .unwrap_err();
+        let err = ApiError::from(err);
+        assert_eq!(err.code, ErrorCode::ServiceDegraded, "{backend}");
+        assert_eq!(
+            err.message,
+            "Balances cannot be read right now; retry shortly"
+        );
+        assert_eq!(store.order(&draft.hash()).await.unwrap(), None, "{backend}");
+        assert_eq!(
+            store
+                .balance(alice.wallet(), Asset::Collateral)
+                .await
+                .unwrap(),
+            Balance {
+                available: e18(10, 0),
+                reserved: Wei::ZERO
+            },
+            "{backend}"
+        );
+        // The key was released: a retry is processed afresh, not refused as in flight.
+        assert_eq!(
+            store
+                .claim_idempotency_key(alice.wallet(), "degraded", "body-1", NOW)
+                .await
+                .unwrap(),
+            IdempotencyClaim::Claimed,
+            "{backend}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_batch_refused_by_stateless_rules_is_answered_without_the_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/gw.db", dir.path().display());
+    let store = Store::connect(&url, &StoreOptions::default())
+        .await
+        .unwrap();
+    // The writer is never run: a request that needed it would wait forever.
+    let (w, _writer, _handle) = World::paused(store, url, "sqlite", WriterConfig::default());
+    let bob = &w.bob;
+    let results = tokio::time::timeout(
+        Duration::from_secs(5),
+        w.service.place_orders(
+            w.alice.wallet(),
+            &[Draft::new(bob, Side::Buy, 50, 1_000, 1).signed_by(bob)],
+            None,
+            NOW,
+        ),
+    )
+    .await
+    .expect("answered without the writer")
+    .unwrap();
+    let Placed::Fresh(r) = results else {
+        panic!("replayed without a key")
+    };
+    assert_eq!(codes(&r.results), vec![Some(ErrorCode::WalletMismatch)]);
+}

@@ -1,0 +1,254 @@
+//! The acceptance writer's group commit: concurrent requests accept each order once, several
+//! writers each decide their own wallets, and a failed commit accepts nothing. SQLite always,
+//! PostgreSQL when reachable (always under CI).
+
+// The signing crate's test keys (they sign like a wallet does).
+#[path = "../../signing/tests/common/mod.rs"]
+mod common;
+mod service_common;
+
+use std::sync::Arc;
+
+use common::TestKey;
+use orders::{IdempotencyKey, OrdersQuery, Placed, StatusGroup, WriterConfig};
+use service_common::*;
+use sqlx::Connection;
+use store::balances::{Asset, Balance};
+use store::idempotency::IdempotencyClaim;
+use store::Backend;
+use test_support::on_each_backend;
+use types::{ErrorCode, OrderHash, Side};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_requests_through_the_group_commit_accept_each_order_once() {
+    on_each_backend(|store, url, backend| async move {
+        let config = WriterConfig {
+            max_requests: 8,
+            ..WriterConfig::default()
+        };
+        let (w, writer, handle) = World::paused(store, url, backend, config);
+        let w = Arc::new(w);
+        let alice = TestKey::named("alice");
+        w.credit(&alice, Asset::Collateral, e18(1_000, 0)).await;
+        // Every request sends the same shared order and one of its own.
+        let shared = Draft::new(&alice, Side::Buy, 50, 1_000, 0);
+        let mut tasks = Vec::new();
+        for i in 1..=20u64 {
+            let w = Arc::clone(&w);
+            let items = vec![
+                shared.signed_by(&alice),
+                Draft::new(&alice, Side::Buy, 50, 1_000, i).signed_by(&alice),
+            ];
+            let wallet = alice.wallet();
+            tasks.push(tokio::spawn(async move {
+                w.service.place_orders(wallet, &items, None, NOW).await
+            }));
+        }
+        until_queued(&handle, 20).await;
+        writer.spawn();
+        let mut shared_accepted = 0;
+        for task in tasks {
+            let Placed::Fresh(r) = task.await.unwrap().unwrap() else {
+                panic!("replayed without a key");
+            };
+            match r.results[0].error() {
+                None => shared_accepted += 1,
+                Some(e) => assert_eq!(e.code, ErrorCode::DuplicateOrder, "{backend}"),
+            }
+            assert!(r.results[1].accepted().is_some(), "{backend}");
+        }
+        assert_eq!(shared_accepted, 1, "{backend}");
+        // 21 orders of 5.00 each: reserved once each.
+        assert_eq!(
+            w.balance(&alice, Asset::Collateral).await,
+            Balance {
+                available: e18(895, 0),
+                reserved: e18(105, 0)
+            },
+            "{backend}"
+        );
+        let all = w
+            .service
+            .list_orders(
+                alice.wallet(),
+                &OrdersQuery {
+                    market: None,
+                    status: StatusGroup::All,
+                    cursor: None,
+                    limit: 100,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(all.data.len(), 21, "{backend}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_writers_each_decide_their_own_wallets_and_reserve_exactly_once() {
+    on_each_backend(|store, url, backend| async move {
+        let config = WriterConfig {
+            writers: 3,
+            ..WriterConfig::default()
+        };
+        let (w, writer, handle) = World::paused(store, url, backend, config);
+        let w = Arc::new(w);
+        let keys: Vec<TestKey> = (0..6).map(|i| TestKey::named(&format!("w{i}"))).collect();
+        for key in &keys {
+            // Enough for three of the four orders each sends.
+            w.credit(key, Asset::Collateral, e18(15, 0)).await;
+        }
+        let mut tasks = Vec::new();
+        for key in &keys {
+            // Two requests per wallet, each with an order the other also sends.
+            let shared = Draft::new(key, Side::Buy, 50, 1_000, 0).signed_by(key);
+            for i in 1..=2u64 {
+                let w = Arc::clone(&w);
+                let items = vec![
+                    shared.clone(),
+                    Draft::new(key, Side::Buy, 50, 1_000, i).signed_by(key),
+                    Draft::new(key, Side::Buy, 50, 1_000, 10 + i).signed_by(key),
+                ];
+                let wallet = key.wallet();
+                tasks.push(tokio::spawn(async move {
+                    w.service.place_orders(wallet, &items, None, NOW).await
+                }));
+            }
+        }
+        until_queued(&handle, 12).await;
+        writer.spawn();
+        let mut outcomes = Vec::new();
+        for task in tasks {
+            let Placed::Fresh(r) = task.await.unwrap().unwrap() else {
+                panic!("replayed without a key");
+            };
+            outcomes.extend(codes(&r.results));
+        }
+        // Per wallet: five distinct orders of 5.00 against 15.00: three accepted, the shared
+        // one refused once as a duplicate, one refused for want of balance.
+        let accepted = outcomes.iter().filter(|c| c.is_none()).count();
+        let duplicates = outcomes
+            .iter()
+            .filter(|c| **c == Some(ErrorCode::DuplicateOrder))
+            .count();
+        let short = outcomes
+            .iter()
+            .filter(|c| **c == Some(ErrorCode::InsufficientBalance))
+            .count();
+        assert_eq!((accepted, duplicates, short), (18, 6, 12), "{backend}");
+        for key in &keys {
+            assert_eq!(
+                w.balance(key, Asset::Collateral).await,
+                Balance {
+                    available: e18(0, 0),
+                    reserved: e18(15, 0)
+                },
+                "{backend}"
+            );
+        }
+    })
+    .await;
+}
+
+/// Makes every insert of `hash` fail inside the database, as a lost connection or a full disk
+/// would fail a group's transaction midway.
+async fn poison(url: &str, backend: Backend, hash: &OrderHash) {
+    let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+    let sql = match backend {
+        Backend::Sqlite => format!(
+            "CREATE TRIGGER poison BEFORE INSERT ON orders WHEN NEW.order_hash = '{hash}' \
+             BEGIN SELECT RAISE(ABORT, 'injected failure'); END;"
+        ),
+        Backend::Postgres => format!(
+            "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             IF NEW.order_hash = '{hash}' THEN RAISE EXCEPTION 'injected failure'; END IF; \
+             RETURN NEW; END $$; \
+             CREATE TRIGGER poison BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION poison();"
+        ),
+    };
+    sqlx::raw_sql(&sql).execute(&mut conn).await.unwrap();
+    conn.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_group_commit_accepts_nothing_and_fails_every_request_of_the_group() {
+    on_each_backend(|store, url, backend| async move {
+        let (w, writer, handle) = World::paused(store, url, backend, WriterConfig::default());
+        let w = Arc::new(w);
+        let alice = TestKey::named("alice");
+        w.credit(&alice, Asset::Collateral, e18(100, 0)).await;
+        let good = Draft::new(&alice, Side::Buy, 50, 1_000, 1);
+        let bad = Draft::new(&alice, Side::Buy, 50, 1_000, 2);
+        poison(&w.url, w.store.backend(), &bad.hash()).await;
+
+        let keyed = {
+            let w = Arc::clone(&w);
+            let items = vec![good.signed_by(&alice)];
+            let wallet = alice.wallet();
+            tokio::spawn(async move {
+                let key = IdempotencyKey {
+                    key: "k",
+                    request_hash: "body",
+                };
+                w.service.place_orders(wallet, &items, Some(key), NOW).await
+            })
+        };
+        until_queued(&handle, 1).await;
+        let poisoned = {
+            let w = Arc::clone(&w);
+            let items = vec![bad.signed_by(&alice)];
+            let wallet = alice.wallet();
+            tokio::spawn(async move { w.service.place_orders(wallet, &items, None, NOW).await })
+        };
+        until_queued(&handle, 2).await;
+        writer.spawn();
+        for task in [keyed, poisoned] {
+            let err = task.await.unwrap().unwrap_err();
+            assert_eq!(
+                ApiError::from(err).code,
+                ErrorCode::InternalError,
+                "{}",
+                w.backend
+            );
+        }
+        for hash in [good.hash(), bad.hash()] {
+            assert_eq!(w.store.order(&hash).await.unwrap(), None, "{}", w.backend);
+        }
+        assert_eq!(
+            w.balance(&alice, Asset::Collateral).await,
+            Balance {
+                available: e18(100, 0),
+                reserved: wei(0)
+            },
+            "{}",
+            w.backend
+        );
+        // The key was given back: a retry is processed afresh, and succeeds.
+        let retry = w
+            .service
+            .place_orders(
+                alice.wallet(),
+                &[good.signed_by(&alice)],
+                Some(IdempotencyKey {
+                    key: "k",
+                    request_hash: "body",
+                }),
+                NOW,
+            )
+            .await
+            .unwrap();
+        let Placed::Fresh(r) = retry else {
+            panic!("{}: replayed a failed request", w.backend);
+        };
+        assert!(r.results[0].accepted().is_some());
+        assert!(matches!(
+            w.store
+                .claim_idempotency_key(alice.wallet(), "k", "body", NOW)
+                .await
+                .unwrap(),
+            IdempotencyClaim::Replay(_)
+        ));
+    })
+    .await;
+}

@@ -1,0 +1,141 @@
+//! Acceptance that fails on both backends (SQLite always, PostgreSQL when reachable): a commit
+//! failing midway leaves nothing behind, and a closed store accepts nothing.
+
+mod common;
+
+use common::*;
+use sqlx::Connection;
+use store::acceptance::{Holdings, IdempotencyTarget, Submission};
+use store::balances::Asset;
+use store::idempotency::IdempotencyClaim;
+use store::{Backend, Store, StoreError};
+use test_support::on_each_backend;
+use types::{OrderHash, Side, U256};
+
+/// Makes every insert of `hash` fail inside the database, as a lost connection or a full disk
+/// would fail a commit midway.
+async fn poison(url: &str, backend: Backend, hash: &OrderHash) {
+    let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+    let sql = match backend {
+        Backend::Sqlite => format!(
+            "CREATE TRIGGER poison BEFORE INSERT ON orders WHEN NEW.order_hash = '{hash}' \
+             BEGIN SELECT RAISE(ABORT, 'injected failure'); END;"
+        ),
+        Backend::Postgres => format!(
+            "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             IF NEW.order_hash = '{hash}' THEN RAISE EXCEPTION 'injected failure'; END IF; \
+             RETURN NEW; END $$; \
+             CREATE TRIGGER poison BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION poison();"
+        ),
+    };
+    sqlx::raw_sql(&sql).execute(&mut conn).await.unwrap();
+    conn.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_failure_midway_leaves_no_order_no_reservation_and_no_response() {
+    on_each_backend(|s, url, backend| async move {
+        let me = wallet(0xaa);
+        s.credit_balance(me, Asset::Collateral, wei(100), T0)
+            .await
+            .unwrap();
+        s.claim_idempotency_key(me, "k", "body", T0).await.unwrap();
+        let bad = order(3, me, Side::Buy, 1);
+        poison(&url, s.backend(), &bad.order_hash).await;
+        let group = vec![
+            Submission::new(
+                vec![order(1, me, Side::Buy, 10)],
+                Some(IdempotencyTarget {
+                    wallet: me,
+                    key: "k".into(),
+                }),
+            ),
+            submission(vec![order(2, me, Side::Buy, 10), bad]),
+        ];
+        let err = s
+            .accept_orders(&group, &Holdings::new(), T0, render)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Database(_)), "{backend}: {err}");
+        for seed in [1, 2, 3] {
+            let hash = order(seed, me, Side::Buy, 1).order_hash;
+            assert_eq!(s.order(&hash).await.unwrap(), None, "{backend}: {seed}");
+        }
+        assert_eq!(
+            s.balance(me, Asset::Collateral).await.unwrap(),
+            balance(100, 0),
+            "{backend}"
+        );
+        assert_eq!(
+            s.claim_idempotency_key(me, "k", "body", T0).await.unwrap(),
+            IdempotencyClaim::InFlight,
+            "{backend}: no response was kept"
+        );
+        // The store is usable afterwards: the write connection was given back clean.
+        let out = s
+            .accept_orders(
+                &[submission(vec![order(1, me, Side::Buy, 10)])],
+                &Holdings::new(),
+                T0,
+                render,
+            )
+            .await
+            .unwrap();
+        assert_eq!(out, vec![vec![Ok(())]], "{backend}");
+        // Each hash finds its own row, across the rolled-back attempt's unused rows.
+        accept(&s, vec![order(4, me, Side::Buy, 10)]).await;
+        for seed in [1, 4] {
+            let stored = s.order(&order(seed, me, Side::Buy, 1).order_hash).await;
+            assert_eq!(
+                stored.unwrap().map(|o| o.salt),
+                Some(U256::from(seed)),
+                "{backend}"
+            );
+        }
+    })
+    .await;
+}
+
+/// Once the store is closed (shutdown after the writer's drain timed out), a group that was
+/// still coming is refused as unavailable and nothing of it is stored: neither path reconnects.
+#[tokio::test]
+async fn a_closed_store_accepts_nothing() {
+    on_each_backend(|s, url, backend| async move {
+        let me = wallet(0xaa);
+        s.credit_balance(me, Asset::Collateral, wei(100), T0)
+            .await
+            .unwrap();
+        // The first group leaves hints, so the next one would go the optimistic way.
+        let first = vec![submission(vec![order(1, me, Side::Buy, 10)])];
+        s.accept_orders(&first, &Holdings::new(), T0, render)
+            .await
+            .unwrap();
+        s.close().await;
+
+        let late = vec![submission(vec![order(2, me, Side::Buy, 10)])];
+        let err = s
+            .accept_orders(&late, &Holdings::new(), T0, render)
+            .await
+            .expect_err("a closed store accepted a group");
+        assert!(err.is_unavailable(), "{backend}: {err}");
+
+        let reopened = Store::connect(&url, &store::StoreOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            reopened
+                .order(&order(2, me, Side::Buy, 10).order_hash)
+                .await
+                .unwrap(),
+            None,
+            "{backend}"
+        );
+        assert_eq!(
+            reopened.balance(me, Asset::Collateral).await.unwrap(),
+            balance(90, 10),
+            "{backend}"
+        );
+        reopened.close().await;
+    })
+    .await;
+}

@@ -1,0 +1,99 @@
+//! Idempotent responses committed in one transaction with the orders they answer, on both
+//! backends: SQLite always, PostgreSQL when reachable.
+
+mod common;
+
+use common::*;
+use store::acceptance::{Holdings, IdempotencyTarget, Submission};
+use store::balances::Asset;
+use store::idempotency::IdempotencyClaim;
+use test_support::on_each_backend;
+use types::Side;
+
+#[tokio::test]
+async fn the_idempotent_response_commits_with_the_orders() {
+    on_each_backend(|s, _, backend| async move {
+        let me = wallet(0xaa);
+        s.credit_balance(me, Asset::Collateral, wei(10), T0)
+            .await
+            .unwrap();
+        for key in ["k1", "k2"] {
+            assert_eq!(
+                s.claim_idempotency_key(me, key, "body", T0).await.unwrap(),
+                IdempotencyClaim::Claimed
+            );
+        }
+        let target = |key: &str| {
+            Some(IdempotencyTarget {
+                wallet: me,
+                key: key.into(),
+            })
+        };
+        let group = vec![
+            Submission::new(vec![order(1, me, Side::Buy, 10)], target("k1")),
+            // Every order refused: the response is still kept for the key.
+            Submission::new(vec![order(2, me, Side::Buy, 10)], target("k2")),
+        ];
+        s.accept_orders(&group, &Holdings::new(), T0, render)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.claim_idempotency_key(me, "k1", "body", T0).await.unwrap(),
+            IdempotencyClaim::Replay("0:[Ok(())]".into()),
+            "{backend}"
+        );
+        assert_eq!(
+            s.claim_idempotency_key(me, "k2", "body", T0).await.unwrap(),
+            IdempotencyClaim::Replay("1:[Err(InsufficientBalance)]".into()),
+            "{backend}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_response_commits_with_a_group_accepted_against_known_balances() {
+    on_each_backend(|s, _, backend| async move {
+        let me = wallet(0xaa);
+        s.credit_balance(me, Asset::Collateral, wei(100), T0)
+            .await
+            .unwrap();
+        // The first group reads the balance (the locking path); the next ones are decided
+        // against what it left, so on PostgreSQL their responses are kept by the optimistic
+        // statement with responses (the test fails when that statement leaves them out).
+        let first = vec![Submission::new(vec![order(1, me, Side::Buy, 10)], None)];
+        s.accept_orders(&first, &Holdings::new(), T0, render)
+            .await
+            .unwrap();
+        for (seed, key) in [(2, "k1"), (3, "k2")] {
+            assert_eq!(
+                s.claim_idempotency_key(me, key, "body", T0).await.unwrap(),
+                IdempotencyClaim::Claimed
+            );
+            let target = IdempotencyTarget {
+                wallet: me,
+                key: key.into(),
+            };
+            let group = vec![Submission::new(
+                vec![order(seed, me, Side::Buy, 10)],
+                Some(target),
+            )];
+            let outcomes = s
+                .accept_orders(&group, &Holdings::new(), T0, render)
+                .await
+                .unwrap();
+            assert_eq!(outcomes, vec![vec![Ok(())]], "{backend}");
+            assert_eq!(
+                s.claim_idempotency_key(me, key, "body", T0).await.unwrap(),
+                IdempotencyClaim::Replay("0:[Ok(())]".into()),
+                "{backend}"
+            );
+        }
+        assert_eq!(
+            s.balance(me, Asset::Collateral).await.unwrap(),
+            balance(70, 30),
+            "{backend}"
+        );
+    })
+    .await;
+}
