@@ -66,9 +66,9 @@ async fn wrong_token_is_401_auth_invalid() {
         bearer_wrong(&same_length),
         bearer_wrong(prefix),
         bearer_wrong(&longer),
-        "Bearer ".to_string(),
+        "Bearer ".to_owned(),
         format!("Basic {ADMIN_TOKEN}"),
-        ADMIN_TOKEN.to_string(),
+        ADMIN_TOKEN.to_owned(),
     ];
     for (method, path, body) in admin_calls() {
         for header in &headers {

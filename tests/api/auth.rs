@@ -31,7 +31,7 @@ async fn dev_token_loop_works_and_no_secret_reaches_the_log() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     assert_eq!(token.split('.').count(), 3, "{token}");
     // Outside dev mode, dev-token refuses.
     let out = run_command(dir.path(), &[], &["dev-token", "--wallet", WALLET]);
@@ -67,12 +67,12 @@ async fn dev_token_loop_works_and_no_secret_reaches_the_log() {
         ("JWT", token.clone()),
         (
             "JWT signature",
-            token.rsplit('.').next().unwrap().to_string(),
+            token.rsplit('.').next().unwrap().to_owned(),
         ),
-        ("secret", key["secret"].as_str().unwrap().to_string()),
+        ("secret", key["secret"].as_str().unwrap().to_owned()),
         (
             "regenerated secret",
-            body["secret"].as_str().unwrap().to_string(),
+            body["secret"].as_str().unwrap().to_owned(),
         ),
     ];
     let (status, ws) = send(keyed(
@@ -83,7 +83,7 @@ async fn dev_token_loop_works_and_no_secret_reaches_the_log() {
     .await;
     assert_eq!(status, 201, "{ws}");
     assert_eq!(ws["expires_in"], 60);
-    let ws_token = ws["token"].as_str().unwrap().to_string();
+    let ws_token = ws["token"].as_str().unwrap().to_owned();
     let (status, list) = send(
         http.get(gw.url("/v1/auth/api-keys"))
             .header("authorization", &bearer),
@@ -167,7 +167,7 @@ async fn regenerate_and_revoke_on_one_gateway_take_effect_on_another_at_once() {
     )
     .await;
     assert_eq!(status, 201, "{key}");
-    let key_id = key["key_id"].as_str().unwrap().to_string();
+    let key_id = key["key_id"].as_str().unwrap().to_owned();
     let ws_token = |on: &Gateway, key: &Value| keyed(http.post(on.url("/v1/auth/ws-token")), key);
     for round in 0..5 {
         // B verifies the current secret and caches it.

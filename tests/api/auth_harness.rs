@@ -59,7 +59,7 @@ impl Gateway {
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(addr) = line.strip_prefix("gateway listening http=") {
-                    let _ = tx.send(addr.to_string());
+                    let _ = tx.send(addr.to_owned());
                 }
                 sink.lock().unwrap().push_str(&line);
             }

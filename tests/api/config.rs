@@ -144,7 +144,7 @@ async fn environment_overrides_the_config_file() {
         "dev_mode = false\nadmin_token = \"file-token-0123456789\"\n",
     )
     .expect("write");
-    let path = path.to_str().expect("utf-8 path").to_string();
+    let path = path.to_str().expect("utf-8 path").to_owned();
     let gw = Gateway::launch(
         Launch::env(&[("FS_DEV_MODE", "true"), ("FS_ADMIN_TOKEN", ADMIN_TOKEN)])
             .args(&["--config", &path]),

@@ -180,7 +180,7 @@ async fn correlation_id_is_generated_when_absent() {
     let mut seen = Vec::new();
     for path in ["/health", "/v1/markets", "/ready", "/metrics", "/v1/nope"] {
         let r = gw.get(path).await;
-        let id = r.correlation_id().to_string();
+        let id = r.correlation_id().to_owned();
         assert!(is_generated_id(&id), "{path}: generated id {id:?}");
         if r.status >= 400 {
             assert_eq!(r.body["correlation_id"], id.as_str());
@@ -264,7 +264,7 @@ async fn raw_chunked_post(addr: &str, path: &str, headers: &str, body_len: usize
 #[tokio::test]
 async fn chunked_body_over_1_mib_is_413_payload_too_large() {
     let gw = Gateway::start(&admin_env()).await;
-    let addr = gw.base_url.trim_start_matches("http://").to_string();
+    let addr = gw.base_url.trim_start_matches("http://").to_owned();
     let headers = format!(
         "Authorization: Bearer {ADMIN_TOKEN}\r\nContent-Type: application/json\r\nx-correlation-id: chunky-1\r\n"
     );

@@ -210,7 +210,7 @@ impl Gateway {
             .strip_prefix("gateway listening http=")
             .unwrap_or_else(|| panic!("unexpected first stdout line {line:?}"))
             .trim()
-            .to_string();
+            .to_owned();
         gw.base_url = format!("http://{addr}");
         gw.wait_healthy().await;
         Ok(gw)

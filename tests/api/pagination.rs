@@ -40,7 +40,7 @@ async fn walk(gw: &Gateway, query: &str, limit: usize) -> Vec<Value> {
                 .as_str()
                 .expect("next_cursor is a string while has_more");
             assert!(!next.is_empty());
-            cursor = Some(next.to_string());
+            cursor = Some(next.to_owned());
         } else {
             assert_eq!(r.body["next_cursor"], Value::Null, "last page: {path}");
             assert!(data.len() <= limit);
@@ -56,12 +56,7 @@ async fn walk(gw: &Gateway, query: &str, limit: usize) -> Vec<Value> {
 fn ids(items: &[Value]) -> Vec<String> {
     items
         .iter()
-        .map(|m| {
-            m["condition_id"]
-                .as_str()
-                .expect("condition_id")
-                .to_string()
-        })
+        .map(|m| m["condition_id"].as_str().expect("condition_id").to_owned())
         .collect()
 }
 
@@ -93,7 +88,7 @@ async fn a_page_of_exactly_the_remaining_items_is_the_last() {
     let gw = gateway_with_markets(4, &[]).await;
     let r = gw.get("/v1/markets?limit=2").await;
     assert_eq!(r.body["has_more"], true);
-    let cursor = r.body["next_cursor"].as_str().expect("cursor").to_string();
+    let cursor = r.body["next_cursor"].as_str().expect("cursor").to_owned();
     let r = gw
         .get(&format!("/v1/markets?limit=2&cursor={cursor}"))
         .await;
@@ -166,7 +161,7 @@ async fn limit_outside_1_to_100_is_400_naming_limit() {
 async fn garbage_cursor_is_400_naming_cursor() {
     let gw = gateway_with_markets(3, &[]).await;
     let r = gw.get("/v1/markets?limit=1").await;
-    let good = r.body["next_cursor"].as_str().expect("cursor").to_string();
+    let good = r.body["next_cursor"].as_str().expect("cursor").to_owned();
     let truncated = &good[..good.len() - 3];
     for bad in ["garbage", "!!!", "djE", "", truncated] {
         let r = gw.get(&format!("/v1/markets?cursor={bad}")).await;

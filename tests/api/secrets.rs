@@ -82,12 +82,12 @@ fn with_password(url: &str, password: &str) -> (String, String) {
     let (scheme, rest) = url.split_once("://").expect("a URL");
     let (userinfo, host) = rest.split_once('@').expect("a user in the URL");
     match userinfo.split_once(':') {
-        Some((_, existing)) => (url.to_string(), existing.to_string()),
+        Some((_, existing)) => (url.to_owned(), existing.to_owned()),
         // Without a password in the test server's URL, its authentication is `trust`, and an
         // added password is ignored by the server but must still be kept out of the log.
         None => (
             format!("{scheme}://{userinfo}:{password}@{host}"),
-            password.to_string(),
+            password.to_owned(),
         ),
     }
 }

@@ -50,7 +50,7 @@ pub fn dev_token(gw: &Gateway, env: &[(&str, &str)], wallet: &str) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     let token = String::from_utf8(out.stdout).expect("a UTF-8 token");
-    token.trim().to_string()
+    token.trim().to_owned()
 }
 
 /// The market as the SDK reads it (L0), reduced to what signing needs.
@@ -107,8 +107,8 @@ impl Trader {
             .await;
         assert_eq!(r.status, 201, "create an API key: {}", r.text);
         assert_eq!(r.body["wallet"], wallet.as_str(), "{}", r.text);
-        let key_id = r.body["key_id"].as_str().expect("key_id").to_string();
-        let secret = r.body["secret"].as_str().expect("secret").to_string();
+        let key_id = r.body["key_id"].as_str().expect("key_id").to_owned();
+        let secret = r.body["secret"].as_str().expect("secret").to_owned();
         let api = Client::new(&gw.base_url, Credentials::api_key(&key_id, &secret))
             .expect("an SDK client");
         Trader {
@@ -171,7 +171,7 @@ impl Trader {
         let mut rb = self
             .keyed(gw.request(Method::POST, "/v1/orders"))
             .header("content-type", "application/json")
-            .body(body.to_string());
+            .body(body.to_owned());
         if let Some(k) = idempotency_key {
             rb = rb.header("fs-idempotency-key", k);
         }

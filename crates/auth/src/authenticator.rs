@@ -102,7 +102,7 @@ impl Authenticator {
             settings
                 .dev_key
                 .as_ref()
-                .map(|_| crate::dev::DEV_APP_ID.to_string())
+                .map(|_| crate::dev::DEV_APP_ID.to_owned())
         });
         let mut keys = KeyRing::default();
         if let Some(pem) = &settings.verification_key_pem {
@@ -116,7 +116,7 @@ impl Authenticator {
             keys.jwks = Some(jwks);
         }
         if let Some(dev) = &settings.dev_key {
-            keys.dev = Some((DEV_KID.to_string(), dev.decoding_key()));
+            keys.dev = Some((DEV_KID.to_owned(), dev.decoding_key()));
         }
         let has_key = keys.pem.is_some() || keys.jwks.is_some() || keys.dev.is_some();
         let jwt = match (&app_id, has_key) {
@@ -209,7 +209,7 @@ impl Authenticator {
         }
         if let Presented::KeyPair { key_id, .. } = presented {
             if api_key::is_key_id(key_id) {
-                subjects.push(Subject::Key(key_id.to_string()));
+                subjects.push(Subject::Key(key_id.to_owned()));
             }
         }
         if let Err(retry_after_secs) = self.throttle.check(&subjects) {
@@ -292,7 +292,7 @@ impl Authenticator {
         Ok(Principal {
             wallet: entry.wallet,
             credential: Credential::ApiKey {
-                key_id: key_id.to_string(),
+                key_id: key_id.to_owned(),
                 permissions: entry.permissions,
             },
         })
@@ -400,7 +400,7 @@ impl Authenticator {
                         misses.clear();
                     }
                 }
-                misses.insert(sub.to_string(), std::time::Instant::now());
+                misses.insert(sub.to_owned(), std::time::Instant::now());
                 Ok(None)
             }
         }
@@ -428,6 +428,6 @@ impl Authenticator {
         if map.len() >= BINDINGS_CAPACITY {
             map.clear();
         }
-        map.insert(sub.to_string(), wallet);
+        map.insert(sub.to_owned(), wallet);
     }
 }

@@ -33,13 +33,13 @@ impl SigningKey {
     pub fn generate() -> Result<SigningKey, String> {
         let doc =
             EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
-                .map_err(|_| "cannot generate a P-256 key".to_string())?;
+                .map_err(|_| "cannot generate a P-256 key".to_owned())?;
         SigningKey::from_pkcs8(doc.as_ref().to_vec())
     }
 
     pub fn from_pkcs8(pkcs8: Vec<u8>) -> Result<SigningKey, String> {
         let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8)
-            .map_err(|_| "not a PKCS#8 P-256 private key".to_string())?;
+            .map_err(|_| "not a PKCS#8 P-256 private key".to_owned())?;
         Ok(SigningKey {
             public_point: pair.public_key().as_ref().to_vec(),
             pkcs8: Secret::new(pkcs8),
@@ -68,7 +68,7 @@ impl SigningKey {
     /// Signs `claims` as an ES256 JWT with `kid` in the header.
     pub fn sign(&self, kid: Option<&str>, claims: &serde_json::Value) -> Result<String, String> {
         let mut header = Header::new(Algorithm::ES256);
-        header.kid = kid.map(str::to_string);
+        header.kid = kid.map(str::to_owned);
         jsonwebtoken::encode(
             &header,
             claims,

@@ -76,7 +76,7 @@ impl Invalidator {
                                 Err(_) => cache.invalidate_all(),
                             }
                         }
-                        "lost the Redis subscription".to_string()
+                        "lost the Redis subscription".to_owned()
                     }
                     Err(e) => format!("Redis SUBSCRIBE failed: {e}"),
                 },

@@ -60,7 +60,7 @@ impl Jwks {
         let source = if let Some(path) = url.strip_prefix("file://") {
             JwksSource::File(PathBuf::from(path))
         } else if url.starts_with("https://") || url.starts_with("http://") {
-            JwksSource::Http(url.to_string(), http_client()?)
+            JwksSource::Http(url.to_owned(), http_client()?)
         } else {
             return Err(format!("{url}: must be file://, https:// or http://"));
         };

@@ -86,7 +86,7 @@ mod tests {
     fn entry(exp: i64) -> CachedJwt {
         CachedJwt {
             sub: "did:privy:a".into(),
-            wallet: types::Wallet::ZERO,
+            wallet: Wallet::ZERO,
             exp,
         }
     }

@@ -95,7 +95,7 @@ impl KeyCache {
                 map.clear();
             }
         }
-        map.insert(key_id.to_string(), entry);
+        map.insert(key_id.to_owned(), entry);
     }
 
     pub fn invalidate(&self, key_id: &str) {

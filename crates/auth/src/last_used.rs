@@ -21,7 +21,7 @@ impl LastUsed {
         match pending.get_mut(key_id) {
             Some(t) => *t = (*t).max(now),
             None => {
-                pending.insert(key_id.to_string(), now);
+                pending.insert(key_id.to_owned(), now);
             }
         }
     }

@@ -17,8 +17,8 @@ pub struct PrivyApi {
 impl PrivyApi {
     pub fn new(base: &str, app_id: &str, app_secret: Secret<String>) -> Result<PrivyApi, String> {
         Ok(PrivyApi {
-            base: base.trim_end_matches('/').to_string(),
-            app_id: app_id.to_string(),
+            base: base.trim_end_matches('/').to_owned(),
+            app_id: app_id.to_owned(),
             app_secret,
             http: crate::jwt::http_client()?,
         })

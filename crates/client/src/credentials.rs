@@ -190,7 +190,7 @@ mod tests {
         let key = PrivateKey::from_hex(DOC_KEY).unwrap();
         let creds = Credentials {
             api_key: Some(ApiKey::new("fs_key_public", "fs_secret_hunter2")),
-            jwt: Some(Secret::new("eyJhbGciOiJFUzI1NiJ9.payload.sig".to_string())),
+            jwt: Some(Secret::new("eyJhbGciOiJFUzI1NiJ9.payload.sig".to_owned())),
         };
         let printed = format!("{creds:?} {creds:#?} {key:?} {key:#?}");
         for secret in [

@@ -88,7 +88,7 @@ impl ClientError {
                 message: env.message,
                 correlation_id: env
                     .correlation_id
-                    .or_else(|| header_correlation_id.map(str::to_string)),
+                    .or_else(|| header_correlation_id.map(str::to_owned)),
                 retry_after,
             },
             Err(_) => {

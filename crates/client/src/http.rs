@@ -97,7 +97,7 @@ impl Client {
             .build()?;
         Ok(Client {
             http,
-            base: base.to_string(),
+            base: base.to_owned(),
             credentials,
         })
     }
@@ -229,7 +229,7 @@ impl Client {
             resp.headers()
                 .get(name)
                 .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
+                .map(str::to_owned)
         };
         let correlation_id = header(HEADER_CORRELATION_ID);
         let retry_after = header(RETRY_AFTER.as_str()).and_then(|v| v.trim().parse().ok());

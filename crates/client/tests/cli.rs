@@ -75,7 +75,7 @@ fn serve(replies: Vec<(&'static str, String)>) -> (String, thread::JoinHandle<Se
 }
 
 fn serve_once(status: &'static str, reply: &'static str) -> (String, thread::JoinHandle<String>) {
-    let (url, handle) = serve(vec![(status, reply.to_string())]);
+    let (url, handle) = serve(vec![(status, reply.to_owned())]);
     let head = thread::spawn(move || handle.join().unwrap().remove(0).0);
     (url, head)
 }
@@ -184,7 +184,7 @@ fn order_place_signs_an_order_the_server_pipeline_accepts() {
     let refused = r#"{"results":[{"error":{"code":"INSUFFICIENT_BALANCE","message":"Not enough collateral"}}]}"#;
     let (url, server) = serve(vec![
         ("200 OK", market_json()),
-        ("200 OK", refused.to_string()),
+        ("200 OK", refused.to_owned()),
     ]);
     let out = fs_cli(
         &[
@@ -289,7 +289,7 @@ fn order_get_and_the_cancel_commands_send_their_requests_and_print_the_answers()
         "order_hash": hash, "chain_id": 56, "to": EXCHANGE, "data": "0xa6dfcf86"
     });
     let on_market = format!("--condition-id={CONDITION}");
-    let post_cancel = |body| ("POST", "/v1/orders/cancel".to_string(), Some(body));
+    let post_cancel = |body| ("POST", "/v1/orders/cancel".to_owned(), Some(body));
     let commands: Vec<(Vec<&str>, Request, &serde_json::Value)> = vec![
         (
             vec!["order", "get", &hash],

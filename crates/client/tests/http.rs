@@ -57,11 +57,11 @@ async fn serve_once(
         let head = String::from_utf8(buf[..head_end].to_vec()).unwrap();
         let mut lines = head.split("\r\n");
         let mut request_line = lines.next().unwrap().split(' ');
-        let method = request_line.next().unwrap().to_string();
-        let target = request_line.next().unwrap().to_string();
+        let method = request_line.next().unwrap().to_owned();
+        let target = request_line.next().unwrap().to_owned();
         let headers: Vec<(String, String)> = lines
             .filter_map(|l| l.split_once(':'))
-            .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
             .collect();
         let length: usize = headers
             .iter()
@@ -162,7 +162,7 @@ async fn place_orders_sends_the_key_pair_json_and_the_idempotency_key() {
 
 #[tokio::test]
 async fn without_an_idempotency_key_no_such_header_is_sent() {
-    let (url, server) = serve_once("200 OK", "", r#"{"results":[]}"#.to_string()).await;
+    let (url, server) = serve_once("200 OK", "", r#"{"results":[]}"#.to_owned()).await;
     api_key_client(&url)
         .place_orders(&[signed_order()], None)
         .await
@@ -322,7 +322,7 @@ async fn market_data_needs_no_credentials_and_trading_does() {
 
 #[tokio::test]
 async fn a_non_envelope_error_keeps_its_status_and_body() {
-    let (url, server) = serve_once("502 Bad Gateway", "", "upstream down".to_string()).await;
+    let (url, server) = serve_once("502 Bad Gateway", "", "upstream down".to_owned()).await;
     let err = api_key_client(&url).cancel_all().await.unwrap_err();
     captured(server).await;
     assert!(

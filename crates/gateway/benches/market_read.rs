@@ -332,7 +332,7 @@ impl Run {
 fn report(name: &str, run: &Run) {
     let cpu = match run.cpu_per_request_us() {
         Some(us) => format!("{us:.1} us"),
-        None => "unknown".to_string(),
+        None => "unknown".to_owned(),
     };
     println!(
         "  {name:<20} {:>9.0} req/s  p50 {:.2} ms  p99 {:.2} ms  server CPU/req {cpu}  errors {}",

@@ -150,7 +150,7 @@ struct Settings {
 impl Settings {
     fn from_env() -> Settings {
         let backends = std::env::var("BENCH_BACKENDS")
-            .unwrap_or_else(|_| "sqlite,postgres".to_string())
+            .unwrap_or_else(|_| "sqlite,postgres".to_owned())
             .split(',')
             .map(|name| match name.trim() {
                 "sqlite" => BackendKind::Sqlite,
@@ -241,7 +241,7 @@ impl Database {
 struct SignedSet {
     market: MarketInfo,
     /// Per client: its private key and its batches, in sending order.
-    clients: Vec<(PrivateKey, Arc<Vec<Batch>>)>,
+    clients: Vec<(PrivateKey, Arc<[Batch]>)>,
     /// A sample of the set for the ceiling, each with its signer.
     ceiling: Vec<Verifiable>,
     orders: usize,
@@ -356,10 +356,10 @@ impl SignedSet {
             .max(sample_batches);
         // The sample's batches are the first of each client's; the rest continue its salts.
         let batches = sign_batches(&market, settings.clients, per_client);
-        let clients: Vec<(PrivateKey, Arc<Vec<Batch>>)> = batches
+        let clients: Vec<(PrivateKey, Arc<[Batch]>)> = batches
             .into_iter()
             .enumerate()
-            .map(|(c, b)| (client_key(c), Arc::new(b)))
+            .map(|(c, b)| (client_key(c), Arc::from(b)))
             .collect();
         let orders = per_client * ORDERS_PER_REQUEST * settings.clients;
         println!(
@@ -456,7 +456,7 @@ fn measure_ceiling(
 struct LoadClient {
     /// The request head up to and including `Content-Length: `.
     head: Vec<u8>,
-    batches: Arc<Vec<Batch>>,
+    batches: Arc<[Batch]>,
     next: usize,
     conn: Option<Connection>,
     out: Vec<u8>,
@@ -520,7 +520,7 @@ impl Run {
             Some(cpu) if self.accepted > 0 => {
                 format!("{:.1} us", cpu.as_secs_f64() * 1e6 / self.accepted as f64)
             }
-            _ => "unknown".to_string(),
+            _ => "unknown".to_owned(),
         }
     }
 }
@@ -691,7 +691,7 @@ fn report(f: &Figures, by_round: &[String], signed: usize) {
                 / (run.measured.as_secs_f64()
                     * std::thread::available_parallelism().map_or(1, |n| n.get()) as f64)
         ),
-        None => "unknown".to_string(),
+        None => "unknown".to_owned(),
     };
     println!(
         "  {name:<8} CPU      per accepted order: gateway {}, bench client {}, whole machine {} (ceiling: {:.1} us); machine busy {busy}",
@@ -781,7 +781,7 @@ async fn setup_wallet(
             String::from_utf8_lossy(&out.stderr)
         ));
     }
-    let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     let key_pair = post(
         http.post(format!("{base}/v1/auth/api-keys"))
             .bearer_auth(&token)
@@ -799,7 +799,7 @@ async fn setup_wallet(
     let field = |k: &str| {
         key_pair[k]
             .as_str()
-            .map(str::to_string)
+            .map(str::to_owned)
             .ok_or_else(|| format!("no {k} in {key_pair}"))
     };
     Ok((field("key_id")?, field("secret")?))
@@ -964,7 +964,7 @@ async fn drive(mut client: LoadClient, addr: SocketAddr, window: Window) -> (Loa
         {
             Ok(Ok(response)) => check(response.status, response.body, batch),
             Ok(Err(e)) => Err(Failure::Io(e.to_string())),
-            Err(_) => Err(Failure::Io("no response".to_string())),
+            Err(_) => Err(Failure::Io("no response".to_owned())),
         };
         let done = Instant::now();
         match outcome {

@@ -97,7 +97,7 @@ impl Sources<'_> {
         match self.env.get(env).filter(|v| !v.is_empty()) {
             Some(v) => Some(Raw {
                 value: v.clone(),
-                source: env.to_string(),
+                source: env.to_owned(),
             }),
             None => file.map(|v| Raw {
                 value: v,
@@ -202,7 +202,7 @@ impl Config {
         let file: FileConfig = match std::fs::read_to_string(&path) {
             Ok(text) => toml::from_str(&text).map_err(|e| ConfigError {
                 setting: file_label.clone(),
-                reason: e.message().to_string(),
+                reason: e.message().to_owned(),
             })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
                 FileConfig::default()
@@ -217,7 +217,7 @@ impl Config {
         Config::from_sources(file, &Sources { env, file_label })
     }
 
-    fn from_sources(f: FileConfig, s: &Sources) -> Result<Config, ConfigError> {
+    fn from_sources(f: FileConfig, s: &Sources<'_>) -> Result<Config, ConfigError> {
         let http_addr = socket_addr(
             s.pick("FS_HTTP_ADDR", "http_addr", f.http_addr),
             "127.0.0.1:8080",
@@ -233,7 +233,7 @@ impl Config {
             s.pick("DATABASE_URL", "database_url", f.database_url),
             &["sqlite:", "postgres://", "postgresql://"],
         )?
-        .unwrap_or_else(|| "sqlite://data/gateway.db".to_string());
+        .unwrap_or_else(|| "sqlite://data/gateway.db".to_owned());
         let redis_url = url_with_scheme(
             s.pick("REDIS_URL", "redis_url", f.redis_url),
             &["redis://", "rediss://", "redis+unix://", "unix://"],
@@ -271,8 +271,8 @@ impl Config {
                 s.pick("FS_PRIVY_API_BASE", "privy_api_base", f.privy_api_base),
                 &["https://", "http://"],
             )?
-            .map(|u| u.trim_end_matches('/').to_string())
-            .unwrap_or_else(|| "https://auth.privy.io".to_string()),
+            .map(|u| u.trim_end_matches('/').to_owned())
+            .unwrap_or_else(|| "https://auth.privy.io".to_owned()),
             leeway: Duration::from_secs(leeway),
         };
         let api_key_pepper = match s.pick("FS_API_KEY_PEPPER", "api_key_pepper", f.api_key_pepper) {

@@ -17,16 +17,16 @@ fn parse<T: std::str::FromStr>(s: &str) -> T {
 fn demo_market(now: Timestamp) -> MarketRecord {
     let mut translations = BTreeMap::new();
     translations.insert(
-        "cn".to_string(),
+        "cn".to_owned(),
         Translation {
-            summary: "演示市场：仅用于本地开发。".to_string(),
-            rules: "如果网关在本地撮合了第一笔订单，则结算为是。".to_string(),
+            summary: "演示市场：仅用于本地开发。".to_owned(),
+            rules: "如果网关在本地撮合了第一笔订单，则结算为是。".to_owned(),
         },
     );
     MarketRecord {
         condition_id: parse(DEMO_CONDITION_ID),
         chain_id: ChainId(56),
-        question: "Demo: will this local gateway match its first order?".to_string(),
+        question: "Demo: will this local gateway match its first order?".to_owned(),
         status: MarketStatus::Open,
         yes: TokenSpec {
             token_id: parse("1001"),
@@ -42,8 +42,8 @@ fn demo_market(now: Timestamp) -> MarketRecord {
         fee_rate_bps: 0,
         min_order_size: parse("5"),
         end_date: None,
-        summary: "A demo market for local development only.".to_string(),
-        rules: "Resolves YES if the local gateway matches its first order.".to_string(),
+        summary: "A demo market for local development only.".to_owned(),
+        rules: "Resolves YES if the local gateway matches its first order.".to_owned(),
         translations,
         created_at: now,
         updated_at: now,

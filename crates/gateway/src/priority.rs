@@ -15,6 +15,7 @@ pub const HTTP_WORKER_NICENESS: i32 = 10;
 /// Lowers the calling thread's priority by `by` (Linux sets nice values per thread). Raising
 /// a priority needs privileges; lowering it never does, so this only fails on exotic systems,
 /// where the thread keeps its priority and the gateway works as before.
+#[allow(unsafe_code)]
 pub fn lower_current_thread(by: i32) {
     #[cfg(target_os = "linux")]
     {

@@ -39,7 +39,7 @@ impl RedisProbe {
             Ok::<(), String>(())
         })
         .await
-        .unwrap_or_else(|_| Err("timed out".to_string()));
+        .unwrap_or_else(|_| Err("timed out".to_owned()));
         if result.is_err() {
             *slot = None;
         }

@@ -461,8 +461,8 @@ impl Jwt {
 }
 
 fn with_key(req: test::TestRequest, key_id: &str, secret: &str) -> test::TestRequest {
-    req.insert_header(("fs-api-key", key_id.to_string()))
-        .insert_header(("fs-api-secret", secret.to_string()))
+    req.insert_header(("fs-api-key", key_id.to_owned()))
+        .insert_header(("fs-api-secret", secret.to_owned()))
 }
 
 #[actix_web::test]
@@ -527,7 +527,7 @@ async fn key_pairs_follow_every_rule_of_the_lifecycle() {
         ),
         (
             "only the key header",
-            get("/t/read").insert_header(("fs-api-key", key_id.to_string())),
+            get("/t/read").insert_header(("fs-api-key", key_id.to_owned())),
             401,
             "AUTH_INVALID",
         ),
@@ -781,7 +781,7 @@ async fn a_wallet_holds_at_most_25_live_keys() {
         .await;
         let b = expect(res, 201, None, &format!("key {i}")).await;
         if i == 0 {
-            first = b["key_id"].as_str().unwrap().to_string();
+            first = b["key_id"].as_str().unwrap().to_owned();
         }
     }
     let make = || {

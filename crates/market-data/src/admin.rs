@@ -136,7 +136,7 @@ impl CreateMarket {
         Ok(MarketRecord {
             condition_id: self.condition_id,
             chain_id: self.chain_id,
-            question: question.to_string(),
+            question: question.to_owned(),
             status,
             yes: TokenSpec {
                 token_id: yes.token_id,

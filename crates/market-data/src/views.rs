@@ -72,7 +72,7 @@ pub fn market_prefix(m: &MarketRecord, language: Option<&str>) -> String {
         conditional_tokens_address: m.conditional_tokens_address,
     };
     // Serializing plain strings and numbers cannot fail.
-    let mut json = serde_json::to_string(&view).unwrap_or_else(|_| "{".to_string());
+    let mut json = serde_json::to_string(&view).unwrap_or_else(|_| "{".to_owned());
     json.pop();
     json
 }

@@ -27,7 +27,7 @@ pub struct PlaceBody<'a> {
 
 /// Parses a `POST /v1/orders` body and checks the batch size (1..=15 items).
 pub fn parse_place_body(body: &[u8]) -> Result<PlaceBody<'_>, ServiceError> {
-    let parsed: PlaceBody = parse_json(body)?;
+    let parsed: PlaceBody<'_> = parse_json(body)?;
     if parsed.orders.is_empty() {
         return Err(InvalidField::new("orders", "must hold at least one order").into());
     }

@@ -168,7 +168,7 @@ impl OrderService {
         let submission = Submission {
             wallet,
             results,
-            idempotency_key: idempotency.map(|k| k.key.to_string()),
+            idempotency_key: idempotency.map(|k| k.key.to_owned()),
             now,
         };
         match self.writer.submit(submission, announced).await {
@@ -351,17 +351,14 @@ mod tests {
 
     #[test]
     fn a_cursor_round_trips_and_garbage_is_refused() {
-        let c = Cursor::new([
-            "1700000000000".to_string(),
-            format!("0x{}", "ab".repeat(32)),
-        ]);
+        let c = Cursor::new(["1700000000000".to_owned(), format!("0x{}", "ab".repeat(32))]);
         let decoded = decode_cursor(&c.encode()).unwrap();
         assert_eq!(decoded.created_at, Timestamp(1_700_000_000_000));
         assert!(matches!(
             decode_cursor("nope"),
             Err(ServiceError::InvalidCursor)
         ));
-        let bad = Cursor::new(["x".to_string(), "0x12".to_string()]).encode();
+        let bad = Cursor::new(["x".to_owned(), "0x12".to_owned()]).encode();
         assert!(matches!(
             decode_cursor(&bad),
             Err(ServiceError::InvalidCursor)

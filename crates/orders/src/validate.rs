@@ -103,7 +103,7 @@ impl OrderItem {
         serde_path_to_error::deserialize(value).map_err(|e| {
             let path = e.path().to_string();
             let field = if path.is_empty() || path == "." {
-                "order".to_string()
+                "order".to_owned()
             } else {
                 path
             };

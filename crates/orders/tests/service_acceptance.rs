@@ -217,7 +217,7 @@ struct Unreachable;
 
 impl BalanceSource for Unreachable {
     async fn holdings(&self, _: &[(Wallet, Asset)]) -> Result<Holdings, BalanceSourceError> {
-        Err(BalanceSourceError("eth_call timed out".to_string()))
+        Err(BalanceSourceError("eth_call timed out".to_owned()))
     }
 }
 

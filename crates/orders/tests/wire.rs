@@ -31,7 +31,7 @@ fn through_value(body: &str) -> Result<Vec<String>, String> {
 
 fn through_wire(body: &str) -> Result<Vec<String>, String> {
     let de = &mut serde_json::Deserializer::from_str(body);
-    let parsed: WireBody =
+    let parsed: WireBody<'_> =
         serde_path_to_error::deserialize(de).map_err(|e| format!("{}: {}", e.path(), e.inner()))?;
     Ok(parsed
         .orders
@@ -65,7 +65,7 @@ fn valid_fields() -> Vec<(&'static str, String)> {
         ("signature", &format!("\"0x{}1b\"", "ab".repeat(64))),
     ]
     .into_iter()
-    .map(|(k, v)| (k, v.to_string()))
+    .map(|(k, v)| (k, v.to_owned()))
     .collect()
 }
 
@@ -151,8 +151,8 @@ fn two_bad_fields_name_the_same_one_in_either_order() {
     for i in 0..n {
         for j in 0..n {
             let mut fields = valid_fields();
-            fields[i].1 = "\"x\"".to_string();
-            fields[j].1 = "true".to_string();
+            fields[i].1 = "\"x\"".to_owned();
+            fields[j].1 = "true".to_owned();
             assert_same(&render(&fields));
             fields.reverse();
             assert_same(&render(&fields));
@@ -166,10 +166,10 @@ fn a_repeated_key_keeps_its_last_value_as_before() {
         for odd in ["\"x\"", "null", "7"] {
             let valid = valid_fields();
             let mut later_bad = valid.clone();
-            later_bad.push((valid[i].0, odd.to_string()));
+            later_bad.push((valid[i].0, odd.to_owned()));
             assert_same(&render(&later_bad));
             let mut earlier_bad = valid.clone();
-            earlier_bad.insert(0, (valid[i].0, odd.to_string()));
+            earlier_bad.insert(0, (valid[i].0, odd.to_owned()));
             assert_same(&render(&earlier_bad));
         }
     }

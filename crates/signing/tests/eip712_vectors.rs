@@ -64,7 +64,7 @@ fn parse_vector(v: &Value) -> Vector {
     assert_eq!(s(d, "name"), eip712::DOMAIN_NAME);
     assert_eq!(s(d, "version"), eip712::DOMAIN_VERSION);
     Vector {
-        label: s(v, "label").to_string(),
+        label: s(v, "label").to_owned(),
         private_key: b256(v, "private_key").0,
         chain_id: ChainId(small(d, "chain_id")),
         exchange: ContractAddress(addr(d, "verifying_contract")),

@@ -411,7 +411,7 @@ async fn stored_hashes(
     let mut found = HashSet::new();
     // Well under SQLite's and PostgreSQL's bind-parameter limits.
     for chunk in hashes.chunks(500) {
-        let mut sql = "SELECT order_hash FROM orders WHERE order_hash IN (".to_string();
+        let mut sql = "SELECT order_hash FROM orders WHERE order_hash IN (".to_owned();
         backend.push_placeholders(&mut sql, 1, chunk.len());
         sql.push(')');
         let mut query = sqlx::query(&sql);

@@ -81,7 +81,7 @@ pub fn redact(url: &str) -> String {
             let user = creds.split(':').next().unwrap_or("");
             format!("{}://{}:***@{}", &url[..scheme_end], user, &url[at + 1..])
         }
-        _ => url.to_string(),
+        _ => url.to_owned(),
     }
 }
 
@@ -346,7 +346,7 @@ fn sqlite_url_creating_file(url: &str) -> Result<(String, Option<PathBuf>), Stor
         })?;
     }
     let url = match query {
-        Some(q) if q.contains("mode=") => url.to_string(),
+        Some(q) if q.contains("mode=") => url.to_owned(),
         Some(_) => format!("{url}&mode=rwc"),
         None => format!("{url}?mode=rwc"),
     };

@@ -101,7 +101,7 @@ fn from_row(row: &AnyRow) -> Result<MarketRecord, StoreError> {
 
 fn translations_json(t: &BTreeMap<String, Translation>) -> String {
     // A map of strings always serializes.
-    serde_json::to_string(t).unwrap_or_else(|_| "{}".to_string())
+    serde_json::to_string(t).unwrap_or_else(|_| "{}".to_owned())
 }
 
 impl Store {

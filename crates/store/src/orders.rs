@@ -374,7 +374,7 @@ impl PageQuery {
         if let Some(statuses) = only {
             let list: Vec<String> = statuses
                 .iter()
-                .map(|st| self.push(PageArg::Text(st.as_str().to_string())))
+                .map(|st| self.push(PageArg::Text(st.as_str().to_owned())))
                 .collect();
             sql.push_str(&format!(" AND status IN ({})", list.join(", ")));
         }

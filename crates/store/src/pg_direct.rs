@@ -254,7 +254,7 @@ mod tests {
         };
         let direct = direct_of(&store);
         let wallet = types::Wallet(types::Address::repeat_byte(7));
-        let response: Response<'_> = (wallet, "no-such-key", "{}".to_string());
+        let response: Response<'_> = (wallet, "no-such-key", "{}".to_owned());
         for now in 1..=3 {
             // An empty group inserts nothing and sets no balance, and a response for a key
             // never claimed is kept nowhere: both statements succeed.

@@ -12,7 +12,7 @@ fn wallet(n: u8) -> Wallet {
 
 fn key(id: &str, owner: Wallet, created: i64) -> ApiKeyRecord {
     ApiKeyRecord {
-        key_id: id.to_string(),
+        key_id: id.to_owned(),
         wallet: owner,
         name: Some("bot".into()),
         permissions: "read".into(),

@@ -302,7 +302,7 @@ async fn same_key_same_body_replays_the_response_stored_with_the_orders_even_aft
                 .claim_idempotency_key(me, "k1", "body-a", later)
                 .await
                 .unwrap(),
-            IdempotencyClaim::Replay(response.to_string()),
+            IdempotencyClaim::Replay(response.to_owned()),
             "{backend}"
         );
         assert_eq!(
@@ -382,7 +382,7 @@ async fn a_claim_that_never_answered_is_released_or_given_up() {
             s.claim_idempotency_key(me, "k", "body", Timestamp(t0.0 + 61_000))
                 .await
                 .unwrap(),
-            IdempotencyClaim::Replay(response.to_string()),
+            IdempotencyClaim::Replay(response.to_owned()),
             "{backend}"
         );
     })

@@ -75,7 +75,7 @@ async fn market_changes_apply_and_move_updated_at_forward() {
         s.insert_market(&m).await.unwrap();
         let mut translations = BTreeMap::new();
         translations.insert(
-            "cn".to_string(),
+            "cn".to_owned(),
             Translation {
                 summary: "摘要".into(),
                 rules: "规则".into(),
@@ -348,7 +348,7 @@ async fn a_sqlite_file_serves_one_store_at_a_time() {
 async fn an_in_memory_sqlite_database_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let in_memory = [
-        "sqlite::memory:".to_string(),
+        "sqlite::memory:".to_owned(),
         format!("sqlite://{}/gw.db?mode=memory", dir.path().display()),
     ];
     for url in in_memory {

@@ -21,7 +21,7 @@ pub fn ci() -> bool {
 pub fn postgres_base_url() -> String {
     match std::env::var("DATABASE_URL") {
         Ok(url) if url.starts_with("postgres") => url,
-        _ => DEFAULT_POSTGRES_URL.to_string(),
+        _ => DEFAULT_POSTGRES_URL.to_owned(),
     }
 }
 

@@ -69,7 +69,7 @@ mod tests {
 
     #[test]
     fn cursor_round_trips_and_rejects_garbage() {
-        let c = Cursor::new(["1700000000000".to_string(), "0xabc".to_string()]);
+        let c = Cursor::new(["1700000000000".to_owned(), "0xabc".to_owned()]);
         assert_eq!(Cursor::decode(&c.encode(), 2).unwrap(), c);
         for bad in ["", "!!!", "djE", "bm9wZQ", &c.encode()[1..]] {
             let err = Cursor::decode(bad, 2).unwrap_err();

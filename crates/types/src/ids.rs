@@ -345,7 +345,7 @@ mod tests {
         samples.push(U256::MAX.to_string());
         samples.push(format!("0{}", &U256::MAX.to_string()[1..]));
         samples.push(format!("{}0", U256::MAX));
-        samples.push("12345678901234567890123456789012345678901234567890".to_string());
+        samples.push("12345678901234567890123456789012345678901234567890".to_owned());
         for s in &samples {
             let digit_by_digit = (s.len() <= 78)
                 .then(|| U256::from_str_radix(s, 10).ok())

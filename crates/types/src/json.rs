@@ -38,7 +38,7 @@ fn tracked_error(e: serde_path_to_error::Error<serde_json::Error>) -> InvalidFie
         None => msg,
     };
     let field = if path == "." || path.is_empty() {
-        "body".to_string()
+        "body".to_owned()
     } else {
         path
     };
@@ -77,8 +77,8 @@ mod tests {
             b"[",
         ];
         for body in bodies {
-            let fast = parse_json::<Body>(body);
-            let reference = tracked::<Body>(body);
+            let fast = parse_json::<Body<'_>>(body);
+            let reference = tracked::<Body<'_>>(body);
             assert_eq!(fast, reference, "{}", String::from_utf8_lossy(body));
         }
     }

@@ -35,7 +35,7 @@ mod tests {
 
     #[test]
     fn secrets_never_format() {
-        let s = Secret::new("hunter2".to_string());
+        let s = Secret::new("hunter2".to_owned());
         assert_eq!(format!("{s} {s:?}"), "*** ***");
         assert_eq!(s.expose(), "hunter2");
     }

@@ -121,7 +121,7 @@ async fn cancel_by_outcome_and_side_filters_match_the_orders_own_outcome_and_sid
         .as_array()
         .unwrap()
         .iter()
-        .map(|h| h.as_str().unwrap().to_string())
+        .map(|h| h.as_str().unwrap().to_owned())
         .collect();
     let want: HashSet<String> = [buy_yes.hash.to_string(), buy_no.hash.to_string()].into();
     assert_eq!(got, want);

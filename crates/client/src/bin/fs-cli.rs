@@ -168,7 +168,7 @@ fn parse_chain_id(s: &str) -> Result<ChainId, String> {
 
 fn parse_market_status(s: &str) -> Result<MarketStatus, String> {
     s.parse()
-        .map_err(|()| "must be OPEN, CLOSED, RESOLVED, PAUSED or SEEDING".to_string())
+        .map_err(|()| "must be OPEN, CLOSED, RESOLVED, PAUSED or SEEDING".to_owned())
 }
 
 fn parse_price(s: &str) -> Result<Ticks, String> {
@@ -210,7 +210,7 @@ fn credentials() -> Result<Credentials, ClientError> {
     };
     Ok(Credentials {
         api_key,
-        jwt: env("FS_JWT").map(|t| types::Secret::new(t.trim().to_string())),
+        jwt: env("FS_JWT").map(|t| types::Secret::new(t.trim().to_owned())),
     })
 }
 
@@ -236,7 +236,7 @@ fn print<T: Serialize>(value: &T) -> Result<(), ClientError> {
 
 async fn run(cli: Cli) -> Result<(), Failure> {
     let api = || {
-        let url = env("FS_API_URL").unwrap_or_else(|| DEFAULT_API_URL.to_string());
+        let url = env("FS_API_URL").unwrap_or_else(|| DEFAULT_API_URL.to_owned());
         Client::new(&url, credentials()?)
     };
     match cli.command {

@@ -139,7 +139,7 @@ async fn list(
     auth: web::Data<Authenticator>,
 ) -> Result<HttpResponse, ApiError> {
     let keys = auth.list_keys(principal.wallet).await?;
-    let data: Vec<KeyView> = keys.iter().map(KeyView::from).collect();
+    let data: Vec<KeyView<'_>> = keys.iter().map(KeyView::from).collect();
     Ok(HttpResponse::Ok().json(serde_json::json!({ "data": data })))
 }
 

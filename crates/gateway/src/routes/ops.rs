@@ -42,7 +42,7 @@ async fn ready(r: web::Data<Readiness>) -> Result<HttpResponse, ApiError> {
     if let Err(reason) = match db {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err("timed out".to_string()),
+        Err(_) => Err("timed out".to_owned()),
     } {
         tracing::warn!(%reason, "not ready: database");
         return Err(HttpError::NotReady("the database").into());
