@@ -1,5 +1,6 @@
 //! Turns presented credentials into a principal: the one authentication path every guarded
-//! route takes, with the caches, the throttle and wallet resolution (section 2.1's order).
+//! route takes, with the caches, the throttle and wallet resolution (section 2.1's order). It also
+//! fronts the API key lifecycle of `keys`, lending it the store, the caches and the invalidator.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -9,6 +10,7 @@ use std::time::Duration;
 use store::Store;
 use types::{Secret, Timestamp, Wallet};
 
+use crate::access::{Access, CredentialKind};
 use crate::api_key::{self, SecretHasher};
 use crate::dev::{SigningKey, DEV_KID};
 use crate::error::AuthError;
@@ -17,8 +19,9 @@ use crate::invalidation::Invalidator;
 use crate::jwt::{Jwks, JwtVerifier, KeyRing, JWKS_MIN_REFETCH};
 use crate::jwt_cache::{digest_of, CachedJwt, JwtCache};
 use crate::key_cache::{CachedKey, KeyCache};
+use crate::keys::{IssuedKey, KeyInfo, KeyLifecycle, NewKey};
 use crate::last_used::LastUsed;
-use crate::permissions::{Access, CredentialKind, Permissions};
+use crate::permissions::Permissions;
 use crate::privy_api::PrivyApi;
 use crate::throttle::{Subject, Throttle};
 use crate::ws_token::WsTokens;
@@ -80,18 +83,18 @@ pub enum Credential {
 }
 
 pub struct Authenticator {
-    pub(crate) store: Store,
+    store: Store,
     jwt: Option<JwtVerifier>,
-    pub(crate) hasher: Option<SecretHasher>,
+    hasher: Option<SecretHasher>,
     privy_api: Option<PrivyApi>,
-    pub(crate) key_cache: Arc<KeyCache>,
+    key_cache: Arc<KeyCache>,
     jwt_cache: JwtCache,
     bindings: Mutex<HashMap<String, Wallet>>,
     /// Users Privy's API answered without a wallet, and when.
     no_wallet: Mutex<HashMap<String, std::time::Instant>>,
     throttle: Throttle,
-    pub(crate) last_used: LastUsed,
-    pub(crate) invalidator: Invalidator,
+    last_used: LastUsed,
+    invalidator: Invalidator,
     pub(crate) ws_tokens: WsTokens,
 }
 
@@ -194,6 +197,49 @@ impl Authenticator {
     /// Writes pending `last_used_at` values now (at shutdown).
     pub async fn flush_last_used(&self) {
         self.last_used.flush(&self.store).await;
+    }
+
+    /// The API key lifecycle (`keys`), on this authenticator's store, caches and invalidator.
+    fn keys(&self) -> KeyLifecycle<'_> {
+        KeyLifecycle {
+            store: &self.store,
+            hasher: &self.hasher,
+            key_cache: &self.key_cache,
+            last_used: &self.last_used,
+            invalidator: &self.invalidator,
+        }
+    }
+
+    pub async fn create_key(&self, wallet: Wallet, new: NewKey) -> Result<IssuedKey, AuthError> {
+        self.keys().create_key(wallet, new).await
+    }
+
+    pub async fn list_keys(&self, wallet: Wallet) -> Result<Vec<KeyInfo>, AuthError> {
+        self.keys().list_keys(wallet).await
+    }
+
+    pub async fn update_key(
+        &self,
+        wallet: Wallet,
+        key_id: &str,
+        name: Option<String>,
+        permissions: Option<Permissions>,
+    ) -> Result<KeyInfo, AuthError> {
+        self.keys()
+            .update_key(wallet, key_id, name, permissions)
+            .await
+    }
+
+    pub async fn regenerate_key(
+        &self,
+        wallet: Wallet,
+        key_id: &str,
+    ) -> Result<IssuedKey, AuthError> {
+        self.keys().regenerate_key(wallet, key_id).await
+    }
+
+    pub async fn revoke_key(&self, wallet: Wallet, key_id: &str) -> Result<(), AuthError> {
+        self.keys().revoke_key(wallet, key_id).await
     }
 
     /// Authenticates `presented` from `ip` and checks it against the route's `access`.

@@ -1,9 +1,13 @@
-//! What can go wrong while authenticating or managing keys, with the contract's code of each.
+//! What can go wrong while authenticating or managing keys, with the contract's code of each,
+//! and the live-key limit a message states.
 
 use store::StoreError;
 use types::{ContractError, ErrorCode, InvalidField};
 
 use crate::permissions::Permission;
+
+/// Live (unrevoked, unexpired) keys a wallet may hold.
+pub const MAX_LIVE_KEYS: u32 = 25;
 
 /// Every message here is what the client is told; internals sit in fields that only the log
 /// shows (the envelope's renderer logs every 5xx error with its `Debug` form).
@@ -38,7 +42,7 @@ pub enum AuthError {
     Throttled { retry_after_secs: u64 },
     #[error(
         "A wallet may hold at most {} live API keys; revoke one first",
-        crate::keys::MAX_LIVE_KEYS
+        MAX_LIVE_KEYS
     )]
     KeyLimitReached,
     #[error("No such API key")]

@@ -2,15 +2,17 @@
 //! evicts the key from the caches of every instance before it returns.
 
 use store::api_keys::{ApiKeyChange, ApiKeyRecord, KeyInsert};
+use store::Store;
 use types::{InvalidField, Secret, Timestamp, Wallet};
 
 use crate::api_key::{self, hash_to_hex};
-use crate::authenticator::Authenticator;
 use crate::error::AuthError;
+use crate::invalidation::Invalidator;
+use crate::key_cache::KeyCache;
+use crate::last_used::LastUsed;
 use crate::permissions::Permissions;
 
-/// Live (unrevoked, unexpired) keys a wallet may hold.
-pub const MAX_LIVE_KEYS: u32 = 25;
+pub use crate::error::MAX_LIVE_KEYS;
 
 /// A key's public metadata, as listed.
 #[derive(Clone, Debug)]
@@ -72,7 +74,17 @@ pub fn key_expiry(raw: Option<&str>, now: Timestamp) -> Result<Option<Timestamp>
     Ok(Some(t))
 }
 
-impl Authenticator {
+/// What the lifecycle works on: the authenticator's store, key hasher, key cache, pending
+/// `last_used_at` values and invalidator. The authenticator lends them for each call.
+pub(crate) struct KeyLifecycle<'a> {
+    pub(crate) store: &'a Store,
+    pub(crate) hasher: &'a Option<api_key::SecretHasher>,
+    pub(crate) key_cache: &'a KeyCache,
+    pub(crate) last_used: &'a LastUsed,
+    pub(crate) invalidator: &'a Invalidator,
+}
+
+impl KeyLifecycle<'_> {
     fn info(&self, r: ApiKeyRecord) -> Result<KeyInfo, AuthError> {
         let permissions = Permissions::from_stored(&r.permissions).ok_or_else(|| {
             AuthError::Store(store::StoreError::Corrupt(format!(

@@ -2,10 +2,12 @@
 //!
 //! No HTTP here: the gateway's tier guard reads the headers and calls
 //! [`Authenticator::authorize`]. The rules: [`jwt`] (signature and claims), [`identity`] (which wallet a Privy user acts as),
-//! [`api_key`] (formats, hashing), [`permissions`] (the tier table), [`key_cache`] and
-//! [`jwt_cache`] (verified credentials), [`throttle`] (failed attempts), [`invalidation`]
-//! (cross-instance cache eviction through Redis) and [`authenticator`], which ties them together.
+//! [`api_key`] (formats, hashing), [`permissions`] (what a key may do), [`access`] (the tier
+//! table), [`key_cache`] and [`jwt_cache`] (verified credentials), [`throttle`] (failed attempts),
+//! [`invalidation`] (cross-instance cache eviction through Redis) and [`authenticator`], which ties
+//! them together.
 
+pub mod access;
 pub mod api_key;
 pub mod authenticator;
 pub mod dev;
@@ -22,6 +24,7 @@ pub mod privy_api;
 pub mod throttle;
 pub mod ws_token;
 
+pub use access::Access;
 pub use authenticator::{AuthSettings, Authenticator, Credential, Principal};
 pub use error::AuthError;
-pub use permissions::{Access, Permission, Permissions};
+pub use permissions::{Permission, Permissions};

@@ -33,7 +33,7 @@ use store::{Backend, Store};
 use tokio::sync::{mpsc, oneshot, Notify};
 use types::{Timestamp, Wallet};
 
-use crate::error::{InlineError, OrderError};
+use crate::error::{AcceptError, InlineError, OrderError};
 use crate::ledger::BalanceSource;
 use crate::validate::ValidatedOrder;
 use crate::views::{AcceptedView, OrderResult, PlaceResponse};
@@ -93,20 +93,6 @@ pub struct Submission {
     pub idempotency_key: Option<String>,
     /// Acceptance time: `created_at` of the accepted orders.
     pub now: Timestamp,
-}
-
-/// Why a request got no results: nothing of it was accepted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum AcceptError {
-    #[error("The database is unavailable; retry shortly")]
-    Unavailable,
-    /// The balance source (`crate::ledger`) could not say what the wallets hold.
-    #[error("Balances cannot be read right now; retry shortly")]
-    BalancesUnavailable,
-    #[error("The orders could not be stored")]
-    Internal,
-    #[error("The gateway is shutting down; retry shortly")]
-    Stopped,
 }
 
 /// The decision on each valid order of one request, in item order.

@@ -1,5 +1,6 @@
-//! What can be wrong with one order (an inline refusal in a batch result) or with a whole
-//! order request, each with its contract code.
+//! What can be wrong with one order (an inline refusal in a batch result), with the acceptance
+//! of a request's orders or with a whole order request, each with its contract code; and the
+//! batch limits the messages state.
 
 use std::borrow::Cow;
 
@@ -10,9 +11,12 @@ use types::{
     Wallet,
 };
 
-use crate::accept::AcceptError;
-use crate::request::{MAX_CANCEL_HASHES, MAX_ORDERS_PER_REQUEST};
 use signing::eip712::SignatureError;
+
+/// At most this many orders in one `POST /v1/orders`.
+pub const MAX_ORDERS_PER_REQUEST: usize = 15;
+/// At most this many hashes in one `POST /v1/orders/cancel`.
+pub const MAX_CANCEL_HASHES: usize = 100;
 
 /// Why an order was refused, one variant per rule of API.md 5.1, in pipeline order.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -105,6 +109,20 @@ impl ContractError for OrderError {
     fn code(&self) -> ErrorCode {
         OrderError::code(self)
     }
+}
+
+/// Why a request got no results: nothing of it was accepted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AcceptError {
+    #[error("The database is unavailable; retry shortly")]
+    Unavailable,
+    /// The balance source (`crate::ledger`) could not say what the wallets hold.
+    #[error("Balances cannot be read right now; retry shortly")]
+    BalancesUnavailable,
+    #[error("The orders could not be stored")]
+    Internal,
+    #[error("The gateway is shutting down; retry shortly")]
+    Stopped,
 }
 
 /// Why an order request failed as a whole (not one item of a batch).

@@ -19,14 +19,13 @@ pub mod wire;
 pub use types::OrderType;
 
 pub use accept::{
-    acceptance_writer, AcceptError, AcceptanceHandle, AcceptanceWriter, Announced, WriterConfig,
-    WriterStats,
+    acceptance_writer, AcceptanceHandle, AcceptanceWriter, Announced, WriterConfig, WriterStats,
 };
-pub use error::{InlineError, OrderError, ServiceError};
+pub use error::{AcceptError, InlineError, OrderError, ServiceError};
 pub use ledger::{BalanceSource, BalanceSourceError, InternalLedger};
+pub use request::StatusGroup;
 pub use service::{
-    request_hash, IdempotencyKey, OrderService, OrdersQuery, Placed, StatusGroup,
-    IDEMPOTENCY_IN_FLIGHT_WAIT,
+    request_hash, IdempotencyKey, OrderService, OrdersQuery, Placed, IDEMPOTENCY_IN_FLIGHT_WAIT,
 };
 pub use store::cancels::CancelSelection;
 pub use validate::{

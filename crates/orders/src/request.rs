@@ -2,19 +2,18 @@
 //! an idempotency key, list filters. The gateway reads them off the request; the rules of what
 //! a valid one is live here.
 
+use std::str::FromStr;
+
 use serde::Deserialize;
 use types::json::parse_json;
-use types::{ChainId, ConditionId, InvalidField, MarketKey, OrderHash, Outcome, Side};
+use types::{ChainId, ConditionId, InvalidField, MarketKey, OrderHash, OrderStatus, Outcome, Side};
 
 use crate::error::ServiceError;
-use crate::service::StatusGroup;
 use crate::wire::WireItem;
 use store::cancels::CancelSelection;
 
-/// At most this many orders in one `POST /v1/orders`.
-pub const MAX_ORDERS_PER_REQUEST: usize = 15;
-/// At most this many hashes in one `POST /v1/orders/cancel`.
-pub const MAX_CANCEL_HASHES: usize = 100;
+pub use crate::error::{MAX_CANCEL_HASHES, MAX_ORDERS_PER_REQUEST};
+
 /// The header that carries a client's idempotency key.
 pub const IDEMPOTENCY_HEADER: &str = "fs-idempotency-key";
 
@@ -48,6 +47,46 @@ pub fn idempotency_key(raw: &[u8]) -> Result<&str, InvalidField> {
                 "must be 1 to 128 printable ASCII characters",
             )
         })
+}
+
+/// The `status` of `GET /v1/orders`: a group of lifecycle states.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum StatusGroup {
+    /// OPEN + PARTIALLY_FILLED (the default).
+    #[default]
+    Open,
+    /// MATCHED + FILLED.
+    Filled,
+    /// CANCELLED + EXPIRED + MATCH_FAILED.
+    Cancelled,
+    All,
+}
+
+impl StatusGroup {
+    pub fn statuses(self) -> Vec<OrderStatus> {
+        use OrderStatus::*;
+        match self {
+            StatusGroup::Open => vec![Open, PartiallyFilled],
+            StatusGroup::Filled => vec![Matched, Filled],
+            StatusGroup::Cancelled => vec![Cancelled, Expired, MatchFailed],
+            // No status filter at all.
+            StatusGroup::All => Vec::new(),
+        }
+    }
+}
+
+/// `open`, `filled`, `cancelled` or `all`, in any case.
+impl FromStr for StatusGroup {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s.to_ascii_lowercase().as_str() {
+            "open" => Ok(StatusGroup::Open),
+            "filled" => Ok(StatusGroup::Filled),
+            "cancelled" => Ok(StatusGroup::Cancelled),
+            "all" => Ok(StatusGroup::All),
+            _ => Err(()),
+        }
+    }
 }
 
 /// The `status` filter of `GET /v1/orders`; `open` when absent or empty.
@@ -143,5 +182,26 @@ impl CancelBody {
             outcome: self.outcome,
             side: self.side,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_groups_are_the_contracts() {
+        use OrderStatus::*;
+        assert_eq!("open".parse(), Ok(StatusGroup::Open));
+        assert_eq!("FILLED".parse(), Ok(StatusGroup::Filled));
+        assert_eq!(StatusGroup::default(), StatusGroup::Open);
+        assert_eq!(StatusGroup::Open.statuses(), vec![Open, PartiallyFilled]);
+        assert_eq!(StatusGroup::Filled.statuses(), vec![Matched, Filled]);
+        assert_eq!(
+            StatusGroup::Cancelled.statuses(),
+            vec![Cancelled, Expired, MatchFailed]
+        );
+        assert!(StatusGroup::All.statuses().is_empty());
+        assert!("closed".parse::<StatusGroup>().is_err());
     }
 }

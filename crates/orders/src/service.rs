@@ -4,7 +4,6 @@
 //! and renders the result (a view of `views.rs`) or maps the [`ServiceError`] through its
 //! `From` for `ApiError`.
 
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,49 +17,10 @@ use types::{Cursor, MarketKey, OrderHash, OrderStatus, Timestamp, Wallet};
 use crate::accept::{AcceptanceHandle, Submission};
 use crate::error::ServiceError;
 use crate::onchain::cancel_order_calldata;
+use crate::request::StatusGroup;
 use crate::validate::{validate_batch, Intake, ItemSource, MarketLookup};
 use crate::views::{CancelResponse, OnchainCancelView, OrderView, OrdersPage, PlaceResponse};
 use signing::eip712::DomainCache;
-
-/// The `status` of `GET /v1/orders`: a group of lifecycle states.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum StatusGroup {
-    /// OPEN + PARTIALLY_FILLED (the default).
-    #[default]
-    Open,
-    /// MATCHED + FILLED.
-    Filled,
-    /// CANCELLED + EXPIRED + MATCH_FAILED.
-    Cancelled,
-    All,
-}
-
-impl StatusGroup {
-    pub fn statuses(self) -> Vec<OrderStatus> {
-        use OrderStatus::*;
-        match self {
-            StatusGroup::Open => vec![Open, PartiallyFilled],
-            StatusGroup::Filled => vec![Matched, Filled],
-            StatusGroup::Cancelled => vec![Cancelled, Expired, MatchFailed],
-            // No status filter at all.
-            StatusGroup::All => Vec::new(),
-        }
-    }
-}
-
-/// `open`, `filled`, `cancelled` or `all`, in any case.
-impl FromStr for StatusGroup {
-    type Err = ();
-    fn from_str(s: &str) -> Result<Self, ()> {
-        match s.to_ascii_lowercase().as_str() {
-            "open" => Ok(StatusGroup::Open),
-            "filled" => Ok(StatusGroup::Filled),
-            "cancelled" => Ok(StatusGroup::Cancelled),
-            "all" => Ok(StatusGroup::All),
-            _ => Err(()),
-        }
-    }
-}
 
 /// The parsed query of `GET /v1/orders`.
 #[derive(Clone, Debug, Default)]
@@ -332,22 +292,6 @@ fn decode_cursor(s: &str) -> Result<OrderCursor, ServiceError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn status_groups_are_the_contracts() {
-        use OrderStatus::*;
-        assert_eq!("open".parse(), Ok(StatusGroup::Open));
-        assert_eq!("FILLED".parse(), Ok(StatusGroup::Filled));
-        assert_eq!(StatusGroup::default(), StatusGroup::Open);
-        assert_eq!(StatusGroup::Open.statuses(), vec![Open, PartiallyFilled]);
-        assert_eq!(StatusGroup::Filled.statuses(), vec![Matched, Filled]);
-        assert_eq!(
-            StatusGroup::Cancelled.statuses(),
-            vec![Cancelled, Expired, MatchFailed]
-        );
-        assert!(StatusGroup::All.statuses().is_empty());
-        assert!("closed".parse::<StatusGroup>().is_err());
-    }
 
     #[test]
     fn a_cursor_round_trips_and_garbage_is_refused() {

@@ -20,7 +20,6 @@ use types::{
 };
 
 use crate::error::OrderError;
-use crate::wire::WireItem;
 use signing::amounts::signed_amounts;
 use signing::eip712::{
     order_digest, recover_signer, DomainCache, Order, SignatureError, SIGNATURE_TYPE_EOA,
@@ -116,7 +115,7 @@ impl OrderItem {
     }
 }
 
-/// An item of the `orders` array in some parsed form: [`WireItem`] in the gateway, a
+/// An item of the `orders` array in some parsed form: `wire::WireItem` in the gateway, a
 /// `serde_json::Value` in tests and tools.
 pub trait ItemSource {
     fn order_item(&self) -> Result<OrderItem, OrderError>;
@@ -125,12 +124,6 @@ pub trait ItemSource {
 impl ItemSource for serde_json::Value {
     fn order_item(&self) -> Result<OrderItem, OrderError> {
         OrderItem::from_json(self)
-    }
-}
-
-impl ItemSource for WireItem<'_> {
-    fn order_item(&self) -> Result<OrderItem, OrderError> {
-        WireItem::order_item(self)
     }
 }
 

@@ -23,7 +23,7 @@ use serde::Deserialize;
 use serde_json::{Map, Number, Value};
 
 use crate::error::OrderError;
-use crate::validate::OrderItem;
+use crate::validate::{ItemSource, OrderItem};
 
 /// An order item carries 16 to 18 fields; more only if the client adds its own.
 const USUAL_FIELDS: usize = 18;
@@ -65,6 +65,12 @@ impl WireItem<'_> {
             }
             Shape::Other(value) => OrderItem::from_json(value),
         }
+    }
+}
+
+impl ItemSource for WireItem<'_> {
+    fn order_item(&self) -> Result<OrderItem, OrderError> {
+        WireItem::order_item(self)
     }
 }
 
