@@ -32,8 +32,18 @@ pub struct Claims {
     pub linked_accounts: Option<Value>,
 }
 
+/// The client for Privy's JWKS and server API: rustls on aws-lc-rs (the provider jsonwebtoken
+/// uses, so the gateway links one crypto library) with the Mozilla roots compiled in.
 pub(crate) fn http_client() -> Result<reqwest::Client, String> {
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let roots = rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS: {e}"))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
     reqwest::Client::builder()
+        .use_preconfigured_tls(tls)
         .timeout(FETCH_TIMEOUT)
         .build()
         .map_err(|e| format!("HTTP client: {e}"))
