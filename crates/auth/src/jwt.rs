@@ -35,7 +35,7 @@ pub struct Claims {
 /// The client for Privy's JWKS and server API: rustls on aws-lc-rs (the provider jsonwebtoken
 /// uses, so the gateway links one crypto library) with the Mozilla roots compiled in.
 pub(crate) fn http_client() -> Result<reqwest::Client, String> {
-    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let roots = rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     let tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

@@ -26,13 +26,14 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use store::acceptance::{IdempotencyTarget, Refusal, Submission as StoreSubmission};
+use store::acceptance::{IdempotencyTarget, Submission as StoreSubmission};
 use store::balances::Asset;
 use store::orders::OrderRecord;
 use store::{Backend, Store};
 use tokio::sync::{mpsc, oneshot, Notify};
 use types::{Timestamp, Wallet};
 
+use crate::acceptance::{accept_group, Refusal};
 use crate::error::{AcceptError, InlineError, OrderError};
 use crate::ledger::BalanceSource;
 use crate::validate::ValidatedOrder;
@@ -50,7 +51,7 @@ pub struct WriterConfig {
     pub queue_capacity: usize,
     /// Writers, each with its own partition of wallets and its own transaction (at least 1).
     /// One by default, on both backends: SQLite serialises writers anyway, and on PostgreSQL,
-    /// since a group is one statement (`store::optimistic`), one writer's larger groups
+    /// since a group is one statement (`store::acceptance::optimistic`), one writer's larger groups
     /// amortise the commit better than two writers' overlapping ones (docs/perf-log.md).
     pub writers: usize,
     /// A group smaller than this may wait for requests still verifying their signatures (0:
@@ -476,8 +477,7 @@ impl<B: BalanceSource> PartitionWriter<B> {
                 .ok_or_else(|| format!("outcomes of request {i} do not match its orders"))?;
             serde_json::to_string(&PlaceResponse { results }).map_err(|e| e.to_string())
         };
-        self.store
-            .accept_orders(stored, &holdings, now, render)
+        accept_group(&self.store, stored, &holdings, now, render)
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, requests = group.len(), "group commit failed");

@@ -125,6 +125,23 @@ pub enum AcceptError {
     Stopped,
 }
 
+/// Why a group of requests could not be committed: nothing of it is stored.
+#[derive(Debug, thiserror::Error)]
+pub enum GroupCommitError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The response to keep for an idempotency key could not be rendered (never expected).
+    #[error("idempotent response could not be rendered: {0}")]
+    Render(String),
+}
+
+impl GroupCommitError {
+    /// True when the database could not be reached (as opposed to a failed statement).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, GroupCommitError::Store(e) if e.is_unavailable())
+    }
+}
+
 /// Why an order request failed as a whole (not one item of a batch).
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {

@@ -14,7 +14,7 @@
 
 use std::future::Future;
 
-use store::acceptance::Holdings;
+use crate::acceptance::reservations::Holdings;
 use store::balances::Asset;
 use types::Wallet;
 

@@ -7,6 +7,7 @@
 //! are the `signing` crate's, which the bot client shares.
 
 pub mod accept;
+pub mod acceptance;
 mod error;
 pub mod ledger;
 pub mod onchain;
@@ -21,7 +22,7 @@ pub use types::OrderType;
 pub use accept::{
     acceptance_writer, AcceptanceHandle, AcceptanceWriter, Announced, WriterConfig, WriterStats,
 };
-pub use error::{AcceptError, InlineError, OrderError, ServiceError};
+pub use error::{AcceptError, GroupCommitError, InlineError, OrderError, ServiceError};
 pub use ledger::{BalanceSource, BalanceSourceError, InternalLedger};
 pub use request::StatusGroup;
 pub use service::{

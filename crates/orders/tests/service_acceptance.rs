@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use alloy_primitives::{B256, U256};
 use common::TestKey;
+use orders::acceptance::Holdings;
 use orders::views::PlaceResponse;
 use orders::{
     acceptance_writer, BalanceSource, BalanceSourceError, IdempotencyKey, OrderService, Placed,
@@ -19,7 +20,6 @@ use orders::{
 };
 use serde_json::json;
 use service_common::*;
-use store::acceptance::Holdings;
 use store::balances::{Asset, Balance};
 use store::idempotency::IdempotencyClaim;
 use store::{Store, StoreOptions};

@@ -75,7 +75,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<KeyInsert, StoreError> {
         let wallet = key.wallet.to_string();
-        let mut writer = self.writer().await?;
+        let mut writer = self.write_connection().await?;
         let mut tx = writer.begin().await?;
         sqlx::query(
             "INSERT INTO api_key_owners (wallet, updated_at) VALUES ($1, $2) \
@@ -83,25 +83,28 @@ impl Store {
         )
         .bind(&wallet)
         .bind(now.0)
-        .execute(&mut *tx)
+        .execute(&mut *tx.inner)
         .await?;
         // Serialises creations per wallet on PostgreSQL; SQLite has one writer anyway.
         let lock = format!(
             "SELECT wallet FROM api_key_owners WHERE wallet = $1{}",
-            self.backend.for_update()
+            self.backend().for_update()
         );
-        sqlx::query(&lock).bind(&wallet).fetch_one(&mut *tx).await?;
+        sqlx::query(&lock)
+            .bind(&wallet)
+            .fetch_one(&mut *tx.inner)
+            .await?;
         let live: i64 = sqlx::query(
             "SELECT COUNT(*) AS n FROM api_keys WHERE wallet = $1 AND revoked_at IS NULL \
              AND (expires_at IS NULL OR expires_at > $2)",
         )
         .bind(&wallet)
         .bind(now.0)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut *tx.inner)
         .await?
         .try_get("n")?;
         if live >= i64::from(max_live) {
-            tx.rollback().await?;
+            tx.rollback().await;
             return Ok(KeyInsert::LimitReached);
         }
         sqlx::query(&format!(
@@ -116,12 +119,12 @@ impl Store {
         .bind(key.last_used_at.map(|t| t.0))
         .bind(key.expires_at.map(|t| t.0))
         .bind(key.revoked_at.map(|t| t.0))
-        .execute(&mut *tx)
+        .execute(&mut *tx.inner)
         .await?;
         sqlx::query("UPDATE api_key_owners SET updated_at = $1 WHERE wallet = $2")
             .bind(now.0)
             .bind(&wallet)
-            .execute(&mut *tx)
+            .execute(&mut *tx.inner)
             .await?;
         tx.commit().await?;
         Ok(KeyInsert::Inserted)
@@ -162,7 +165,7 @@ impl Store {
         .bind(change.permissions.clone())
         .bind(key_id)
         .bind(wallet.to_string())
-        .execute(&mut *self.writer().await?)
+        .execute(self.write_connection().await?.connection())
         .await?;
         if done.rows_affected() == 0 {
             return Ok(None);
@@ -184,7 +187,7 @@ impl Store {
         .bind(secret_hash)
         .bind(key_id)
         .bind(wallet.to_string())
-        .execute(&mut *self.writer().await?)
+        .execute(self.write_connection().await?.connection())
         .await?;
         if done.rows_affected() == 0 {
             return Ok(None);
@@ -207,7 +210,7 @@ impl Store {
         .bind(now.0)
         .bind(key_id)
         .bind(wallet.to_string())
-        .execute(&mut *self.writer().await?)
+        .execute(self.write_connection().await?.connection())
         .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -217,7 +220,7 @@ impl Store {
         if used.is_empty() {
             return Ok(());
         }
-        let mut writer = self.writer().await?;
+        let mut writer = self.write_connection().await?;
         let mut tx = writer.begin().await?;
         for (key_id, at) in used {
             let result = sqlx::query(
@@ -226,10 +229,10 @@ impl Store {
             )
             .bind(at.0)
             .bind(key_id)
-            .execute(&mut *tx)
+            .execute(&mut *tx.inner)
             .await;
             if let Err(e) = result {
-                tx.rollback().await?;
+                tx.rollback().await;
                 return Err(e.into());
             }
         }
@@ -241,7 +244,7 @@ impl Store {
     async fn api_key_on_writer(&self, key_id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM api_keys WHERE key_id = $1"))
             .bind(key_id)
-            .fetch_optional(&mut *self.writer().await?)
+            .fetch_optional(self.write_connection().await?.connection())
             .await?;
         row.as_ref().map(from_row).transpose()
     }

@@ -1,6 +1,5 @@
 //! Connecting, migrating and pooling for either dialect.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -9,81 +8,16 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::MigrateDatabase;
 use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Executor};
 
+use crate::acceptance::pg_statement::PgDirect;
+use crate::acceptance::sqlite_connection::DirectWriter;
 use crate::balance_hints::BalanceHints;
-use crate::direct::DirectWriter;
+use crate::dialect::{Backend, SQLITE_PRAGMAS};
 use crate::error::StoreError;
 use crate::hash_index::{lock_exclusively, HashIndex};
 use crate::migrations::migrator;
-use crate::pg_direct::PgDirect;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-impl Backend {
-    pub fn from_url(url: &str) -> Result<Backend, StoreError> {
-        if url.starts_with("sqlite:") {
-            Ok(Backend::Sqlite)
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(Backend::Postgres)
-        } else {
-            Err(StoreError::UnsupportedUrl(redact(url)))
-        }
-    }
-
-    /// The row-lock suffix for a read that is followed by a write in the same transaction.
-    /// SQLite needs none: all its writes go through one connection.
-    pub(crate) fn for_update(self) -> &'static str {
-        match self {
-            Backend::Sqlite => "",
-            Backend::Postgres => " FOR UPDATE",
-        }
-    }
-
-    /// Appends `rows` parenthesised groups of `columns` placeholders, `(…),(…)`, numbered from
-    /// 1: the VALUES of a multi-row INSERT or the tuples of a row-value IN.
-    pub(crate) fn push_rows(self, sql: &mut String, rows: usize, columns: usize) {
-        for row in 0..rows {
-            sql.push_str(if row == 0 { "(" } else { ",(" });
-            self.push_placeholders(sql, row * columns + 1, columns);
-            sql.push(')');
-        }
-    }
-
-    /// Appends `count` comma-separated bind placeholders for parameters `first..first+count`
-    /// (1-based). PostgreSQL numbers them (`$n`); SQLite gets anonymous `?`s, bound in order,
-    /// because sqlx looks every numbered SQLite parameter up by name, a scan that makes
-    /// binding quadratic in the parameter count, which a multi-row INSERT would pay in full.
-    pub(crate) fn push_placeholders(self, sql: &mut String, first: usize, count: usize) {
-        for n in first..first + count {
-            if n > first {
-                sql.push(',');
-            }
-            match self {
-                Backend::Sqlite => sql.push('?'),
-                Backend::Postgres => {
-                    let _ = write!(sql, "${n}");
-                }
-            }
-        }
-    }
-}
-
-/// Drops any password from a URL before it is shown anywhere.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let creds = &url[scheme_end + 3..at];
-            let user = creds.split(':').next().unwrap_or("");
-            format!("{}://{}:***@{}", &url[..scheme_end], user, &url[at + 1..])
-        }
-        _ => url.to_owned(),
-    }
-}
+use crate::tx::Tx;
 
 #[derive(Clone, Debug)]
 pub struct StoreOptions {
@@ -103,26 +37,37 @@ impl Default for StoreOptions {
 /// The database handle. Cheap to clone.
 ///
 /// SQLite allows one writer at a time, so its writes go through one connection the store holds
-/// (`Store::writer`: a queue in front of the file lock instead of `SQLITE_BUSY` retries) and
-/// its reads through a separate pool that WAL lets run beside the writer. PostgreSQL has a small
-/// pool for writes beside the read pool (see `WRITE_CONNECTIONS`).
+/// (a queue in front of the file lock instead of `SQLITE_BUSY` retries) and its reads through
+/// a separate pool that WAL lets run beside the writer. PostgreSQL has a small pool for writes
+/// beside the read pool (see `WRITE_CONNECTIONS`).
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) read: AnyPool,
     pub(crate) write: AnyPool,
-    pub(crate) backend: Backend,
-    /// Balances as this process last committed them (`crate::optimistic`).
+    /// Balances as this process last committed them (`crate::balance_hints`).
     pub(crate) hints: Arc<BalanceHints>,
-    /// SQLite only: where each order is, by hash (`crate::hash_index`).
-    pub(crate) hash_index: Option<Arc<HashIndex>>,
-    /// SQLite only: the store's only write connection, for every write ([`Store::writer`]), kept
+    pub(crate) native: Native,
+}
+
+/// What only one dialect's store has.
+#[derive(Clone, Debug)]
+pub(crate) enum Native {
+    Sqlite(Arc<SqliteParts>),
+    /// The connection optimistic acceptance writes through (`crate::acceptance::pg_statement`).
+    Postgres(Arc<PgDirect>),
+}
+
+#[derive(Debug)]
+pub(crate) struct SqliteParts {
+    /// Where each order is, by hash (`crate::hash_index`).
+    pub(crate) hash_index: HashIndex,
+    /// The store's only write connection, for every write ([`Store::write_connection`]), kept
     /// out of the pool between uses because sqlx wakes its thread to test every connection it
     /// takes back. Holding it is the turn of every SQLite write.
-    pub(crate) held_writer: Arc<tokio::sync::Mutex<Option<PoolConnection<Any>>>>,
-    /// SQLite only: the connection optimistic acceptance writes through (`crate::direct`).
-    pub(crate) direct: Option<Arc<DirectWriter>>,
-    /// PostgreSQL only: the connection optimistic acceptance writes through (`crate::pg_direct`).
-    pub(crate) pg_direct: Option<Arc<PgDirect>>,
+    pub(crate) held_writer: tokio::sync::Mutex<Option<PoolConnection<Any>>>,
+    /// The connection optimistic acceptance writes through
+    /// (`crate::acceptance::sqlite_connection`).
+    pub(crate) direct: DirectWriter,
 }
 
 impl Store {
@@ -175,12 +120,8 @@ impl Store {
                 Store {
                     read,
                     write,
-                    backend,
                     hints: Arc::default(),
-                    hash_index: None,
-                    held_writer: Arc::default(),
-                    direct: None,
-                    pg_direct: Some(Arc::new(PgDirect::new(url, opts.acquire_timeout)?)),
+                    native: Native::Postgres(Arc::new(PgDirect::new(url, opts.acquire_timeout)?)),
                 }
             }
         };
@@ -209,15 +150,15 @@ impl Store {
         };
         let opened = loaded.and_then(|index| Ok((index, DirectWriter::open(&file)?)));
         match opened {
-            Ok((index, direct)) => Ok(Store {
+            Ok((hash_index, direct)) => Ok(Store {
                 read,
                 write,
-                backend: Backend::Sqlite,
                 hints: Arc::default(),
-                hash_index: Some(Arc::new(index)),
-                held_writer: Arc::default(),
-                direct: Some(Arc::new(direct)),
-                pg_direct: None,
+                native: Native::Sqlite(Arc::new(SqliteParts {
+                    hash_index,
+                    held_writer: tokio::sync::Mutex::default(),
+                    direct,
+                })),
             }),
             Err(e) => {
                 close_pool(&write).await;
@@ -227,25 +168,38 @@ impl Store {
         }
     }
 
-    /// A connection to write with: on SQLite the one held for every write (a queue in front of
-    /// the file lock), on PostgreSQL one from the write pool.
-    pub(crate) async fn writer(&self) -> Result<Writer<'_>, StoreError> {
-        match self.backend {
-            Backend::Postgres => Ok(Writer::Pooled(self.write.acquire().await?)),
-            Backend::Sqlite => {
-                let mut held = self.held_writer.lock().await;
+    /// The connection every write goes through: on SQLite the one held for every write (a queue
+    /// in front of the file lock), on PostgreSQL one from the write pool. Its
+    /// [`WriteConnection::begin`] opens the transaction that storage functions take.
+    pub async fn write_connection(&self) -> Result<WriteConnection<'_>, StoreError> {
+        let conn = match &self.native {
+            Native::Postgres(_) => Writer::Pooled(self.write.acquire().await?),
+            Native::Sqlite(sqlite) => {
+                let mut held = sqlite.held_writer.lock().await;
                 if held.is_none() {
                     *held = Some(self.write.acquire().await?);
                 }
                 tokio::sync::MutexGuard::try_map(held, Option::as_mut)
                     .map(Writer::Held)
-                    .map_err(|_| StoreError::Corrupt("no write connection held".into()))
+                    .map_err(|_| StoreError::Corrupt("no write connection held".into()))?
             }
+        };
+        Ok(WriteConnection { conn, store: self })
+    }
+
+    /// The embedded store's hash index; `None` on PostgreSQL.
+    pub(crate) fn hash_index(&self) -> Option<&HashIndex> {
+        match &self.native {
+            Native::Sqlite(sqlite) => Some(&sqlite.hash_index),
+            Native::Postgres(_) => None,
         }
     }
 
     pub fn backend(&self) -> Backend {
-        self.backend
+        match self.native {
+            Native::Sqlite(_) => Backend::Sqlite,
+            Native::Postgres(_) => Backend::Postgres,
+        }
     }
 
     /// One round trip on the read pool: what `/ready` asks.
@@ -256,34 +210,44 @@ impl Store {
 
     /// Closes every connection and, on SQLite, lets another process open the file.
     pub async fn close(&self) {
-        {
-            let mut held = self.held_writer.lock().await;
-            held.take();
-            if let Some(direct) = &self.direct {
-                direct.close();
+        match &self.native {
+            Native::Sqlite(sqlite) => {
+                sqlite.held_writer.lock().await.take();
+                sqlite.direct.close();
             }
-        }
-        if let Some(pg_direct) = &self.pg_direct {
-            pg_direct.close().await;
+            Native::Postgres(pg_direct) => pg_direct.close().await,
         }
         close_pool(&self.write).await;
         close_pool(&self.read).await;
-        if let Some(index) = &self.hash_index {
+        if let Some(index) = self.hash_index() {
             index.release();
         }
     }
 }
 
-/// A write connection from [`Store::writer`].
-pub(crate) enum Writer<'a> {
-    Pooled(PoolConnection<Any>),
-    Held(tokio::sync::MappedMutexGuard<'a, PoolConnection<Any>>),
+/// The store's write connection for as long as it is held: on SQLite the turn of every write.
+pub struct WriteConnection<'s> {
+    conn: Writer<'s>,
+    store: &'s Store,
 }
 
-impl Writer<'_> {
-    pub(crate) async fn begin(&mut self) -> Result<Transaction<'_, Any>, sqlx::Error> {
-        sqlx::Connection::begin(&mut **self).await
+impl WriteConnection<'_> {
+    /// The connection itself, for a single statement outside any transaction.
+    pub(crate) fn connection(&mut self) -> &mut AnyConnection {
+        &mut self.conn
     }
+
+    /// Opens a transaction; nothing it writes is seen by others before [`Tx::commit`].
+    pub async fn begin(&mut self) -> Result<Tx<'_>, StoreError> {
+        let inner = sqlx::Connection::begin(&mut *self.conn).await?;
+        Ok(Tx::new(inner, self.store))
+    }
+}
+
+/// A write connection: pooled (PostgreSQL) or the held one (SQLite).
+enum Writer<'a> {
+    Pooled(PoolConnection<Any>),
+    Held(tokio::sync::MappedMutexGuard<'a, PoolConnection<Any>>),
 }
 
 impl std::ops::Deref for Writer<'_> {
@@ -355,25 +319,8 @@ fn sqlite_url_creating_file(url: &str) -> Result<(String, Option<PathBuf>), Stor
 
 /// PostgreSQL connections for writes: the acceptance writer's locking path, cancels, credits
 /// and key changes. Reads have their own pool (`StoreOptions::max_connections`), and optimistic
-/// acceptance one connection of its own (`crate::pg_direct`).
+/// acceptance one connection of its own (`crate::acceptance::pg_statement`).
 const WRITE_CONNECTIONS: u32 = 4;
-
-/// The settings of every connection to the embedded database, sqlx's and the direct one.
-pub(crate) const SQLITE_PRAGMAS: &[&str] = &[
-    // WAL: readers never block the writer. FULL: a commit survives power loss, which an
-    // accepted order must.
-    "PRAGMA journal_mode = WAL",
-    "PRAGMA synchronous = FULL",
-    "PRAGMA busy_timeout = 5000",
-    "PRAGMA foreign_keys = ON",
-    // Statement journals (a multi-row INSERT keeps one to undo itself alone) stay in memory
-    // instead of temp files; they only serve a statement's own rollback.
-    "PRAGMA temp_store = MEMORY",
-    // The commit that crosses this many WAL pages copies them into the database file, in the
-    // writer's transaction. Fewer, larger checkpoints write a page that many commits touched
-    // (an index's last leaf, a balance row) once.
-    "PRAGMA wal_autocheckpoint = 4000",
-];
 
 async fn sqlite_pool(url: &str, max: u32, opts: &StoreOptions) -> Result<AnyPool, StoreError> {
     let options = AnyConnectOptions::from_str(url)?;
@@ -394,50 +341,4 @@ async fn sqlite_pool(url: &str, max: u32, opts: &StoreOptions) -> Result<AnyPool
         .connect_with(options)
         .await?;
     Ok(pool)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn passwords_never_appear_in_a_redacted_url() {
-        assert_eq!(
-            redact("postgres://app:hunter2@db:5432/x"),
-            "postgres://app:***@db:5432/x"
-        );
-        assert_eq!(
-            redact("sqlite://data/gateway.db"),
-            "sqlite://data/gateway.db"
-        );
-    }
-
-    #[test]
-    fn placeholders_are_numbered_on_postgres_and_anonymous_on_sqlite() {
-        let mut sql = String::new();
-        Backend::Postgres.push_placeholders(&mut sql, 3, 3);
-        assert_eq!(sql, "$3,$4,$5");
-        let mut sql = String::new();
-        Backend::Sqlite.push_placeholders(&mut sql, 3, 3);
-        assert_eq!(sql, "?,?,?");
-    }
-
-    #[test]
-    fn rows_of_placeholders_number_on_across_rows() {
-        let mut sql = String::new();
-        Backend::Postgres.push_rows(&mut sql, 2, 3);
-        assert_eq!(sql, "($1,$2,$3),($4,$5,$6)");
-        let mut sql = String::new();
-        Backend::Sqlite.push_rows(&mut sql, 2, 2);
-        assert_eq!(sql, "(?,?),(?,?)");
-    }
-
-    #[test]
-    fn unknown_schemes_are_refused() {
-        assert!(Backend::from_url("mysql://x").is_err());
-        assert_eq!(
-            Backend::from_url("postgresql://x").unwrap(),
-            Backend::Postgres
-        );
-    }
 }

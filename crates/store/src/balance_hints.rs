@@ -1,5 +1,5 @@
 //! What this process last knew of each balance it accepted orders against: the starting point
-//! of an optimistic acceptance (`crate::optimistic`), which writes only if the stored balance
+//! of an optimistic acceptance (`crate::acceptance::optimistic`), which writes only if the stored balance
 //! still equals the hint. A hint is never trusted: a stale one costs a retry, not a wrong
 //! reservation.
 

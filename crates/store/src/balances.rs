@@ -6,10 +6,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 use types::{Timestamp, TokenId, Wallet, Wei};
 
 use crate::error::{parse_col, StoreError};
+use crate::tx::Tx;
 use crate::{Backend, Store};
 
 /// What a balance is held in: the market-wide collateral, or one outcome token.
@@ -43,8 +44,8 @@ impl Store {
         amount: Wei,
         now: Timestamp,
     ) -> Result<Balance, StoreError> {
-        let mut writer = self.writer().await?;
-        let mut tx = writer.begin().await?;
+        let mut conn = self.write_connection().await?;
+        let mut tx = conn.begin().await?;
         let (wallet_s, asset_s) = (wallet.to_string(), asset.to_string());
         sqlx::query(
             "INSERT INTO balances (wallet, asset, available, reserved, updated_at) \
@@ -53,23 +54,23 @@ impl Store {
         .bind(&wallet_s)
         .bind(&asset_s)
         .bind(now.0)
-        .execute(&mut *tx)
+        .execute(&mut *tx.inner)
         .await?;
         let sql = format!(
             "SELECT available, reserved FROM balances WHERE wallet = $1 AND asset = $2{}",
-            self.backend.for_update()
+            self.backend().for_update()
         );
         let row = sqlx::query(&sql)
             .bind(&wallet_s)
             .bind(&asset_s)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut *tx.inner)
             .await?;
         let current = Balance {
             available: parse_col(&row.try_get::<String, _>("available")?, "available")?,
             reserved: parse_col(&row.try_get::<String, _>("reserved")?, "reserved")?,
         };
         let Some(available) = current.available.checked_add(amount) else {
-            tx.rollback().await?;
+            tx.rollback().await;
             return Err(StoreError::BalanceOutOfRange);
         };
         let updated = Balance {
@@ -83,8 +84,9 @@ impl Store {
         .bind(now.0)
         .bind(&wallet_s)
         .bind(&asset_s)
-        .execute(&mut *tx)
+        .execute(&mut *tx.inner)
         .await?;
+        tx.note_balance((wallet, asset), updated);
         tx.commit().await?;
         Ok(updated)
     }
@@ -114,11 +116,11 @@ impl Store {
 /// On PostgreSQL the rows are locked in the order of their `(wallet, asset)` text under the
 /// "C" collation, whatever order `pairs` has: every writer that locks several balances goes
 /// through here, so two of them never wait on each other in opposite orders.
-pub(crate) async fn lock_balances(
-    tx: &mut Transaction<'_, Any>,
-    backend: Backend,
+pub async fn lock_balances(
+    tx: &mut Tx<'_>,
     pairs: &[(Wallet, Asset)],
 ) -> Result<HashMap<(Wallet, Asset), Balance>, StoreError> {
+    let backend = tx.backend();
     let mut found = HashMap::with_capacity(pairs.len());
     // Two parameters per pair: well under either dialect's limit per statement.
     for chunk in pairs.chunks(500) {
@@ -145,7 +147,7 @@ pub(crate) async fn lock_balances(
             .zip(chunk)
             .map(|((w, a), pair)| ((w.as_str(), a.as_str()), *pair))
             .collect();
-        for row in query.fetch_all(&mut **tx).await? {
+        for row in query.fetch_all(&mut *tx.inner).await? {
             let (w, a) = (
                 row.try_get::<String, _>("wallet")?,
                 row.try_get::<String, _>("asset")?,
@@ -153,13 +155,12 @@ pub(crate) async fn lock_balances(
             let pair = by_text.get(&(w.as_str(), a.as_str())).ok_or_else(|| {
                 StoreError::Corrupt(format!("balance row {w} {a} was not asked for"))
             })?;
-            found.insert(
-                *pair,
-                Balance {
-                    available: parse_col(&row.try_get::<String, _>("available")?, "available")?,
-                    reserved: parse_col(&row.try_get::<String, _>("reserved")?, "reserved")?,
-                },
-            );
+            let balance = Balance {
+                available: parse_col(&row.try_get::<String, _>("available")?, "available")?,
+                reserved: parse_col(&row.try_get::<String, _>("reserved")?, "reserved")?,
+            };
+            tx.note_balance(*pair, balance);
+            found.insert(*pair, balance);
         }
     }
     Ok(found)
@@ -167,12 +168,12 @@ pub(crate) async fn lock_balances(
 
 /// Writes balances locked by [`lock_balances`] in the same transaction, creating rows the
 /// wallets had none of, in one statement per few hundred pairs.
-pub(crate) async fn write_balances(
-    tx: &mut Transaction<'_, Any>,
-    backend: Backend,
+pub async fn write_balances(
+    tx: &mut Tx<'_>,
     balances: &BTreeMap<(Wallet, Asset), Balance>,
     now: Timestamp,
 ) -> Result<(), StoreError> {
+    let backend = tx.backend();
     let rows: Vec<_> = balances.iter().collect();
     for chunk in rows.chunks(500) {
         let mut sql = String::from(
@@ -192,14 +193,17 @@ pub(crate) async fn write_balances(
                 .bind(balance.reserved.to_string())
                 .bind(now.0);
         }
-        query.execute(&mut **tx).await?;
+        query.execute(&mut *tx.inner).await?;
+    }
+    for (pair, balance) in balances {
+        tx.note_balance(*pair, *balance);
     }
     Ok(())
 }
 
 /// Creates the wallet's zero balance row of `asset` when missing, so that it can be locked.
-pub(crate) async fn ensure_balance_row(
-    tx: &mut Transaction<'_, Any>,
+pub async fn ensure_balance_row(
+    tx: &mut Tx<'_>,
     wallet: Wallet,
     asset: Asset,
     now: Timestamp,
@@ -211,7 +215,7 @@ pub(crate) async fn ensure_balance_row(
     .bind(wallet.to_string())
     .bind(asset.to_string())
     .bind(now.0)
-    .execute(&mut **tx)
+    .execute(&mut *tx.inner)
     .await?;
     Ok(())
 }
@@ -219,13 +223,12 @@ pub(crate) async fn ensure_balance_row(
 /// Returns each amount from reserved to available (cancels and expiries), locking every
 /// balance involved with one [`lock_balances`].
 pub(crate) async fn release(
-    tx: &mut Transaction<'_, Any>,
-    backend: Backend,
+    tx: &mut Tx<'_>,
     amounts: &BTreeMap<(Wallet, Asset), Wei>,
     now: Timestamp,
 ) -> Result<(), StoreError> {
     let pairs: Vec<(Wallet, Asset)> = amounts.keys().copied().collect();
-    let current = lock_balances(tx, backend, &pairs).await?;
+    let current = lock_balances(tx, &pairs).await?;
     let mut updated = BTreeMap::new();
     for (pair, amount) in amounts {
         let (wallet, asset) = pair;
@@ -248,5 +251,5 @@ pub(crate) async fn release(
             },
         );
     }
-    write_balances(tx, backend, &updated, now).await
+    write_balances(tx, &updated, now).await
 }

@@ -4,13 +4,14 @@
 
 use std::collections::BTreeMap;
 
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 use types::{MarketKey, OrderHash, OrderStatus, Outcome, Side, Timestamp, Wallet, Wei};
 
 use crate::balances::{release, Asset};
 use crate::error::{parse_col, StoreError};
 use crate::hash_index::OrderKey;
 use crate::orders::{from_row, OrderRecord, COLUMNS};
+use crate::tx::Tx;
 use crate::Store;
 
 /// Which of the wallet's live orders to cancel.
@@ -43,7 +44,7 @@ impl Store {
         if matches!(selection, CancelSelection::Hashes(h) if h.is_empty()) {
             return Ok(Vec::new());
         }
-        let mut writer = self.writer().await?;
+        let mut writer = self.write_connection().await?;
         let mut tx = writer.begin().await?;
         match cancel_in(&mut tx, self, wallet, selection, now).await {
             Ok(cancelled) => {
@@ -51,7 +52,7 @@ impl Store {
                 Ok(cancelled)
             }
             Err(e) => {
-                rollback(tx).await;
+                tx.rollback().await;
                 Err(e)
             }
         }
@@ -65,7 +66,7 @@ impl Store {
         hash: &OrderHash,
         now: Timestamp,
     ) -> Result<Option<OrderRecord>, StoreError> {
-        let mut writer = self.writer().await?;
+        let mut writer = self.write_connection().await?;
         let mut tx = writer.begin().await?;
         match cancel_one_in(&mut tx, self, wallet, hash, now).await {
             Ok(found) => {
@@ -73,16 +74,10 @@ impl Store {
                 Ok(found)
             }
             Err(e) => {
-                rollback(tx).await;
+                tx.rollback().await;
                 Err(e)
             }
         }
-    }
-}
-
-async fn rollback(tx: Transaction<'_, Any>) {
-    if let Err(e) = tx.rollback().await {
-        tracing::warn!(error = %e, "rollback of a failed cancel failed");
     }
 }
 
@@ -93,7 +88,7 @@ struct Live {
 }
 
 async fn cancel_in(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut Tx<'_>,
     store: &Store,
     wallet: Wallet,
     selection: &CancelSelection,
@@ -131,7 +126,7 @@ async fn cancel_in(
     }
     // One lock order for every writer: orders by hash, then balances by (wallet, asset).
     sql.push_str(" ORDER BY order_hash");
-    sql.push_str(store.backend.for_update());
+    sql.push_str(store.backend().for_update());
 
     let mut query = sqlx::query(&sql).bind(wallet.to_string());
     match selection {
@@ -158,7 +153,7 @@ async fn cancel_in(
             }
         }
     }
-    let rows = query.fetch_all(&mut **tx).await?;
+    let rows = query.fetch_all(&mut *tx.inner).await?;
     let mut live = Vec::with_capacity(rows.len());
     for row in &rows {
         let side: Side = parse_col(&row.try_get::<String, _>("side")?, "side")?;
@@ -188,7 +183,7 @@ async fn cancel_in(
     }
     releases.retain(|_, amount| !amount.0.is_zero());
     if !releases.is_empty() {
-        release(tx, store.backend, &releases, now).await?;
+        release(tx, &releases, now).await?;
     }
 
     let cancelled: Vec<OrderHash> = match selection {
@@ -207,7 +202,7 @@ async fn cancel_in(
 }
 
 async fn cancel_one_in(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut Tx<'_>,
     store: &Store,
     wallet: Wallet,
     hash: &OrderHash,
@@ -216,7 +211,7 @@ async fn cancel_one_in(
     let Some(key) = store.order_key(hash) else {
         return Ok(None);
     };
-    let backend = store.backend;
+    let backend = store.backend();
     let sql = format!(
         "SELECT {COLUMNS} FROM orders WHERE {} AND wallet = $2{}",
         key.condition("$1"),
@@ -225,7 +220,7 @@ async fn cancel_one_in(
     let row = key
         .bind(sqlx::query(&sql))
         .bind(wallet.to_string())
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut *tx.inner)
         .await?;
     let Some(row) = row else {
         return Ok(None);
@@ -235,18 +230,14 @@ async fn cancel_one_in(
         close(tx, &key, now).await?;
         if !order.reserved.0.is_zero() {
             let amount = BTreeMap::from([((wallet, order.reserved_asset()), order.reserved)]);
-            release(tx, backend, &amount, now).await?;
+            release(tx, &amount, now).await?;
         }
     }
     Ok(Some(order))
 }
 
 /// `CANCELLED`, nothing reserved any more.
-async fn close(
-    tx: &mut Transaction<'_, Any>,
-    key: &OrderKey,
-    now: Timestamp,
-) -> Result<(), StoreError> {
+async fn close(tx: &mut Tx<'_>, key: &OrderKey, now: Timestamp) -> Result<(), StoreError> {
     let sql = format!(
         "UPDATE orders SET status = $1, reserved = '0', updated_at = $2 WHERE {} AND {LIVE}",
         key.condition("$3")
@@ -254,6 +245,6 @@ async fn close(
     let query = sqlx::query(&sql)
         .bind(OrderStatus::Cancelled.as_str())
         .bind(now.0);
-    key.bind(query).execute(&mut **tx).await?;
+    key.bind(query).execute(&mut *tx.inner).await?;
     Ok(())
 }

@@ -13,7 +13,7 @@ pub enum StoreError {
     Unavailable(#[source] sqlx::Error),
     #[error("database: {0}")]
     Database(sqlx::Error),
-    /// From the embedded store's acceptance connection (`crate::direct`).
+    /// From the embedded store's acceptance connection (`crate::acceptance::sqlite_connection`).
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
     /// A write after [`crate::Store::close`].
@@ -42,9 +42,6 @@ pub enum StoreError {
     /// A balance change that would go below zero or above 2^256-1.
     #[error("balance out of range")]
     BalanceOutOfRange,
-    /// The caller could not render the response to keep for an idempotency key.
-    #[error("idempotent response could not be rendered: {0}")]
-    Response(String),
 }
 
 impl StoreError {

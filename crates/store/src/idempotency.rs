@@ -5,10 +5,11 @@
 //! same body (compared by a hash the caller computes) within 24 h gets that response back, one
 //! with another body is a conflict.
 
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 use types::{Timestamp, Wallet};
 
 use crate::error::StoreError;
+use crate::tx::Tx;
 use crate::Store;
 
 /// How long a key's response is replayed.
@@ -46,12 +47,13 @@ pub(crate) const KEEP_RESPONSE: &str = "UPDATE idempotency_keys SET response = $
     WHERE wallet = $2 AND idempotency_key = $3 AND response IS NULL";
 
 impl IdempotentResponse<'_> {
-    pub(crate) async fn store_in(&self, tx: &mut Transaction<'_, Any>) -> Result<(), StoreError> {
+    /// Keeps the response in `tx`, so that it commits with what it describes.
+    pub async fn store_in(&self, tx: &mut Tx<'_>) -> Result<(), StoreError> {
         sqlx::query(KEEP_RESPONSE)
             .bind(self.response)
             .bind(self.wallet.to_string())
             .bind(self.key)
-            .execute(&mut **tx)
+            .execute(&mut *tx.inner)
             .await?;
         Ok(())
     }
@@ -67,7 +69,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<IdempotencyClaim, StoreError> {
         let wallet_s = wallet.to_string();
-        let mut writer = self.writer().await?;
+        let mut writer = self.write_connection().await?;
         let mut tx = writer.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO idempotency_keys (wallet, idempotency_key, request_hash, response, \
@@ -78,12 +80,12 @@ impl Store {
         .bind(key)
         .bind(request_hash)
         .bind(now.0)
-        .execute(&mut *tx)
+        .execute(&mut *tx.inner)
         .await;
         let inserted = match inserted {
             Ok(r) => r.rows_affected() == 1,
             Err(e) => {
-                tx.rollback().await?;
+                tx.rollback().await;
                 return Err(e.into());
             }
         };
@@ -94,17 +96,17 @@ impl Store {
         let sql = format!(
             "SELECT request_hash, response, created_at FROM idempotency_keys \
              WHERE wallet = $1 AND idempotency_key = $2{}",
-            self.backend.for_update()
+            self.backend().for_update()
         );
         let row = match sqlx::query(&sql)
             .bind(&wallet_s)
             .bind(key)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut *tx.inner)
             .await
         {
             Ok(row) => row,
             Err(e) => {
-                tx.rollback().await?;
+                tx.rollback().await;
                 return Err(e.into());
             }
         };
@@ -123,16 +125,16 @@ impl Store {
             .bind(now.0)
             .bind(&wallet_s)
             .bind(key)
-            .execute(&mut *tx)
+            .execute(&mut *tx.inner)
             .await;
             if let Err(e) = renewed {
-                tx.rollback().await?;
+                tx.rollback().await;
                 return Err(e.into());
             }
             tx.commit().await?;
             return Ok(IdempotencyClaim::Claimed);
         }
-        tx.rollback().await?;
+        tx.rollback().await;
         Ok(if stored_hash != request_hash {
             IdempotencyClaim::Conflict
         } else {
@@ -149,10 +151,10 @@ impl Store {
         &self,
         response: &IdempotentResponse<'_>,
     ) -> Result<(), StoreError> {
-        let mut writer = self.writer().await?;
+        let mut writer = self.write_connection().await?;
         let mut tx = writer.begin().await?;
         if let Err(e) = response.store_in(&mut tx).await {
-            tx.rollback().await?;
+            tx.rollback().await;
             return Err(e);
         }
         tx.commit().await?;
@@ -172,7 +174,7 @@ impl Store {
         )
         .bind(wallet.to_string())
         .bind(key)
-        .execute(&mut *self.writer().await?)
+        .execute(self.write_connection().await?.connection())
         .await?;
         Ok(())
     }
@@ -181,7 +183,7 @@ impl Store {
     pub async fn purge_idempotency_keys(&self, now: Timestamp) -> Result<u64, StoreError> {
         let result = sqlx::query("DELETE FROM idempotency_keys WHERE created_at <= $1")
             .bind(now.0.saturating_sub(IDEMPOTENCY_WINDOW_MS))
-            .execute(&mut *self.writer().await?)
+            .execute(self.write_connection().await?.connection())
             .await?;
         Ok(result.rows_affected())
     }

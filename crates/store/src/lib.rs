@@ -3,9 +3,11 @@
 //! One `Store` speaks both dialects through sqlx's `Any` driver with portable SQL (`$n`
 //! placeholders, BIGINT and TEXT columns). Where the dialects differ (row locks, the embedded
 //! store's in-memory hash index, the shape of an optimistic acceptance), the `Backend` says
-//! which to use. Optimistic acceptance writes through a connection of its own on each backend:
-//! SQLite's skips sqlx and runs synchronously (`direct`), PostgreSQL's is a typed sqlx connection
-//! whose one statement takes arrays (`pg_direct`). Each domain has its own module; no caller writes SQL.
+//! which to use. Each table family has its own module; no caller writes SQL.
+//!
+//! The store carries out and decides nothing: functions that change several rows take a
+//! [`Tx`] the caller opened ([`Store::write_connection`]), so the domain composes its own unit
+//! of work and commits it once. The fast acceptance paths are grouped in [`acceptance`].
 
 pub mod acceptance;
 pub mod api_keys;
@@ -13,17 +15,18 @@ mod backend;
 mod balance_hints;
 pub mod balances;
 pub mod cancels;
-mod direct;
+mod dialect;
 mod error;
 mod hash_index;
 pub mod idempotency;
 pub mod markets;
 mod migrations;
-mod optimistic;
 pub mod orders;
-mod pg_direct;
 pub mod trades;
+mod tx;
 pub mod wallet_bindings;
 
-pub use backend::{redact, Backend, Store, StoreOptions};
+pub use backend::{Store, StoreOptions, WriteConnection};
+pub use dialect::{redact, Backend};
 pub use error::StoreError;
+pub use tx::Tx;

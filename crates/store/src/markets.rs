@@ -131,7 +131,7 @@ impl Store {
             .bind(translations_json(&m.translations))
             .bind(m.created_at.0)
             .bind(m.updated_at.0)
-            .execute(&mut *self.writer().await?)
+            .execute(self.write_connection().await?.connection())
             .await;
         match result {
             Ok(_) => Ok(()),
@@ -163,20 +163,20 @@ impl Store {
         change: &MarketChange,
         now: Timestamp,
     ) -> Result<Option<MarketRecord>, StoreError> {
-        let mut writer = self.writer().await?;
+        let mut writer = self.write_connection().await?;
         let mut tx = writer.begin().await?;
         let sql = format!(
             "SELECT {COLUMNS} FROM markets WHERE condition_id = $1 AND chain_id = $2{}",
-            self.backend.for_update()
+            self.backend().for_update()
         );
         let Some(row) = sqlx::query(&sql)
             .bind(condition_id.to_string())
             .bind(chain_id.0 as i64)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut *tx.inner)
             .await?
         else {
             // Explicitly, so the connection never idles in a transaction holding locks.
-            tx.rollback().await?;
+            tx.rollback().await;
             return Ok(None);
         };
         let mut market = from_row(&row)?;
@@ -198,7 +198,7 @@ impl Store {
         .bind(market.updated_at.0)
         .bind(condition_id.to_string())
         .bind(chain_id.0 as i64)
-        .execute(&mut *tx)
+        .execute(&mut *tx.inner)
         .await?;
         tx.commit().await?;
         Ok(Some(market))

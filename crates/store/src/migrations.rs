@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 
-use crate::backend::Backend;
+use crate::dialect::Backend;
 
 /// (version, description, SQLite script, PostgreSQL script)
 const MIGRATIONS: &[(i64, &str, &str, &str)] = &[

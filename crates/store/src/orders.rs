@@ -6,7 +6,7 @@ use rusqlite::ToSql;
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
-use sqlx::{Any, Postgres, Row, Transaction};
+use sqlx::{Any, Postgres, Row};
 use types::{
     ChainId, ConditionId, MarketKey, OrderHash, OrderStatus, OrderType, Outcome, Side, Size, Ticks,
     Timestamp, TokenId, Wallet, Wei, U256,
@@ -14,9 +14,9 @@ use types::{
 
 use crate::balances::Asset;
 use crate::error::{parse_col, StoreError};
-use crate::hash_index::{HashIndex, Inserted};
 use crate::idempotency::IdempotentResponse;
-use crate::{Backend, Store};
+use crate::tx::Tx;
+use crate::Store;
 
 /// An accepted order as stored: what was signed, and where it is in its lifecycle.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,13 +85,6 @@ pub(crate) const COLUMNS: &str =
     order_type, price_ticks, size_hundredths, remaining_hundredths, status, salt, maker, signer, \
     taker, maker_amount, taker_amount, expiration, expires_at, nonce, fee_rate_bps, \
     signature_type, signature, book_added_at, created_at, updated_at, reserved";
-
-const INSERT: &str = "INSERT INTO orders (order_hash, wallet, condition_id, chain_id, token_id, \
-    outcome, side, order_type, price_ticks, size_hundredths, remaining_hundredths, status, salt, \
-    maker, signer, taker, maker_amount, taker_amount, expiration, expires_at, nonce, fee_rate_bps, \
-    signature_type, signature, book_added_at, created_at, updated_at, reserved) \
-    VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,\
-    $24,$25,$26,$27,$28)";
 
 fn to_hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
@@ -173,24 +166,47 @@ pub(crate) fn from_row(row: &AnyRow) -> Result<OrderRecord, StoreError> {
 
 /// Inserts one order unless its hash is stored already; `true` when it was inserted.
 ///
-/// On SQLite (`index` given) the hash index answers, and the row is added to `inserted`; on
-/// PostgreSQL the primary key does (`ON CONFLICT DO NOTHING`).
-pub(crate) async fn insert_order(
-    tx: &mut Transaction<'_, Any>,
-    index: Option<&HashIndex>,
-    inserted: &mut Inserted,
-    o: &OrderColumns,
-) -> Result<bool, StoreError> {
-    let Some(index) = index else {
-        let sql = format!("{INSERT} ON CONFLICT (order_hash) DO NOTHING");
-        let result = bind_order(sqlx::query(&sql), o).execute(&mut **tx).await?;
-        return Ok(result.rows_affected() == 1);
-    };
-    if index.contains(&o.hash) || inserted.contains(&o.hash) {
-        return Ok(false);
+/// On SQLite the hash index answers (with what this transaction inserted); on PostgreSQL the
+/// primary key does (`ON CONFLICT DO NOTHING`).
+pub async fn insert_order(tx: &mut Tx<'_>, o: &OrderColumns) -> Result<bool, StoreError> {
+    if let Some(index) = tx.hash_index() {
+        if index.contains(&o.hash) || tx.inserted.contains(&o.hash) {
+            return Ok(false);
+        }
     }
-    insert_orders_bulk(tx, Backend::Sqlite, &[o], Some((index, inserted))).await?;
-    Ok(true)
+    Ok(insert_orders_bulk(tx, &[o]).await? == 1)
+}
+
+/// Which of `hashes` are stored already: from the hash index on SQLite (with what this
+/// transaction inserted), read inside the transaction on PostgreSQL.
+pub async fn stored_hashes(
+    tx: &mut Tx<'_>,
+    hashes: &[OrderHash],
+) -> Result<HashSet<OrderHash>, StoreError> {
+    if let Some(index) = tx.hash_index() {
+        let mut found = index.stored_among(hashes.iter().copied());
+        found.extend(hashes.iter().filter(|h| tx.inserted.contains(h)));
+        return Ok(found);
+    }
+    let backend = tx.backend();
+    let mut found = HashSet::new();
+    // Well under SQLite's and PostgreSQL's bind-parameter limits.
+    for chunk in hashes.chunks(500) {
+        let mut sql = "SELECT order_hash FROM orders WHERE order_hash IN (".to_owned();
+        backend.push_placeholders(&mut sql, 1, chunk.len());
+        sql.push(')');
+        let mut query = sqlx::query(&sql);
+        for h in chunk {
+            query = query.bind(h.to_string());
+        }
+        for row in query.fetch_all(&mut *tx.inner).await? {
+            found.insert(parse_col(
+                &row.try_get::<String, _>("order_hash")?,
+                "order_hash",
+            )?);
+        }
+    }
+    Ok(found)
 }
 
 /// At most this many rows per multi-row INSERT: 28 parameters each, well under SQLite's
@@ -202,26 +218,20 @@ const BULK_ROWS: usize = 256;
 ///
 /// On PostgreSQL any whose hash is stored already is skipped (as [`insert_order`] does);
 /// callers that must know which one compare the count and fall back to [`insert_order`]. On
-/// SQLite (`sqlite` given) nothing checks the hashes: the caller has looked them up in the
-/// hash index. Each row gets a rowid the index hands out, and is added to `inserted`.
-pub(crate) async fn insert_orders_bulk(
-    tx: &mut Transaction<'_, Any>,
-    backend: Backend,
+/// SQLite nothing checks the hashes: the caller has looked them up ([`stored_hashes`]). Each
+/// row gets a rowid the hash index hands out, and joins the index when the transaction commits.
+pub async fn insert_orders_bulk(
+    tx: &mut Tx<'_>,
     orders: &[&OrderColumns],
-    mut sqlite: Option<(&HashIndex, &mut Inserted)>,
 ) -> Result<u64, StoreError> {
+    let backend = tx.backend();
+    let index = tx.hash_index();
     let mut count = 0;
     for chunk in orders.chunks(BULK_ROWS) {
-        let rows = sqlite
-            .as_ref()
-            .map(|(index, _)| index.allocate_rows(chunk.len()));
+        let rows = index.map(|index| index.allocate_rows(chunk.len()));
         let mut sql = String::with_capacity(500 + chunk.len() * 150);
-        sql.push_str("INSERT INTO orders (");
-        if rows.is_some() {
-            sql.push_str("rowid, ");
-        }
-        sql.push_str(COLUMNS);
-        sql.push_str(") VALUES ");
+        sql.push_str(&insert_into_orders(rows.is_some()));
+        sql.push_str(" VALUES ");
         let columns = INSERT_COLUMNS + usize::from(rows.is_some());
         backend.push_rows(&mut sql, chunk.len(), columns);
         if rows.is_none() {
@@ -234,14 +244,22 @@ pub(crate) async fn insert_orders_bulk(
             }
             query = bind_order(query, o);
         }
-        count += query.execute(&mut **tx).await?.rows_affected();
-        if let (Some(first), Some((_, inserted))) = (rows, sqlite.as_mut()) {
+        count += query.execute(&mut *tx.inner).await?.rows_affected();
+        if let Some(first) = rows {
             for (i, o) in chunk.iter().enumerate() {
-                inserted.push(o.hash, first + i as i64);
+                tx.inserted.push(o.hash, first + i as i64);
             }
         }
     }
     Ok(count)
+}
+
+/// The head of every insert into `orders`, whatever writes it (the portable multi-row insert,
+/// the embedded store's direct connection, PostgreSQL's array statement): the table and
+/// [`COLUMNS`], after the rowid when the embedded store names it (its hash index allocated it).
+pub(crate) fn insert_into_orders(rowid: bool) -> String {
+    let rowid = if rowid { "rowid, " } else { "" };
+    format!("INSERT INTO orders ({rowid}{COLUMNS})")
 }
 
 /// The columns [`COLUMNS`] names, bound by [`bind_order`] in that order.
@@ -439,7 +457,7 @@ pub(crate) fn bind_order<'q>(
         .bind(o.reserved.as_str())
 }
 
-/// PostgreSQL's array type for each of [`COLUMNS`], in order: how `crate::pg_direct` casts
+/// PostgreSQL's array type for each of [`COLUMNS`], in order: how `crate::acceptance::pg_statement` casts
 /// the arrays [`bind_order_arrays`] binds.
 pub(crate) const COLUMN_ARRAY_TYPES: [&str; INSERT_COLUMNS] = [
     "text[]", "text[]", "text[]", "int8[]", "text[]", "int8[]", "text[]", "text[]", "int8[]",
@@ -493,7 +511,7 @@ fn column<'q, T>(orders: &[&'q OrderColumns], value: fn(&'q OrderColumns) -> T) 
 }
 
 impl OrderColumns {
-    /// The values of `crate::direct`'s insert: `row`, then [`COLUMNS`] in order, as
+    /// The values of `crate::acceptance::sqlite_connection`'s insert: `row`, then [`COLUMNS`] in order, as
     /// [`bind_order`] binds them.
     pub(crate) fn direct_values<'a>(&'a self, row: &'a i64) -> [&'a dyn ToSql; INSERT_COLUMNS + 1] {
         [
@@ -537,8 +555,8 @@ impl OrderColumns {
 
 impl Store {
     /// Stores order rows as given, reserving nothing: for restores and tests. Orders from
-    /// `POST /v1/orders` go through [`Store::accept_orders`], which reserves `reserved` from
-    /// the ledger in the same transaction (a cancel releases it, so the two must agree).
+    /// `POST /v1/orders` go through the order domain's acceptance, which reserves `reserved`
+    /// from the ledger in the same transaction (a cancel releases it, so the two must agree).
     ///
     /// Stores a batch of accepted orders in one transaction, with the idempotent response when
     /// there is one, so that a replay never answers for orders that were not stored (nor the
@@ -549,30 +567,26 @@ impl Store {
         orders: &[OrderRecord],
         response: Option<&IdempotentResponse<'_>>,
     ) -> Result<Vec<bool>, StoreError> {
-        let mut writer = self.writer().await?;
-        let mut tx = writer.begin().await?;
+        let mut conn = self.write_connection().await?;
+        let mut tx = conn.begin().await?;
         let mut stored = Vec::with_capacity(orders.len());
-        let (index, mut inserted) = (self.hash_index.as_deref(), Inserted::default());
         for o in orders {
             let columns = OrderColumns::from(o);
-            match insert_order(&mut tx, index, &mut inserted, &columns).await {
+            match insert_order(&mut tx, &columns).await {
                 Ok(inserted) => stored.push(inserted),
                 Err(e) => {
-                    tx.rollback().await?;
+                    tx.rollback().await;
                     return Err(e);
                 }
             }
         }
         if let Some(r) = response {
             if let Err(e) = r.store_in(&mut tx).await {
-                tx.rollback().await?;
+                tx.rollback().await;
                 return Err(e);
             }
         }
         tx.commit().await?;
-        if let Some(index) = index {
-            index.extend(inserted);
-        }
         Ok(stored)
     }
 
@@ -596,7 +610,7 @@ impl Store {
         if hashes.is_empty() {
             return Ok(HashSet::new());
         }
-        if let Some(index) = &self.hash_index {
+        if let Some(index) = self.hash_index() {
             return Ok(index.stored_among(hashes.iter().copied()));
         }
         let placeholders: Vec<String> = (1..=hashes.len()).map(|i| format!("${i}")).collect();
@@ -687,7 +701,8 @@ impl Store {
             .bind(status.as_str())
             .bind(remaining.hundredths() as i64)
             .bind(now.0);
-        let result = key.bind(query).execute(&mut *self.writer().await?).await?;
+        let mut conn = self.write_connection().await?;
+        let result = key.bind(query).execute(conn.connection()).await?;
         Ok(result.rows_affected() == 1)
     }
 }
@@ -697,14 +712,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_bulk_insert_binds_the_single_inserts_columns() {
+    fn the_insert_binds_as_many_values_as_it_names_columns() {
         let columns: Vec<&str> = COLUMNS.split(',').map(str::trim).collect();
         assert_eq!(columns.len(), INSERT_COLUMNS);
-        let single = INSERT
-            .split_once('(')
-            .and_then(|(_, rest)| rest.split_once(')'))
-            .map(|(list, _)| list.split(',').map(str::trim).collect::<Vec<_>>());
-        assert_eq!(single, Some(columns));
     }
 
     #[test]

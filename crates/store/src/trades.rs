@@ -39,7 +39,7 @@ impl Store {
         .bind(t.size.hundredths() as i64)
         .bind(t.taker_side.as_str())
         .bind(t.created_at.0)
-        .execute(&mut *self.writer().await?)
+        .execute(self.write_connection().await?.connection())
         .await?;
         Ok(())
     }

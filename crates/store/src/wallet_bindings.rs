@@ -35,7 +35,7 @@ impl Store {
         .bind(sub)
         .bind(wallet.to_string())
         .bind(now.0)
-        .execute(&mut *self.writer().await?)
+        .execute(self.write_connection().await?.connection())
         .await?;
         Ok(())
     }

@@ -1,10 +1,12 @@
 //! Idempotent responses committed in one transaction with the orders they answer, on both
 //! backends: SQLite always, PostgreSQL when reachable.
 
+#[path = "acceptance_common/mod.rs"]
 mod common;
 
 use common::*;
-use store::acceptance::{Holdings, IdempotencyTarget, Submission};
+use orders::acceptance::{accept_group, Holdings};
+use store::acceptance::{IdempotencyTarget, Submission};
 use store::balances::Asset;
 use store::idempotency::IdempotencyClaim;
 use test_support::on_each_backend;
@@ -34,7 +36,7 @@ async fn the_idempotent_response_commits_with_the_orders() {
             // Every order refused: the response is still kept for the key.
             Submission::new(vec![order(2, me, Side::Buy, 10)], target("k2")),
         ];
-        s.accept_orders(&group, &Holdings::new(), T0, render)
+        accept_group(&s, &group, &Holdings::new(), T0, render)
             .await
             .unwrap();
         assert_eq!(
@@ -62,7 +64,7 @@ async fn a_response_commits_with_a_group_accepted_against_known_balances() {
         // against what it left, so on PostgreSQL their responses are kept by the optimistic
         // statement with responses (the test fails when that statement leaves them out).
         let first = vec![Submission::new(vec![order(1, me, Side::Buy, 10)], None)];
-        s.accept_orders(&first, &Holdings::new(), T0, render)
+        accept_group(&s, &first, &Holdings::new(), T0, render)
             .await
             .unwrap();
         for (seed, key) in [(2, "k1"), (3, "k2")] {
@@ -78,8 +80,7 @@ async fn a_response_commits_with_a_group_accepted_against_known_balances() {
                 vec![order(seed, me, Side::Buy, 10)],
                 Some(target),
             )];
-            let outcomes = s
-                .accept_orders(&group, &Holdings::new(), T0, render)
+            let outcomes = accept_group(&s, &group, &Holdings::new(), T0, render)
                 .await
                 .unwrap();
             assert_eq!(outcomes, vec![vec![Ok(())]], "{backend}");

@@ -1,6 +1,7 @@
 //! Cancels and their releases on both backends (SQLite always, PostgreSQL when reachable): by
 //! hash, by filter and one at a time, only ever of the owner's live orders.
 
+#[path = "acceptance_common/mod.rs"]
 mod common;
 
 use common::*;

@@ -4,7 +4,8 @@
 // Each test file uses part of it.
 #![allow(dead_code)]
 
-use store::acceptance::{Holdings, Refusal, Submission};
+use orders::acceptance::{accept_group, Holdings, Refusal};
+use store::acceptance::Submission;
 use store::balances::{Asset, Balance};
 use store::orders::OrderRecord;
 use store::Store;
@@ -86,7 +87,7 @@ pub fn render(i: usize, outcomes: &[Result<(), Refusal>]) -> Result<String, Stri
 
 /// The group's outcomes, with the ledger as the only balance source.
 pub async fn decide(s: &Store, group: &[Submission]) -> Vec<Vec<Result<(), Refusal>>> {
-    s.accept_orders(group, &Holdings::new(), T0, render)
+    accept_group(s, group, &Holdings::new(), T0, render)
         .await
         .unwrap()
 }

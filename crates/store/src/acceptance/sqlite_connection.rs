@@ -9,7 +9,7 @@
 //! statements prepared once and kept, executed row by row on the caller's thread.
 //!
 //! The two connections do not contend for SQLite's write lock: this one writes only while its
-//! caller holds the turn of the sqlx write connection (`Store::held_writer`), the queue every
+//! caller holds the turn of the sqlx write connection (`SqliteParts::held_writer`), the queue every
 //! other SQLite write waits in. (A request dropped in the middle of a sqlx write gives the turn
 //! back while sqlx's thread finishes the statement and rolls back; `busy_timeout` covers that.)
 
@@ -19,18 +19,19 @@ use std::sync::{LazyLock, Mutex};
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use types::Timestamp;
 
-use crate::backend::SQLITE_PRAGMAS;
+use super::optimistic::{HintedBalance, Response};
+use crate::dialect::SQLITE_PRAGMAS;
 use crate::error::StoreError;
 use crate::idempotency::KEEP_RESPONSE;
-use crate::optimistic::{HintedBalance, Response};
-use crate::orders::{OrderColumns, COLUMNS, INSERT_COLUMNS};
+use crate::orders::{insert_into_orders, OrderColumns, INSERT_COLUMNS};
 
-/// One order row: the rowid the hash index allocated for it, then [`COLUMNS`], bound in that
+/// One order row: the rowid the hash index allocated for it, then `orders::COLUMNS`, bound in that
 /// order by `OrderColumns::direct_values`.
 static INSERT_ORDER: LazyLock<String> = LazyLock::new(|| {
     let placeholders: Vec<String> = (1..=INSERT_COLUMNS + 1).map(|n| format!("?{n}")).collect();
     format!(
-        "INSERT INTO orders (rowid, {COLUMNS}) VALUES ({})",
+        "{} VALUES ({})",
+        insert_into_orders(true),
         placeholders.join(", ")
     )
 });

@@ -2,12 +2,13 @@
 //! against what the ledger or an external source holds, duplicates, and accepted orders read
 //! back field for field.
 
+#[path = "acceptance_common/mod.rs"]
 mod common;
 
 use std::collections::HashMap;
 
 use common::*;
-use store::acceptance::{Holdings, Refusal};
+use orders::acceptance::{accept_group, Holdings, Refusal};
 use store::balances::Asset;
 use store::orders::OrderRecord;
 use test_support::on_each_backend;
@@ -44,8 +45,7 @@ async fn each_reservation_sees_what_earlier_orders_of_the_group_left() {
                 order(5, other, Side::Buy, 999),
             ]),
         ];
-        let outcomes = s
-            .accept_orders(&group, &Holdings::new(), T0, render)
+        let outcomes = accept_group(&s, &group, &Holdings::new(), T0, render)
             .await
             .unwrap();
         assert_eq!(
@@ -93,15 +93,15 @@ async fn each_reservation_sees_what_earlier_orders_of_the_group_left() {
 #[tokio::test]
 async fn a_wallet_without_any_balance_is_refused() {
     on_each_backend(|s, _, backend| async move {
-        let out = s
-            .accept_orders(
-                &[submission(vec![order(1, wallet(0xaa), Side::Sell, 1)])],
-                &Holdings::new(),
-                T0,
-                render,
-            )
-            .await
-            .unwrap();
+        let out = accept_group(
+            &s,
+            &[submission(vec![order(1, wallet(0xaa), Side::Sell, 1)])],
+            &Holdings::new(),
+            T0,
+            render,
+        )
+        .await
+        .unwrap();
         assert_eq!(
             out,
             vec![vec![Err(Refusal::InsufficientBalance)]],
@@ -122,19 +122,19 @@ async fn external_holdings_cap_what_open_orders_may_reserve() {
         // The ledger knows nothing of this wallet; the external source says it holds 100.
         let mut holdings: Holdings = HashMap::new();
         holdings.insert((me, Asset::Collateral), wei(100));
-        let out = s
-            .accept_orders(
-                &[submission(vec![
-                    order(1, me, Side::Buy, 70),
-                    order(2, me, Side::Buy, 31),
-                    order(3, me, Side::Buy, 30),
-                ])],
-                &holdings,
-                T0,
-                render,
-            )
-            .await
-            .unwrap();
+        let out = accept_group(
+            &s,
+            &[submission(vec![
+                order(1, me, Side::Buy, 70),
+                order(2, me, Side::Buy, 31),
+                order(3, me, Side::Buy, 30),
+            ])],
+            &holdings,
+            T0,
+            render,
+        )
+        .await
+        .unwrap();
         assert_eq!(
             out,
             vec![vec![Ok(()), Err(Refusal::InsufficientBalance), Ok(())]],

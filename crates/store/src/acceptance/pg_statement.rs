@@ -1,4 +1,4 @@
-//! PostgreSQL's acceptance connection: optimistic acceptance (`crate::optimistic`) writes a
+//! PostgreSQL's acceptance connection: optimistic acceptance (`super::optimistic`) writes a
 //! group through a typed sqlx connection of its own, in one statement whose every input is an
 //! array (docs/orders.md, "The direct acceptance connections").
 //!
@@ -20,9 +20,9 @@ use sqlx::query::Query;
 use sqlx::{Connection, Executor, Postgres};
 use types::Timestamp;
 
+use super::optimistic::{HintedBalance, Response, HINTED_BALANCE_FIELDS};
 use crate::error::StoreError;
-use crate::optimistic::{HintedBalance, Response, HINTED_BALANCE_FIELDS};
-use crate::orders::{bind_order_arrays, OrderColumns, COLUMNS, COLUMN_ARRAY_TYPES};
+use crate::orders::{bind_order_arrays, insert_into_orders, OrderColumns, COLUMN_ARRAY_TYPES};
 
 /// SQLSTATE of the failure the statement raises when a hint or an insert did not hold
 /// (`serialization_failure`; migration 0006 defines `acceptance_conflict()`).
@@ -34,7 +34,7 @@ const UNIQUE_VIOLATION: &str = "23505";
 
 /// The statement for a group without idempotent responses to keep. Parameters: the balance
 /// changes as six arrays (wallet, asset, hinted available, hinted reserved, new available, new
-/// reserved), one array per column of [`COLUMNS`], and the time of the change.
+/// reserved), one array per column of `orders::COLUMNS`, and the time of the change.
 ///
 /// It sets each balance only where it still holds the hinted amounts, inserts the orders, and
 /// fails, undoing all of it, unless every balance was set. The balances' `UPDATE` walks the
@@ -82,7 +82,7 @@ fn accept_statement(answer: bool) -> String {
         String::new()
     };
     format!(
-        "WITH inserted AS (INSERT INTO orders ({COLUMNS}) SELECT {}), \
+        "WITH inserted AS ({} SELECT {}), \
          updated AS (UPDATE balances AS b \
          SET available = h.new_available, reserved = h.new_reserved, updated_at = ${now} \
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) \
@@ -92,6 +92,7 @@ fn accept_statement(answer: bool) -> String {
          {answered} \
          SELECT CASE WHEN (SELECT count(*) FROM updated) = cardinality($1::text[]) \
          THEN 0 ELSE acceptance_conflict() END AS conflict",
+        insert_into_orders(false),
         columns.join(", ")
     )
 }
@@ -239,10 +240,10 @@ mod tests {
     }
 
     fn direct_of(store: &Store) -> &PgDirect {
-        store
-            .pg_direct
-            .as_ref()
-            .expect("a PostgreSQL store has one")
+        match &store.native {
+            crate::backend::Native::Postgres(pg) => pg,
+            crate::backend::Native::Sqlite(_) => panic!("a PostgreSQL store has one"),
+        }
     }
 
     /// Planning the statement for each group's parameters would repeat the planner's work for

@@ -1,4 +1,4 @@
-//! The acceptance writer's own ceiling: orders per second that `Store::accept_orders` commits
+//! The acceptance writer's own ceiling: orders per second that `orders::acceptance::accept_group` commits
 //! when it is called back to back, with no HTTP, JSON or signature work around it.
 //!
 //! Each group holds `BENCH_REQUESTS` submissions (8) of 15 orders, one wallet per submission,
@@ -6,11 +6,12 @@
 //! random hashes and salts; every one must be accepted. Runs on a fresh SQLite file (WAL,
 //! `synchronous = FULL`) and on a fresh PostgreSQL schema when one is reachable.
 //!
-//! `cargo bench -p store --bench accept_orders`; `BENCH_SECS` (5) per backend.
+//! `cargo bench -p orders --bench accept_group`; `BENCH_SECS` (5) per backend.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use orders::acceptance::accept_group;
 use rand::Rng;
 use store::acceptance::Submission;
 use store::balances::Asset;
@@ -91,12 +92,11 @@ async fn run(name: &str, store: &Store, requests: usize, length: Duration) {
             })
             .collect();
         let t = Instant::now();
-        let outcomes = store
-            .accept_orders(&submissions, &HashMap::new(), now, |_, _| {
-                Ok::<_, String>(String::new())
-            })
-            .await
-            .expect("accept");
+        let outcomes = accept_group(store, &submissions, &HashMap::new(), now, |_, _| {
+            Ok(String::new())
+        })
+        .await
+        .expect("accept");
         let took = t.elapsed();
         busy += took;
         worst = worst.max(took);
@@ -112,7 +112,7 @@ async fn run(name: &str, store: &Store, requests: usize, length: Duration) {
         pg_cpu * 1e6 / orders as f64,
     );
     println!(
-        "{name:<8} {:>7.0} orders/s in accept_orders ({groups} groups of {} orders; mean {:.2} ms, worst {:.2} ms per group; {:.1} us per order)",
+        "{name:<8} {:>7.0} orders/s in accept_group ({groups} groups of {} orders; mean {:.2} ms, worst {:.2} ms per group; {:.1} us per order)",
         orders as f64 / busy.as_secs_f64(),
         requests * ORDERS_PER_REQUEST,
         busy.as_secs_f64() * 1e3 / groups as f64,

@@ -2,11 +2,13 @@
 //! another instance storing a hash or changing a balance, and credits and cancels interleaved
 //! with acceptance in one process.
 
+#[path = "acceptance_common/mod.rs"]
 mod common;
 
 use common::*;
+use orders::acceptance::{accept_group, Holdings, Refusal};
 use sqlx::Connection;
-use store::acceptance::{Holdings, IdempotencyTarget, Refusal, Submission};
+use store::acceptance::{IdempotencyTarget, Submission};
 use store::balances::Asset;
 use store::cancels::CancelSelection;
 use store::idempotency::IdempotencyClaim;
@@ -63,15 +65,15 @@ async fn a_hash_stored_by_another_instance_midway_reserves_nothing() {
         // the duplicate check. Order 2 must be a duplicate that reserves nothing, so order 3
         // still finds the 40 it needs; deciding all three before inserting would refuse it.
         race(&url, s.backend(), &first.order_hash, &raced.order_hash).await;
-        let out = s
-            .accept_orders(
-                &[submission(vec![first, raced, last])],
-                &Holdings::new(),
-                T0,
-                render,
-            )
-            .await
-            .unwrap();
+        let out = accept_group(
+            &s,
+            &[submission(vec![first, raced, last])],
+            &Holdings::new(),
+            T0,
+            render,
+        )
+        .await
+        .unwrap();
         assert_eq!(
             out,
             vec![vec![Ok(()), Err(Refusal::Duplicate), Ok(())]],
@@ -175,7 +177,7 @@ async fn writes_beside_acceptance_all_succeed() {
             let s2 = s.clone();
             accepts.push(tokio::spawn(async move {
                 let group = [submission(vec![order(seed, me, Side::Buy, 5)])];
-                s2.accept_orders(&group, &Holdings::new(), T0, render).await
+                accept_group(&s2, &group, &Holdings::new(), T0, render).await
             }));
             let s2 = s.clone();
             others.push(tokio::spawn(async move {
