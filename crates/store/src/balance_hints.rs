@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use types::Wallet;
 
-use crate::balances::{Asset, Balance};
+use types::balance::{Asset, Balance};
 
 /// Hints kept at most; past it the map starts over (a wallet whose hint was dropped takes the
 /// locking path once, which hints it again).

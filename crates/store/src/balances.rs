@@ -4,36 +4,15 @@
 //! arithmetic is exact on both dialects. Every change runs read-lock-write in one transaction.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 
 use sqlx::Row;
-use types::{Timestamp, TokenId, Wallet, Wei};
+use types::{Timestamp, Wallet, Wei};
 
 use crate::error::{parse_col, StoreError};
 use crate::tx::Tx;
 use crate::{Backend, Store};
 
-/// What a balance is held in: the market-wide collateral, or one outcome token.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Asset {
-    Collateral,
-    Token(TokenId),
-}
-
-impl fmt::Display for Asset {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Asset::Collateral => f.write_str("collateral"),
-            Asset::Token(t) => fmt::Display::fmt(t, f),
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct Balance {
-    pub available: Wei,
-    pub reserved: Wei,
-}
+pub use types::balance::{Asset, Balance};
 
 impl Store {
     /// Adds `amount` to the wallet's available balance of `asset` and returns the new balance.

@@ -8,11 +8,11 @@ use sqlx::{Any, Transaction};
 use types::Wallet;
 
 use crate::balance_hints::BalanceHints;
-use crate::balances::{Asset, Balance};
 use crate::dialect::Backend;
 use crate::error::StoreError;
 use crate::hash_index::{HashIndex, Inserted};
 use crate::Store;
+use types::balance::{Asset, Balance};
 
 /// A transaction on the store's write connection ([`crate::WriteConnection::begin`]).
 ///

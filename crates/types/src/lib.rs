@@ -1,6 +1,7 @@
 //! Shared domain types of the gateway: ids, addresses, prices as integer ticks, amounts as U256, error codes, the order routes' response bodies.
 
 pub mod amounts;
+pub mod balance;
 pub mod cursor;
 pub mod error;
 pub mod ids;

@@ -57,3 +57,13 @@ pub struct IdempotencyTarget {
     pub wallet: Wallet,
     pub key: String,
 }
+
+/// An idempotent response to keep: the wallet, the key and the response.
+pub(crate) type Response<'a> = (Wallet, &'a str, String);
+
+/// The fields of a [`HintedBalance`].
+pub(crate) const HINTED_BALANCE_FIELDS: usize = 6;
+
+/// A balance change decided against the hints: wallet, asset, hinted available, hinted
+/// reserved, new available, new reserved.
+pub(crate) type HintedBalance = [String; HINTED_BALANCE_FIELDS];

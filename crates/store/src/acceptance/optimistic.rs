@@ -30,6 +30,8 @@ use crate::hash_index::Inserted;
 use crate::orders::OrderColumns;
 use crate::Store;
 
+use super::HintedBalance;
+
 /// A group the domain decided against the hints: its orders, and per balance it changes the
 /// hinted amounts and the amounts after the group.
 pub struct PlannedGroup<'a> {
@@ -126,13 +128,3 @@ impl Store {
         Ok(written)
     }
 }
-
-/// An idempotent response to keep: the wallet, the key and the response.
-pub(crate) type Response<'a> = (Wallet, &'a str, String);
-
-/// The fields of a [`HintedBalance`].
-pub(crate) const HINTED_BALANCE_FIELDS: usize = 6;
-
-/// A balance change decided against the hints: wallet, asset, hinted available, hinted
-/// reserved, new available, new reserved.
-pub(crate) type HintedBalance = [String; HINTED_BALANCE_FIELDS];

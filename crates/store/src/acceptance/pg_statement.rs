@@ -20,7 +20,7 @@ use sqlx::query::Query;
 use sqlx::{Connection, Executor, Postgres};
 use types::Timestamp;
 
-use super::optimistic::{HintedBalance, Response, HINTED_BALANCE_FIELDS};
+use super::{HintedBalance, Response, HINTED_BALANCE_FIELDS};
 use crate::error::StoreError;
 use crate::orders::{bind_order_arrays, insert_into_orders, OrderColumns, COLUMN_ARRAY_TYPES};
 

@@ -19,7 +19,7 @@ use std::sync::{LazyLock, Mutex};
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use types::Timestamp;
 
-use super::optimistic::{HintedBalance, Response};
+use super::{HintedBalance, Response};
 use crate::dialect::SQLITE_PRAGMAS;
 use crate::error::StoreError;
 use crate::idempotency::KEEP_RESPONSE;

@@ -1,0 +1,28 @@
+//! A wallet's balance of one asset in the internal ledger: what it may spend and what its open
+//! orders hold reserved.
+
+use std::fmt;
+
+use crate::{TokenId, Wei};
+
+/// What a balance is held in: the market-wide collateral, or one outcome token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Asset {
+    Collateral,
+    Token(TokenId),
+}
+
+impl fmt::Display for Asset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Asset::Collateral => f.write_str("collateral"),
+            Asset::Token(t) => fmt::Display::fmt(t, f),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Balance {
+    pub available: Wei,
+    pub reserved: Wei,
+}
