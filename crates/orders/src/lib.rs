@@ -8,6 +8,7 @@
 
 pub mod accept;
 pub mod acceptance;
+pub mod cancels;
 mod error;
 pub mod ledger;
 pub mod onchain;

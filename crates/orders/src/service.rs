@@ -15,6 +15,7 @@ use store::Store;
 use types::{Cursor, MarketKey, OrderHash, OrderStatus, Timestamp, Wallet};
 
 use crate::accept::{AcceptanceHandle, Submission};
+use crate::cancels::{cancel_one, cancel_selected};
 use crate::error::ServiceError;
 use crate::onchain::cancel_order_calldata;
 use crate::request::StatusGroup;
@@ -187,7 +188,7 @@ impl OrderService {
         selection: &CancelSelection,
         now: Timestamp,
     ) -> Result<CancelResponse, ServiceError> {
-        let order_hashes = self.store.cancel_orders(wallet, selection, now).await?;
+        let order_hashes = cancel_selected(&self.store, wallet, selection, now).await?;
         Ok(CancelResponse {
             cancelled_count: order_hashes.len(),
             order_hashes,
@@ -204,9 +205,7 @@ impl OrderService {
         hash: &OrderHash,
         now: Timestamp,
     ) -> Result<OnchainCancelView, ServiceError> {
-        let order = self
-            .store
-            .cancel_order(wallet, hash, now)
+        let order = cancel_one(&self.store, wallet, hash, now)
             .await?
             .ok_or(ServiceError::OrderNotFound)?;
         if matches!(order.status, OrderStatus::Matched | OrderStatus::Filled) {

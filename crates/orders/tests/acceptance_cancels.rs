@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use orders::cancels::{cancel_one, cancel_selected};
 use store::balances::Asset;
 use store::cancels::CancelSelection;
 use test_support::on_each_backend;
@@ -43,14 +44,14 @@ async fn cancel_by_hash_releases_exactly_what_is_left_and_only_for_the_owner() {
 
         let hash = |seed: u8| OrderHash(B256::repeat_byte(seed));
         let later = Timestamp(T0.0 + 5);
-        let cancelled = s
-            .cancel_orders(
-                me,
-                &CancelSelection::Hashes(vec![hash(2), hash(4), hash(0x42), hash(1), hash(2)]),
-                later,
-            )
-            .await
-            .unwrap();
+        let cancelled = cancel_selected(
+            &s,
+            me,
+            &CancelSelection::Hashes(vec![hash(2), hash(4), hash(0x42), hash(1), hash(2)]),
+            later,
+        )
+        .await
+        .unwrap();
         assert_eq!(cancelled, vec![hash(2), hash(1)], "{backend}");
         assert_eq!(
             s.balance(me, Asset::Collateral).await.unwrap(),
@@ -74,8 +75,7 @@ async fn cancel_by_hash_releases_exactly_what_is_left_and_only_for_the_owner() {
             balance(30, 70)
         );
         // Cancelling again changes nothing and reports nothing.
-        let again = s
-            .cancel_orders(me, &CancelSelection::Hashes(vec![hash(1)]), later)
+        let again = cancel_selected(&s, me, &CancelSelection::Hashes(vec![hash(1)]), later)
             .await
             .unwrap();
         assert!(again.is_empty(), "{backend}");
@@ -84,18 +84,18 @@ async fn cancel_by_hash_releases_exactly_what_is_left_and_only_for_the_owner() {
             balance(75, 25)
         );
         // The partly filled order is live, and cancelling it releases what it still holds.
-        let rest = s
-            .cancel_orders(
-                me,
-                &CancelSelection::Matching {
-                    market: None,
-                    outcome: None,
-                    side: None,
-                },
-                later,
-            )
-            .await
-            .unwrap();
+        let rest = cancel_selected(
+            &s,
+            me,
+            &CancelSelection::Matching {
+                market: None,
+                outcome: None,
+                side: None,
+            },
+            later,
+        )
+        .await
+        .unwrap();
         assert_eq!(rest, vec![hash(3)], "{backend}");
         assert_eq!(
             s.balance(me, Asset::Collateral).await.unwrap(),
@@ -133,18 +133,15 @@ async fn cancel_by_filter_matches_market_outcome_and_side() {
             outcome,
             side,
         };
-        let sells = s
-            .cancel_orders(me, &by(Some(market(1)), None, Some(Side::Sell)), T0)
+        let sells = cancel_selected(&s, me, &by(Some(market(1)), None, Some(Side::Sell)), T0)
             .await
             .unwrap();
         assert_eq!(sells, vec![hash(2)], "{backend}");
-        let no = s
-            .cancel_orders(me, &by(Some(market(1)), Some(Outcome::No), None), T0)
+        let no = cancel_selected(&s, me, &by(Some(market(1)), Some(Outcome::No), None), T0)
             .await
             .unwrap();
         assert_eq!(no, vec![hash(4)], "{backend}");
-        let market1 = s
-            .cancel_orders(me, &by(Some(market(1)), None, None), T0)
+        let market1 = cancel_selected(&s, me, &by(Some(market(1)), None, None), T0)
             .await
             .unwrap();
         assert_eq!(market1, vec![hash(1)], "{backend}");
@@ -177,13 +174,13 @@ async fn cancel_one_cancels_a_live_order_and_leaves_a_closed_one() {
             .await
             .unwrap();
 
-        assert_eq!(s.cancel_order(other, &hash(1), T0).await.unwrap(), None);
+        assert_eq!(cancel_one(&s, other, &hash(1), T0).await.unwrap(), None);
         assert_eq!(
             s.order(&hash(1)).await.unwrap().unwrap().status,
             OrderStatus::Open,
             "{backend}: another wallet cannot cancel it"
         );
-        let before = s.cancel_order(me, &hash(1), T0).await.unwrap().unwrap();
+        let before = cancel_one(&s, me, &hash(1), T0).await.unwrap().unwrap();
         assert_eq!(before.status, OrderStatus::Open, "{backend}");
         assert_eq!(
             s.order(&hash(1)).await.unwrap().unwrap().status,
@@ -194,14 +191,14 @@ async fn cancel_one_cancels_a_live_order_and_leaves_a_closed_one() {
             balance(40, 60),
             "{backend}"
         );
-        let filled = s.cancel_order(me, &hash(2), T0).await.unwrap().unwrap();
+        let filled = cancel_one(&s, me, &hash(2), T0).await.unwrap().unwrap();
         assert_eq!(filled.status, OrderStatus::Filled);
         assert_eq!(
             s.order(&hash(2)).await.unwrap().unwrap().status,
             OrderStatus::Filled,
             "{backend}"
         );
-        assert_eq!(s.cancel_order(me, &hash(0x42), T0).await.unwrap(), None);
+        assert_eq!(cancel_one(&s, me, &hash(0x42), T0).await.unwrap(), None);
     })
     .await;
 }

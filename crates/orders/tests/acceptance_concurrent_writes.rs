@@ -7,6 +7,7 @@ mod common;
 
 use common::*;
 use orders::acceptance::{accept_group, Holdings, Refusal};
+use orders::cancels::cancel_selected;
 use sqlx::Connection;
 use store::acceptance::{IdempotencyTarget, Submission};
 use store::balances::Asset;
@@ -127,14 +128,14 @@ async fn balances_changed_since_the_last_group_are_read_afresh() {
             "{backend}"
         );
         // Higher than it last saw: a cancel returns the 60.
-        let cancelled = s
-            .cancel_orders(
-                me,
-                &CancelSelection::Hashes(vec![order(1, me, Side::Buy, 1).order_hash]),
-                T0,
-            )
-            .await
-            .unwrap();
+        let cancelled = cancel_selected(
+            &s,
+            me,
+            &CancelSelection::Hashes(vec![order(1, me, Side::Buy, 1).order_hash]),
+            T0,
+        )
+        .await
+        .unwrap();
         assert_eq!(cancelled.len(), 1, "{backend}");
         accept(&s, vec![order(3, me, Side::Buy, 60)]).await;
         // As this process last saw it: its response is kept with the orders as ever.
@@ -189,7 +190,7 @@ async fn writes_beside_acceptance_all_succeed() {
                     // The order may not be stored yet: then there is nothing to cancel.
                     let hashes = vec![order(seed, me, Side::Buy, 5).order_hash];
                     let selection = CancelSelection::Hashes(hashes);
-                    s2.cancel_orders(me, &selection, T0).await.map(drop)
+                    cancel_selected(&s2, me, &selection, T0).await.map(drop)
                 }
             }));
         }

@@ -242,7 +242,7 @@ async fn an_unreachable_balance_source_is_service_degraded_and_accepts_nothing()
             .place_orders(alice.wallet(), &[draft.signed_by(&alice)], Some(key), NOW)
             .await
             .unwrap_err();
-        let err = ApiError::from(err);
+        let err = RequestFailure::from(err);
         assert_eq!(err.code, ErrorCode::ServiceDegraded, "{backend}");
         assert_eq!(
             err.message,

@@ -157,7 +157,7 @@ async fn another_wallets_orders_are_never_cancelled_or_revealed() {
             "{backend}"
         );
         let read = w.service.order(bob.wallet(), &order.hash()).await;
-        let err = ApiError::from(read.unwrap_err());
+        let err = RequestFailure::from(read.unwrap_err());
         assert_eq!(err.code, ErrorCode::OrderNotFound);
         assert_eq!(
             w.status(&order.hash()).await,
@@ -254,7 +254,10 @@ async fn cancel_onchain_takes_the_order_off_the_book_and_returns_its_cancel_orde
                 .cancel_onchain(alice.wallet(), &draft.hash(), NOW)
                 .await
                 .unwrap_err();
-            assert_eq!(ApiError::from(err).code, ErrorCode::OrderAlreadyFilled);
+            assert_eq!(
+                RequestFailure::from(err).code,
+                ErrorCode::OrderAlreadyFilled
+            );
             assert_eq!(w.status(&draft.hash()).await, status, "{backend}");
         }
         let unknown = OrderHash(B256::repeat_byte(0x42));
@@ -263,7 +266,7 @@ async fn cancel_onchain_takes_the_order_off_the_book_and_returns_its_cancel_orde
             .cancel_onchain(alice.wallet(), &unknown, NOW)
             .await
             .unwrap_err();
-        assert_eq!(ApiError::from(err).code, ErrorCode::OrderNotFound);
+        assert_eq!(RequestFailure::from(err).code, ErrorCode::OrderNotFound);
     })
     .await;
 }

@@ -206,7 +206,7 @@ async fn a_failed_group_commit_accepts_nothing_and_fails_every_request_of_the_gr
         for task in [keyed, poisoned] {
             let err = task.await.unwrap().unwrap_err();
             assert_eq!(
-                ApiError::from(err).code,
+                RequestFailure::from(err).code,
                 ErrorCode::InternalError,
                 "{}",
                 w.backend

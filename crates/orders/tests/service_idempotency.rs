@@ -55,7 +55,10 @@ async fn the_same_key_and_body_replays_the_response_committed_with_the_orders() 
             .place_orders(alice.wallet(), &items, Some(other_body), NOW)
             .await
             .unwrap_err();
-        assert_eq!(ApiError::from(err).code, ErrorCode::IdempotencyConflict);
+        assert_eq!(
+            RequestFailure::from(err).code,
+            ErrorCode::IdempotencyConflict
+        );
         assert_eq!(
             w.balance(alice, Asset::Collateral).await.reserved,
             e18(5, 0),
@@ -71,7 +74,7 @@ const IN_FLIGHT_KEY: IdempotencyKey<'static> = IdempotencyKey {
     request_hash: "body-1",
 };
 
-type PlaceTask = tokio::task::JoinHandle<Result<Placed, ApiError>>;
+type PlaceTask = tokio::task::JoinHandle<Result<Placed, RequestFailure>>;
 
 /// Spawns `w`'s Alice placing `items` with [`IN_FLIGHT_KEY`].
 fn place_keyed(w: &Arc<World>, items: &[Value]) -> PlaceTask {
@@ -80,7 +83,7 @@ fn place_keyed(w: &Arc<World>, items: &[Value]) -> PlaceTask {
         w.service
             .place_orders(w.alice.wallet(), &items, Some(IN_FLIGHT_KEY), NOW)
             .await
-            .map_err(ApiError::from)
+            .map_err(RequestFailure::from)
     })
 }
 

@@ -104,7 +104,7 @@ async fn orders_are_listed_by_status_group_a_page_at_a_time() {
             )
             .await
             .unwrap_err();
-        let err = ApiError::from(bad);
+        let err = RequestFailure::from(bad);
         assert_eq!(err.code, ErrorCode::ValidationError);
         assert!(err.message.starts_with("cursor"), "{}", err.message);
 

@@ -198,37 +198,3 @@ pub async fn ensure_balance_row(
     .await?;
     Ok(())
 }
-
-/// Returns each amount from reserved to available (cancels and expiries), locking every
-/// balance involved with one [`lock_balances`].
-pub(crate) async fn release(
-    tx: &mut Tx<'_>,
-    amounts: &BTreeMap<(Wallet, Asset), Wei>,
-    now: Timestamp,
-) -> Result<(), StoreError> {
-    let pairs: Vec<(Wallet, Asset)> = amounts.keys().copied().collect();
-    let current = lock_balances(tx, &pairs).await?;
-    let mut updated = BTreeMap::new();
-    for (pair, amount) in amounts {
-        let (wallet, asset) = pair;
-        let balance = current.get(pair).copied().unwrap_or_default();
-        let reserved = balance.reserved.checked_sub(*amount).ok_or_else(|| {
-            StoreError::Corrupt(format!(
-                "{wallet} {asset}: releasing {amount} but only {} is reserved",
-                balance.reserved
-            ))
-        })?;
-        let available = balance
-            .available
-            .checked_add(*amount)
-            .ok_or(StoreError::BalanceOutOfRange)?;
-        updated.insert(
-            *pair,
-            Balance {
-                available,
-                reserved,
-            },
-        );
-    }
-    write_balances(tx, &updated, now).await
-}

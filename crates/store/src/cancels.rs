@@ -1,18 +1,15 @@
-//! Cancelling a wallet's live orders: status `CANCELLED` and the remaining reservation back to
-//! the available balance, in one transaction. Only the wallet's own `OPEN` and
-//! `PARTIALLY_FILLED` orders are ever touched.
-
-use std::collections::BTreeMap;
+//! Cancelling stored orders, as storage functions the order domain composes in one
+//! transaction: lock the wallet's live orders a selection names, close one. Only the wallet's
+//! own `OPEN` and `PARTIALLY_FILLED` orders are ever touched.
 
 use sqlx::Row;
 use types::{MarketKey, OrderHash, OrderStatus, Outcome, Side, Timestamp, Wallet, Wei};
 
-use crate::balances::{release, Asset};
+use crate::balances::Asset;
 use crate::error::{parse_col, StoreError};
-use crate::hash_index::OrderKey;
+use crate::hash_index::{order_key, OrderKey};
 use crate::orders::{from_row, OrderRecord, COLUMNS};
 use crate::tx::Tx;
-use crate::Store;
 
 /// Which of the wallet's live orders to cancel.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,68 +29,21 @@ pub enum CancelSelection {
 /// Spelt as the predicate of the index on a wallet's live orders, so that it is used.
 const LIVE: &str = crate::orders::LIVE_STATUSES;
 
-impl Store {
-    /// Cancels the selected live orders of `wallet`; returns the hashes actually cancelled, in
-    /// the order given (by hash) or oldest first (by filter).
-    pub async fn cancel_orders(
-        &self,
-        wallet: Wallet,
-        selection: &CancelSelection,
-        now: Timestamp,
-    ) -> Result<Vec<OrderHash>, StoreError> {
-        if matches!(selection, CancelSelection::Hashes(h) if h.is_empty()) {
-            return Ok(Vec::new());
-        }
-        let mut writer = self.write_connection().await?;
-        let mut tx = writer.begin().await?;
-        match cancel_in(&mut tx, self, wallet, selection, now).await {
-            Ok(cancelled) => {
-                tx.commit().await?;
-                Ok(cancelled)
-            }
-            Err(e) => {
-                tx.rollback().await;
-                Err(e)
-            }
-        }
-    }
-
-    /// Cancels one order of `wallet` if it is live. Returns the order as it was before, or
-    /// `None` when the wallet has no order with this hash; a closed order is left unchanged.
-    pub async fn cancel_order(
-        &self,
-        wallet: Wallet,
-        hash: &OrderHash,
-        now: Timestamp,
-    ) -> Result<Option<OrderRecord>, StoreError> {
-        let mut writer = self.write_connection().await?;
-        let mut tx = writer.begin().await?;
-        match cancel_one_in(&mut tx, self, wallet, hash, now).await {
-            Ok(found) => {
-                tx.commit().await?;
-                Ok(found)
-            }
-            Err(e) => {
-                tx.rollback().await;
-                Err(e)
-            }
-        }
-    }
+/// A live order as a cancel sees it: what it holds reserved, of which asset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LiveOrder {
+    pub hash: OrderHash,
+    pub asset: Asset,
+    pub reserved: Wei,
 }
 
-struct Live {
-    hash: OrderHash,
-    asset: Asset,
-    reserved: Wei,
-}
-
-async fn cancel_in(
+/// Locks and returns the wallet's live orders the selection names, ordered by hash (the lock
+/// order every writer follows: orders by hash, then balances by (wallet, asset)).
+pub async fn lock_live_orders(
     tx: &mut Tx<'_>,
-    store: &Store,
     wallet: Wallet,
     selection: &CancelSelection,
-    now: Timestamp,
-) -> Result<Vec<OrderHash>, StoreError> {
+) -> Result<Vec<LiveOrder>, StoreError> {
     let mut sql = format!(
         "SELECT order_hash, side, token_id, reserved FROM orders WHERE wallet = $1 AND {LIVE}"
     );
@@ -126,7 +76,7 @@ async fn cancel_in(
     }
     // One lock order for every writer: orders by hash, then balances by (wallet, asset).
     sql.push_str(" ORDER BY order_hash");
-    sql.push_str(store.backend().for_update());
+    sql.push_str(tx.backend().for_update());
 
     let mut query = sqlx::query(&sql).bind(wallet.to_string());
     match selection {
@@ -157,7 +107,7 @@ async fn cancel_in(
     let mut live = Vec::with_capacity(rows.len());
     for row in &rows {
         let side: Side = parse_col(&row.try_get::<String, _>("side")?, "side")?;
-        live.push(Live {
+        live.push(LiveOrder {
             hash: parse_col(&row.try_get::<String, _>("order_hash")?, "order_hash")?,
             asset: match side {
                 Side::Buy => Asset::Collateral,
@@ -170,48 +120,20 @@ async fn cancel_in(
         });
     }
 
-    let mut releases: BTreeMap<(Wallet, Asset), Wei> = BTreeMap::new();
-    for order in &live {
-        let key = store.order_key(&order.hash).ok_or_else(|| {
-            StoreError::Corrupt(format!("order {} is stored but not indexed", order.hash))
-        })?;
-        close(tx, &key, now).await?;
-        let total = releases.entry((wallet, order.asset)).or_default();
-        *total = total
-            .checked_add(order.reserved)
-            .ok_or(StoreError::BalanceOutOfRange)?;
-    }
-    releases.retain(|_, amount| !amount.0.is_zero());
-    if !releases.is_empty() {
-        release(tx, &releases, now).await?;
-    }
-
-    let cancelled: Vec<OrderHash> = match selection {
-        CancelSelection::Hashes(hashes) => {
-            let mut out: Vec<OrderHash> = Vec::with_capacity(live.len());
-            for h in hashes {
-                if live.iter().any(|l| l.hash == *h) && !out.contains(h) {
-                    out.push(*h);
-                }
-            }
-            out
-        }
-        CancelSelection::Matching { .. } => live.iter().map(|l| l.hash).collect(),
-    };
-    Ok(cancelled)
+    Ok(live)
 }
 
-async fn cancel_one_in(
+/// Locks and returns the wallet's order with this hash, whatever its status; `None` when the
+/// wallet has none.
+pub async fn lock_order(
     tx: &mut Tx<'_>,
-    store: &Store,
     wallet: Wallet,
     hash: &OrderHash,
-    now: Timestamp,
 ) -> Result<Option<OrderRecord>, StoreError> {
-    let Some(key) = store.order_key(hash) else {
+    let Some(key) = order_key(tx.hash_index(), hash) else {
         return Ok(None);
     };
-    let backend = store.backend();
+    let backend = tx.backend();
     let sql = format!(
         "SELECT {COLUMNS} FROM orders WHERE {} AND wallet = $2{}",
         key.condition("$1"),
@@ -225,18 +147,20 @@ async fn cancel_one_in(
     let Some(row) = row else {
         return Ok(None);
     };
-    let order = from_row(&row)?;
-    if order.status.is_live() {
-        close(tx, &key, now).await?;
-        if !order.reserved.0.is_zero() {
-            let amount = BTreeMap::from([((wallet, order.reserved_asset()), order.reserved)]);
-            release(tx, &amount, now).await?;
-        }
-    }
-    Ok(Some(order))
+    from_row(&row).map(Some)
 }
 
-/// `CANCELLED`, nothing reserved any more.
+/// Closes a live order: `CANCELLED`, nothing reserved any more. A closed one is left as it is.
+pub async fn cancel_live_order(
+    tx: &mut Tx<'_>,
+    hash: &OrderHash,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let key = order_key(tx.hash_index(), hash)
+        .ok_or_else(|| StoreError::Corrupt(format!("order {hash} is stored but not indexed")))?;
+    close(tx, &key, now).await
+}
+
 async fn close(tx: &mut Tx<'_>, key: &OrderKey, now: Timestamp) -> Result<(), StoreError> {
     let sql = format!(
         "UPDATE orders SET status = $1, reserved = '0', updated_at = $2 WHERE {} AND {LIVE}",

@@ -200,9 +200,14 @@ impl Store {
     /// The key of the stored order with this hash; `None` when the embedded store has none
     /// (on PostgreSQL the statement itself finds out).
     pub(crate) fn order_key(&self, hash: &OrderHash) -> Option<OrderKey> {
-        match self.hash_index() {
-            None => Some(OrderKey::Hash(hash.to_string())),
-            Some(index) => index.row(hash).map(OrderKey::Row),
-        }
+        order_key(self.hash_index(), hash)
+    }
+}
+
+/// [`Store::order_key`], from the hash index alone (a transaction holds it).
+pub(crate) fn order_key(index: Option<&HashIndex>, hash: &OrderHash) -> Option<OrderKey> {
+    match index {
+        None => Some(OrderKey::Hash(hash.to_string())),
+        Some(index) => index.row(hash).map(OrderKey::Row),
     }
 }

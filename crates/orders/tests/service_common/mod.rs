@@ -28,14 +28,14 @@ use crate::common::{hex0x, TestKey};
 
 /// A request's failure as a client reads it: the code and message the envelope would carry.
 #[derive(Debug)]
-pub struct ApiError {
+pub struct RequestFailure {
     pub code: ErrorCode,
     pub message: String,
 }
 
-impl<E: ContractError> From<E> for ApiError {
-    fn from(e: E) -> ApiError {
-        ApiError {
+impl<E: ContractError> From<E> for RequestFailure {
+    fn from(e: E) -> RequestFailure {
+        RequestFailure {
             code: e.code(),
             message: e.to_string(),
         }

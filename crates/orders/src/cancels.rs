@@ -1,0 +1,144 @@
+//! Cancelling a wallet's live orders: status `CANCELLED` and the remaining reservation back to
+//! the available balance, in one transaction the store's cancel functions are composed in.
+//! Only the wallet's own `OPEN` and `PARTIALLY_FILLED` orders are ever touched.
+
+use std::collections::BTreeMap;
+
+use store::balances::{lock_balances, write_balances, Asset, Balance};
+use store::cancels::{cancel_live_order, lock_live_orders, lock_order, CancelSelection};
+use store::orders::OrderRecord;
+use store::{Store, StoreError, Tx};
+use types::{OrderHash, Timestamp, Wallet, Wei};
+
+/// Cancels the selected live orders of `wallet`; returns the hashes actually cancelled, in the
+/// order given (by hash) or by hash (by filter).
+pub async fn cancel_selected(
+    store: &Store,
+    wallet: Wallet,
+    selection: &CancelSelection,
+    now: Timestamp,
+) -> Result<Vec<OrderHash>, StoreError> {
+    if matches!(selection, CancelSelection::Hashes(h) if h.is_empty()) {
+        return Ok(Vec::new());
+    }
+    let mut conn = store.write_connection().await?;
+    let mut tx = conn.begin().await?;
+    match cancel_selected_in(&mut tx, wallet, selection, now).await {
+        Ok(cancelled) => {
+            tx.commit().await?;
+            Ok(cancelled)
+        }
+        Err(e) => {
+            tx.rollback().await;
+            Err(e)
+        }
+    }
+}
+
+/// Cancels one order of `wallet` if it is live. Returns the order as it was before, or `None`
+/// when the wallet has no order with this hash; a closed order is left unchanged.
+pub async fn cancel_one(
+    store: &Store,
+    wallet: Wallet,
+    hash: &OrderHash,
+    now: Timestamp,
+) -> Result<Option<OrderRecord>, StoreError> {
+    let mut conn = store.write_connection().await?;
+    let mut tx = conn.begin().await?;
+    match cancel_one_in(&mut tx, wallet, hash, now).await {
+        Ok(found) => {
+            tx.commit().await?;
+            Ok(found)
+        }
+        Err(e) => {
+            tx.rollback().await;
+            Err(e)
+        }
+    }
+}
+
+async fn cancel_selected_in(
+    tx: &mut Tx<'_>,
+    wallet: Wallet,
+    selection: &CancelSelection,
+    now: Timestamp,
+) -> Result<Vec<OrderHash>, StoreError> {
+    let live = lock_live_orders(tx, wallet, selection).await?;
+    let mut releases: BTreeMap<(Wallet, Asset), Wei> = BTreeMap::new();
+    for order in &live {
+        cancel_live_order(tx, &order.hash, now).await?;
+        let total = releases.entry((wallet, order.asset)).or_default();
+        *total = total
+            .checked_add(order.reserved)
+            .ok_or(StoreError::BalanceOutOfRange)?;
+    }
+    releases.retain(|_, amount| !amount.0.is_zero());
+    if !releases.is_empty() {
+        release(tx, &releases, now).await?;
+    }
+    Ok(match selection {
+        CancelSelection::Hashes(hashes) => {
+            let mut out: Vec<OrderHash> = Vec::with_capacity(live.len());
+            for h in hashes {
+                if live.iter().any(|l| l.hash == *h) && !out.contains(h) {
+                    out.push(*h);
+                }
+            }
+            out
+        }
+        CancelSelection::Matching { .. } => live.iter().map(|l| l.hash).collect(),
+    })
+}
+
+async fn cancel_one_in(
+    tx: &mut Tx<'_>,
+    wallet: Wallet,
+    hash: &OrderHash,
+    now: Timestamp,
+) -> Result<Option<OrderRecord>, StoreError> {
+    let Some(order) = lock_order(tx, wallet, hash).await? else {
+        return Ok(None);
+    };
+    if order.status.is_live() {
+        cancel_live_order(tx, hash, now).await?;
+        if !order.reserved.0.is_zero() {
+            let amount = BTreeMap::from([((wallet, order.reserved_asset()), order.reserved)]);
+            release(tx, &amount, now).await?;
+        }
+    }
+    Ok(Some(order))
+}
+
+/// Returns each amount from reserved to available (cancels and expiries), locking every
+/// balance involved with one [`lock_balances`].
+async fn release(
+    tx: &mut Tx<'_>,
+    amounts: &BTreeMap<(Wallet, Asset), Wei>,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let pairs: Vec<(Wallet, Asset)> = amounts.keys().copied().collect();
+    let current = lock_balances(tx, &pairs).await?;
+    let mut updated = BTreeMap::new();
+    for (pair, amount) in amounts {
+        let (wallet, asset) = pair;
+        let balance = current.get(pair).copied().unwrap_or_default();
+        let reserved = balance.reserved.checked_sub(*amount).ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "{wallet} {asset}: releasing {amount} but only {} is reserved",
+                balance.reserved
+            ))
+        })?;
+        let available = balance
+            .available
+            .checked_add(*amount)
+            .ok_or(StoreError::BalanceOutOfRange)?;
+        updated.insert(
+            *pair,
+            Balance {
+                available,
+                reserved,
+            },
+        );
+    }
+    write_balances(tx, &updated, now).await
+}
