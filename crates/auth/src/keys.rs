@@ -1,7 +1,7 @@
 //! The API key lifecycle (section 2.2): create, list, change, regenerate, revoke. Every change
 //! evicts the key from the caches of every instance before it returns.
 
-use store::api_keys::{ApiKeyChange, ApiKeyRecord, KeyInsert};
+use store::api_keys::{self, ApiKeyChange, ApiKeyRecord};
 use store::Store;
 use types::{InvalidField, Secret, Timestamp, Wallet};
 
@@ -127,20 +127,12 @@ impl KeyLifecycle<'_> {
             expires_at: new.expires_at,
             revoked_at: None,
         };
-        match self
-            .store
-            .insert_api_key(&record, MAX_LIVE_KEYS, now)
-            .await?
-        {
-            KeyInsert::LimitReached => Err(AuthError::KeyLimitReached),
-            KeyInsert::Inserted => {
-                tracing::info!(key_id = %record.key_id, %wallet, "API key created");
-                Ok(IssuedKey {
-                    info: self.info(record)?,
-                    secret,
-                })
-            }
-        }
+        insert_within_limit(self.store, &record, now).await?;
+        tracing::info!(key_id = %record.key_id, %wallet, "API key created");
+        Ok(IssuedKey {
+            info: self.info(record)?,
+            secret,
+        })
     }
 
     pub async fn list_keys(&self, wallet: Wallet) -> Result<Vec<KeyInfo>, AuthError> {
@@ -213,5 +205,32 @@ impl KeyLifecycle<'_> {
     async fn evict(&self, key_id: &str) {
         self.key_cache.invalidate(key_id);
         self.invalidator.publish(key_id).await;
+    }
+}
+
+/// Inserts the key unless its wallet already holds [`MAX_LIVE_KEYS`] live keys, in one
+/// transaction that holds the wallet's creations in line.
+async fn insert_within_limit(
+    store: &Store,
+    record: &ApiKeyRecord,
+    now: Timestamp,
+) -> Result<(), AuthError> {
+    let mut conn = store.write_connection().await?;
+    let mut tx = conn.begin().await?;
+    let inserted = async {
+        api_keys::lock_key_owner(&mut tx, record.wallet, now).await?;
+        if api_keys::count_live_keys(&mut tx, record.wallet, now).await? >= MAX_LIVE_KEYS {
+            return Err(AuthError::KeyLimitReached);
+        }
+        api_keys::insert_api_key(&mut tx, record, now).await?;
+        Ok(())
+    }
+    .await;
+    match inserted {
+        Ok(()) => Ok(tx.commit().await?),
+        Err(e) => {
+            tx.rollback().await;
+            Err(e)
+        }
     }
 }

@@ -90,7 +90,7 @@ pub struct Submission {
     /// The authenticated wallet (the idempotency key's scope).
     pub wallet: Wallet,
     pub results: Vec<Result<ValidatedOrder, OrderError>>,
-    /// A key claimed with `Store::claim_idempotency_key`; its response commits with the orders.
+    /// A key claimed with `idempotency::claim_key`; its response commits with the orders.
     pub idempotency_key: Option<String>,
     /// Acceptance time: `created_at` of the accepted orders.
     pub now: Timestamp,

@@ -10,6 +10,7 @@ pub mod accept;
 pub mod acceptance;
 pub mod cancels;
 mod error;
+pub mod idempotency;
 pub mod ledger;
 pub mod onchain;
 pub mod request;

@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use alloy_primitives::{hex, keccak256};
 use store::cancels::CancelSelection;
-use store::idempotency::IdempotencyClaim;
 use store::orders::{OrderCursor, OrderFilter, OrderRecord};
 use store::Store;
 use types::{Cursor, MarketKey, OrderHash, OrderStatus, Timestamp, Wallet};
@@ -17,6 +16,7 @@ use types::{Cursor, MarketKey, OrderHash, OrderStatus, Timestamp, Wallet};
 use crate::accept::{AcceptanceHandle, Submission};
 use crate::cancels::{cancel_one, cancel_selected};
 use crate::error::ServiceError;
+use crate::idempotency::{claim_key, IdempotencyClaim};
 use crate::onchain::cancel_order_calldata;
 use crate::request::StatusGroup;
 use crate::validate::{validate_batch, Intake, ItemSource, MarketLookup};
@@ -160,11 +160,7 @@ impl OrderService {
         let started = tokio::time::Instant::now();
         let mut pause = IN_FLIGHT_POLL_FIRST;
         loop {
-            match self
-                .store
-                .claim_idempotency_key(wallet, k.key, k.request_hash, now)
-                .await?
-            {
+            match claim_key(&self.store, wallet, k.key, k.request_hash, now).await? {
                 IdempotencyClaim::Claimed => return Ok(None),
                 IdempotencyClaim::Replay(response) => return Ok(Some(response)),
                 IdempotencyClaim::Conflict => return Err(ServiceError::IdempotencyConflict),

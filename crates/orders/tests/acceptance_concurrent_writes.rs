@@ -8,11 +8,11 @@ mod common;
 use common::*;
 use orders::acceptance::{accept_group, Holdings, Refusal};
 use orders::cancels::cancel_selected;
+use orders::idempotency::{claim_key, IdempotencyClaim};
 use sqlx::Connection;
 use store::acceptance::{IdempotencyTarget, Submission};
 use store::balances::Asset;
 use store::cancels::CancelSelection;
-use store::idempotency::IdempotencyClaim;
 use store::{Backend, Store, StoreError};
 use test_support::on_each_backend;
 use types::{OrderHash, Side, U256};
@@ -139,7 +139,7 @@ async fn balances_changed_since_the_last_group_are_read_afresh() {
         assert_eq!(cancelled.len(), 1, "{backend}");
         accept(&s, vec![order(3, me, Side::Buy, 60)]).await;
         // As this process last saw it: its response is kept with the orders as ever.
-        s.claim_idempotency_key(me, "k", "body", T0).await.unwrap();
+        claim_key(&s, me, "k", "body", T0).await.unwrap();
         let keyed = Submission::new(
             vec![order(4, me, Side::Buy, 10)],
             Some(IdempotencyTarget {
@@ -149,7 +149,7 @@ async fn balances_changed_since_the_last_group_are_read_afresh() {
         );
         assert_eq!(decide(&s, &[keyed]).await, vec![vec![Ok(())]], "{backend}");
         assert_eq!(
-            s.claim_idempotency_key(me, "k", "body", T0).await.unwrap(),
+            claim_key(&s, me, "k", "body", T0).await.unwrap(),
             IdempotencyClaim::Replay("0:[Ok(())]".into()),
             "{backend}"
         );
@@ -229,7 +229,7 @@ async fn a_hash_another_instance_stored_is_a_duplicate_in_a_later_group() {
         accept(&other, vec![order(2, them, Side::Buy, 10)]).await;
         other.close().await;
         for key in ["k1", "k2"] {
-            s.claim_idempotency_key(me, key, "body", T0).await.unwrap();
+            claim_key(&s, me, key, "body", T0).await.unwrap();
         }
         let keyed = |orders, key: &str| {
             Submission::new(
@@ -267,7 +267,7 @@ async fn a_hash_another_instance_stored_is_a_duplicate_in_a_later_group() {
         assert_eq!(stored.map(|o| o.wallet), Some(them), "{backend}");
         for (key, response) in [("k1", "0:[Err(Duplicate), Ok(())]"), ("k2", "0:[Ok(())]")] {
             assert_eq!(
-                s.claim_idempotency_key(me, key, "body", T0).await.unwrap(),
+                claim_key(&s, me, key, "body", T0).await.unwrap(),
                 IdempotencyClaim::Replay(response.into()),
                 "{backend}: {key}"
             );

@@ -6,11 +6,11 @@ mod common;
 
 use common::*;
 use orders::acceptance::{accept_group, Holdings};
+use orders::idempotency::{claim_key, IdempotencyClaim};
 use orders::GroupCommitError;
 use sqlx::Connection;
 use store::acceptance::{IdempotencyTarget, Submission};
 use store::balances::Asset;
-use store::idempotency::IdempotencyClaim;
 use store::{Backend, Store, StoreError};
 use test_support::on_each_backend;
 use types::{OrderHash, Side, U256};
@@ -42,7 +42,7 @@ async fn a_failure_midway_leaves_no_order_no_reservation_and_no_response() {
         s.credit_balance(me, Asset::Collateral, wei(100), T0)
             .await
             .unwrap();
-        s.claim_idempotency_key(me, "k", "body", T0).await.unwrap();
+        claim_key(&s, me, "k", "body", T0).await.unwrap();
         let bad = order(3, me, Side::Buy, 1);
         poison(&url, s.backend(), &bad.order_hash).await;
         let group = vec![
@@ -77,7 +77,7 @@ async fn a_failure_midway_leaves_no_order_no_reservation_and_no_response() {
             "{backend}"
         );
         assert_eq!(
-            s.claim_idempotency_key(me, "k", "body", T0).await.unwrap(),
+            claim_key(&s, me, "k", "body", T0).await.unwrap(),
             IdempotencyClaim::InFlight,
             "{backend}: no response was kept"
         );

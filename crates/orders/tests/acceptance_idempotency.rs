@@ -6,9 +6,9 @@ mod common;
 
 use common::*;
 use orders::acceptance::{accept_group, Holdings};
+use orders::idempotency::{claim_key, IdempotencyClaim};
 use store::acceptance::{IdempotencyTarget, Submission};
 use store::balances::Asset;
-use store::idempotency::IdempotencyClaim;
 use test_support::on_each_backend;
 use types::Side;
 
@@ -21,7 +21,7 @@ async fn the_idempotent_response_commits_with_the_orders() {
             .unwrap();
         for key in ["k1", "k2"] {
             assert_eq!(
-                s.claim_idempotency_key(me, key, "body", T0).await.unwrap(),
+                claim_key(&s, me, key, "body", T0).await.unwrap(),
                 IdempotencyClaim::Claimed
             );
         }
@@ -40,12 +40,12 @@ async fn the_idempotent_response_commits_with_the_orders() {
             .await
             .unwrap();
         assert_eq!(
-            s.claim_idempotency_key(me, "k1", "body", T0).await.unwrap(),
+            claim_key(&s, me, "k1", "body", T0).await.unwrap(),
             IdempotencyClaim::Replay("0:[Ok(())]".into()),
             "{backend}"
         );
         assert_eq!(
-            s.claim_idempotency_key(me, "k2", "body", T0).await.unwrap(),
+            claim_key(&s, me, "k2", "body", T0).await.unwrap(),
             IdempotencyClaim::Replay("1:[Err(InsufficientBalance)]".into()),
             "{backend}"
         );
@@ -69,7 +69,7 @@ async fn a_response_commits_with_a_group_accepted_against_known_balances() {
             .unwrap();
         for (seed, key) in [(2, "k1"), (3, "k2")] {
             assert_eq!(
-                s.claim_idempotency_key(me, key, "body", T0).await.unwrap(),
+                claim_key(&s, me, key, "body", T0).await.unwrap(),
                 IdempotencyClaim::Claimed
             );
             let target = IdempotencyTarget {
@@ -85,7 +85,7 @@ async fn a_response_commits_with_a_group_accepted_against_known_balances() {
                 .unwrap();
             assert_eq!(outcomes, vec![vec![Ok(())]], "{backend}");
             assert_eq!(
-                s.claim_idempotency_key(me, key, "body", T0).await.unwrap(),
+                claim_key(&s, me, key, "body", T0).await.unwrap(),
                 IdempotencyClaim::Replay("0:[Ok(())]".into()),
                 "{backend}"
             );

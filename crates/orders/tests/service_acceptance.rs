@@ -13,6 +13,7 @@ use std::time::Duration;
 use alloy_primitives::{B256, U256};
 use common::TestKey;
 use orders::acceptance::Holdings;
+use orders::idempotency::{claim_key, IdempotencyClaim};
 use orders::views::PlaceResponse;
 use orders::{
     acceptance_writer, BalanceSource, BalanceSourceError, IdempotencyKey, OrderService, Placed,
@@ -21,7 +22,6 @@ use orders::{
 use serde_json::json;
 use service_common::*;
 use store::balances::{Asset, Balance};
-use store::idempotency::IdempotencyClaim;
 use store::{Store, StoreOptions};
 use test_support::on_each_backend;
 use types::{ConditionId, ErrorCode, OrderStatus, Side, Wallet, Wei};
@@ -262,8 +262,7 @@ async fn an_unreachable_balance_source_is_service_degraded_and_accepts_nothing()
         );
         // The key was released: a retry is processed afresh, not refused as in flight.
         assert_eq!(
-            store
-                .claim_idempotency_key(alice.wallet(), "degraded", "body-1", NOW)
+            claim_key(&store, alice.wallet(), "degraded", "body-1", NOW)
                 .await
                 .unwrap(),
             IdempotencyClaim::Claimed,

@@ -10,11 +10,11 @@ mod service_common;
 use std::sync::Arc;
 
 use common::TestKey;
+use orders::idempotency::{claim_key, IdempotencyClaim};
 use orders::{IdempotencyKey, OrdersQuery, Placed, StatusGroup, WriterConfig};
 use service_common::*;
 use sqlx::Connection;
 use store::balances::{Asset, Balance};
-use store::idempotency::IdempotencyClaim;
 use store::Backend;
 use test_support::on_each_backend;
 use types::{ErrorCode, OrderHash, Side};
@@ -243,8 +243,7 @@ async fn a_failed_group_commit_accepts_nothing_and_fails_every_request_of_the_gr
         };
         assert!(r.results[0].accepted().is_some());
         assert!(matches!(
-            w.store
-                .claim_idempotency_key(alice.wallet(), "k", "body", NOW)
+            claim_key(&w.store, alice.wallet(), "k", "body", NOW)
                 .await
                 .unwrap(),
             IdempotencyClaim::Replay(_)

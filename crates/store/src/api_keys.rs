@@ -8,6 +8,7 @@ use sqlx::Row;
 use types::{Timestamp, Wallet};
 
 use crate::error::{parse_col, StoreError};
+use crate::tx::Tx;
 use crate::Store;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,13 +31,6 @@ impl ApiKeyRecord {
     pub fn is_live(&self, now: Timestamp) -> bool {
         self.revoked_at.is_none() && self.expires_at.is_none_or(|e| e > now)
     }
-}
-
-/// The outcome of a creation under the per-wallet limit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KeyInsert {
-    Inserted,
-    LimitReached,
 }
 
 /// What a PATCH may change; `None` leaves the column as it is.
@@ -67,69 +61,6 @@ fn from_row(row: &AnyRow) -> Result<ApiKeyRecord, StoreError> {
 }
 
 impl Store {
-    /// Inserts `key` unless its wallet already has `max_live` live keys at `now`.
-    pub async fn insert_api_key(
-        &self,
-        key: &ApiKeyRecord,
-        max_live: u32,
-        now: Timestamp,
-    ) -> Result<KeyInsert, StoreError> {
-        let wallet = key.wallet.to_string();
-        let mut writer = self.write_connection().await?;
-        let mut tx = writer.begin().await?;
-        sqlx::query(
-            "INSERT INTO api_key_owners (wallet, updated_at) VALUES ($1, $2) \
-             ON CONFLICT (wallet) DO NOTHING",
-        )
-        .bind(&wallet)
-        .bind(now.0)
-        .execute(&mut *tx.inner)
-        .await?;
-        // Serialises creations per wallet on PostgreSQL; SQLite has one writer anyway.
-        let lock = format!(
-            "SELECT wallet FROM api_key_owners WHERE wallet = $1{}",
-            self.backend().for_update()
-        );
-        sqlx::query(&lock)
-            .bind(&wallet)
-            .fetch_one(&mut *tx.inner)
-            .await?;
-        let live: i64 = sqlx::query(
-            "SELECT COUNT(*) AS n FROM api_keys WHERE wallet = $1 AND revoked_at IS NULL \
-             AND (expires_at IS NULL OR expires_at > $2)",
-        )
-        .bind(&wallet)
-        .bind(now.0)
-        .fetch_one(&mut *tx.inner)
-        .await?
-        .try_get("n")?;
-        if live >= i64::from(max_live) {
-            tx.rollback().await;
-            return Ok(KeyInsert::LimitReached);
-        }
-        sqlx::query(&format!(
-            "INSERT INTO api_keys ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-        ))
-        .bind(&key.key_id)
-        .bind(&wallet)
-        .bind(key.name.clone())
-        .bind(&key.permissions)
-        .bind(&key.secret_hash)
-        .bind(key.created_at.0)
-        .bind(key.last_used_at.map(|t| t.0))
-        .bind(key.expires_at.map(|t| t.0))
-        .bind(key.revoked_at.map(|t| t.0))
-        .execute(&mut *tx.inner)
-        .await?;
-        sqlx::query("UPDATE api_key_owners SET updated_at = $1 WHERE wallet = $2")
-            .bind(now.0)
-            .bind(&wallet)
-            .execute(&mut *tx.inner)
-            .await?;
-        tx.commit().await?;
-        Ok(KeyInsert::Inserted)
-    }
-
     /// The key with this id, whoever owns it (authentication looks keys up by id alone).
     pub async fn api_key(&self, key_id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM api_keys WHERE key_id = $1"))
@@ -248,4 +179,78 @@ impl Store {
             .await?;
         row.as_ref().map(from_row).transpose()
     }
+}
+
+/// Locks the wallet's right to create keys (its `api_key_owners` row, created when missing),
+/// so that creations of one wallet follow each other on PostgreSQL (SQLite has one writer).
+pub async fn lock_key_owner(
+    tx: &mut Tx<'_>,
+    wallet: Wallet,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let wallet = wallet.to_string();
+    sqlx::query(
+        "INSERT INTO api_key_owners (wallet, updated_at) VALUES ($1, $2) \
+         ON CONFLICT (wallet) DO NOTHING",
+    )
+    .bind(&wallet)
+    .bind(now.0)
+    .execute(&mut *tx.inner)
+    .await?;
+    let lock = format!(
+        "SELECT wallet FROM api_key_owners WHERE wallet = $1{}",
+        tx.backend().for_update()
+    );
+    sqlx::query(&lock)
+        .bind(&wallet)
+        .fetch_one(&mut *tx.inner)
+        .await?;
+    Ok(())
+}
+
+/// How many of the wallet's keys are live (not revoked, not expired) at `now`.
+pub async fn count_live_keys(
+    tx: &mut Tx<'_>,
+    wallet: Wallet,
+    now: Timestamp,
+) -> Result<u32, StoreError> {
+    let live: i64 = sqlx::query(
+        "SELECT COUNT(*) AS n FROM api_keys WHERE wallet = $1 AND revoked_at IS NULL \
+         AND (expires_at IS NULL OR expires_at > $2)",
+    )
+    .bind(wallet.to_string())
+    .bind(now.0)
+    .fetch_one(&mut *tx.inner)
+    .await?
+    .try_get("n")?;
+    u32::try_from(live).map_err(|_| StoreError::Corrupt(format!("{live} live keys")))
+}
+
+/// Inserts the key, and notes the owner's change.
+pub async fn insert_api_key(
+    tx: &mut Tx<'_>,
+    key: &ApiKeyRecord,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let wallet = key.wallet.to_string();
+    sqlx::query(&format!(
+        "INSERT INTO api_keys ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    ))
+    .bind(&key.key_id)
+    .bind(&wallet)
+    .bind(key.name.clone())
+    .bind(&key.permissions)
+    .bind(&key.secret_hash)
+    .bind(key.created_at.0)
+    .bind(key.last_used_at.map(|t| t.0))
+    .bind(key.expires_at.map(|t| t.0))
+    .bind(key.revoked_at.map(|t| t.0))
+    .execute(&mut *tx.inner)
+    .await?;
+    sqlx::query("UPDATE api_key_owners SET updated_at = $1 WHERE wallet = $2")
+        .bind(now.0)
+        .bind(&wallet)
+        .execute(&mut *tx.inner)
+        .await?;
+    Ok(())
 }

@@ -1,9 +1,6 @@
-//! Idempotency keys of `POST /v1/orders`, kept in the database so they survive a restart.
-//!
-//! A key belongs to the wallet that sent it. The first request claims it; its response is
-//! stored in the same transaction as its orders; a later request with the same key and the
-//! same body (compared by a hash the caller computes) within 24 h gets that response back, one
-//! with another body is a conflict.
+//! The `idempotency_keys` table: a wallet's keys, the hash of the body that claimed each, and
+//! the response once it is answered. The rules of a claim are the order domain's
+//! (`orders::idempotency`); these functions carry them out.
 
 use sqlx::Row;
 use types::{Timestamp, Wallet};
@@ -12,24 +9,14 @@ use crate::error::StoreError;
 use crate::tx::Tx;
 use crate::Store;
 
-/// How long a key's response is replayed.
-pub const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
-
-/// A claim whose request never stored a response (the instance died mid-request) is given up
-/// after this long, so the key does not stay unusable for a day.
-pub const IN_FLIGHT_TIMEOUT_MS: i64 = 60 * 1000;
-
-/// What a request with an idempotency key should do.
+/// A key as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum IdempotencyClaim {
-    /// The key is this request's: process it, then store the response.
-    Claimed,
-    /// Same key, same body, answered before: send this response again.
-    Replay(String),
-    /// Same key, another body, within the window.
-    Conflict,
-    /// Same key, same body, and the first request is still being answered.
-    InFlight,
+pub struct StoredKey {
+    /// The hash of the body of the request that claimed it.
+    pub request_hash: String,
+    /// Its answer, once there is one.
+    pub response: Option<String>,
+    pub claimed_at: Timestamp,
 }
 
 /// The response to store for a claimed key.
@@ -60,91 +47,6 @@ impl IdempotentResponse<'_> {
 }
 
 impl Store {
-    /// Claims `key` for a request whose body hashes to `request_hash`, or says why not.
-    pub async fn claim_idempotency_key(
-        &self,
-        wallet: Wallet,
-        key: &str,
-        request_hash: &str,
-        now: Timestamp,
-    ) -> Result<IdempotencyClaim, StoreError> {
-        let wallet_s = wallet.to_string();
-        let mut writer = self.write_connection().await?;
-        let mut tx = writer.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO idempotency_keys (wallet, idempotency_key, request_hash, response, \
-             created_at) VALUES ($1, $2, $3, NULL, $4) \
-             ON CONFLICT (wallet, idempotency_key) DO NOTHING",
-        )
-        .bind(&wallet_s)
-        .bind(key)
-        .bind(request_hash)
-        .bind(now.0)
-        .execute(&mut *tx.inner)
-        .await;
-        let inserted = match inserted {
-            Ok(r) => r.rows_affected() == 1,
-            Err(e) => {
-                tx.rollback().await;
-                return Err(e.into());
-            }
-        };
-        if inserted {
-            tx.commit().await?;
-            return Ok(IdempotencyClaim::Claimed);
-        }
-        let sql = format!(
-            "SELECT request_hash, response, created_at FROM idempotency_keys \
-             WHERE wallet = $1 AND idempotency_key = $2{}",
-            self.backend().for_update()
-        );
-        let row = match sqlx::query(&sql)
-            .bind(&wallet_s)
-            .bind(key)
-            .fetch_one(&mut *tx.inner)
-            .await
-        {
-            Ok(row) => row,
-            Err(e) => {
-                tx.rollback().await;
-                return Err(e.into());
-            }
-        };
-        let stored_hash: String = row.try_get("request_hash")?;
-        let response: Option<String> = row.try_get("response")?;
-        let created_at: i64 = row.try_get("created_at")?;
-        let age = now.0.saturating_sub(created_at);
-        let expired = age >= IDEMPOTENCY_WINDOW_MS;
-        let abandoned = response.is_none() && age >= IN_FLIGHT_TIMEOUT_MS;
-        if expired || abandoned {
-            let renewed = sqlx::query(
-                "UPDATE idempotency_keys SET request_hash = $1, response = NULL, created_at = $2 \
-                 WHERE wallet = $3 AND idempotency_key = $4",
-            )
-            .bind(request_hash)
-            .bind(now.0)
-            .bind(&wallet_s)
-            .bind(key)
-            .execute(&mut *tx.inner)
-            .await;
-            if let Err(e) = renewed {
-                tx.rollback().await;
-                return Err(e.into());
-            }
-            tx.commit().await?;
-            return Ok(IdempotencyClaim::Claimed);
-        }
-        tx.rollback().await;
-        Ok(if stored_hash != request_hash {
-            IdempotencyClaim::Conflict
-        } else {
-            match response {
-                Some(r) => IdempotencyClaim::Replay(r),
-                None => IdempotencyClaim::InFlight,
-            }
-        })
-    }
-
     /// Stores the response of a claimed key when no orders are stored with it (every item of
     /// the batch was refused); otherwise [`Store::insert_orders`] stores it with the orders.
     pub async fn complete_idempotency_key(
@@ -179,12 +81,85 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes keys older than the replay window; returns how many.
-    pub async fn purge_idempotency_keys(&self, now: Timestamp) -> Result<u64, StoreError> {
+    /// Deletes the keys claimed at or before `claimed_before`; returns how many.
+    pub async fn purge_idempotency_keys(
+        &self,
+        claimed_before: Timestamp,
+    ) -> Result<u64, StoreError> {
         let result = sqlx::query("DELETE FROM idempotency_keys WHERE created_at <= $1")
-            .bind(now.0.saturating_sub(IDEMPOTENCY_WINDOW_MS))
+            .bind(claimed_before.0)
             .execute(self.write_connection().await?.connection())
             .await?;
         Ok(result.rows_affected())
     }
+}
+
+/// Claims the key for a request whose body hashes to `request_hash`; `false` when the wallet
+/// has it already (then [`lock_key`] says how).
+pub async fn insert_key(
+    tx: &mut Tx<'_>,
+    wallet: Wallet,
+    key: &str,
+    request_hash: &str,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let inserted = sqlx::query(
+        "INSERT INTO idempotency_keys (wallet, idempotency_key, request_hash, response, \
+         created_at) VALUES ($1, $2, $3, NULL, $4) \
+         ON CONFLICT (wallet, idempotency_key) DO NOTHING",
+    )
+    .bind(wallet.to_string())
+    .bind(key)
+    .bind(request_hash)
+    .bind(now.0)
+    .execute(&mut *tx.inner)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
+}
+
+/// Locks and reads the wallet's key; `None` when it has none.
+pub async fn lock_key(
+    tx: &mut Tx<'_>,
+    wallet: Wallet,
+    key: &str,
+) -> Result<Option<StoredKey>, StoreError> {
+    let sql = format!(
+        "SELECT request_hash, response, created_at FROM idempotency_keys \
+         WHERE wallet = $1 AND idempotency_key = $2{}",
+        tx.backend().for_update()
+    );
+    let row = sqlx::query(&sql)
+        .bind(wallet.to_string())
+        .bind(key)
+        .fetch_optional(&mut *tx.inner)
+        .await?;
+    row.map(|row| {
+        Ok(StoredKey {
+            request_hash: row.try_get("request_hash")?,
+            response: row.try_get("response")?,
+            claimed_at: Timestamp(row.try_get("created_at")?),
+        })
+    })
+    .transpose()
+}
+
+/// Claims a key the wallet already has afresh, for another request: no response yet.
+pub async fn reclaim_key(
+    tx: &mut Tx<'_>,
+    wallet: Wallet,
+    key: &str,
+    request_hash: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE idempotency_keys SET request_hash = $1, response = NULL, created_at = $2 \
+         WHERE wallet = $3 AND idempotency_key = $4",
+    )
+    .bind(request_hash)
+    .bind(now.0)
+    .bind(wallet.to_string())
+    .bind(key)
+    .execute(&mut *tx.inner)
+    .await?;
+    Ok(())
 }

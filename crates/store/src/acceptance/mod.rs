@@ -51,7 +51,7 @@ impl Submission {
     }
 }
 
-/// The (wallet, key) a request claimed with [`crate::Store::claim_idempotency_key`].
+/// The (wallet, key) a request claimed (the order domain's `idempotency::claim_key`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IdempotencyTarget {
     pub wallet: Wallet,
