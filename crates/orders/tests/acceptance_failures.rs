@@ -8,32 +8,11 @@ use common::*;
 use orders::acceptance::{accept_group, Holdings};
 use orders::idempotency::{claim_key, IdempotencyClaim};
 use orders::GroupCommitError;
-use sqlx::Connection;
 use store::acceptance::{IdempotencyTarget, Submission};
 use store::balances::Asset;
-use store::{Backend, Store, StoreError};
-use test_support::on_each_backend;
-use types::{OrderHash, Side, U256};
-
-/// Makes every insert of `hash` fail inside the database, as a lost connection or a full disk
-/// would fail a commit midway.
-async fn poison(url: &str, backend: Backend, hash: &OrderHash) {
-    let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
-    let sql = match backend {
-        Backend::Sqlite => format!(
-            "CREATE TRIGGER poison BEFORE INSERT ON orders WHEN NEW.order_hash = '{hash}' \
-             BEGIN SELECT RAISE(ABORT, 'injected failure'); END;"
-        ),
-        Backend::Postgres => format!(
-            "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
-             IF NEW.order_hash = '{hash}' THEN RAISE EXCEPTION 'injected failure'; END IF; \
-             RETURN NEW; END $$; \
-             CREATE TRIGGER poison BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION poison();"
-        ),
-    };
-    sqlx::raw_sql(&sql).execute(&mut conn).await.unwrap();
-    conn.close().await.unwrap();
-}
+use store::{Store, StoreError};
+use test_support::{on_each_backend, poison_order_inserts};
+use types::{Side, U256};
 
 #[tokio::test]
 async fn a_failure_midway_leaves_no_order_no_reservation_and_no_response() {
@@ -44,7 +23,7 @@ async fn a_failure_midway_leaves_no_order_no_reservation_and_no_response() {
             .unwrap();
         claim_key(&s, me, "k", "body", T0).await.unwrap();
         let bad = order(3, me, Side::Buy, 1);
-        poison(&url, s.backend(), &bad.order_hash).await;
+        poison_order_inserts(&url, s.backend(), &bad.order_hash).await;
         let group = vec![
             Submission::new(
                 vec![order(1, me, Side::Buy, 10)],

@@ -13,11 +13,9 @@ use common::TestKey;
 use orders::idempotency::{claim_key, IdempotencyClaim};
 use orders::{IdempotencyKey, OrdersQuery, Placed, StatusGroup, WriterConfig};
 use service_common::*;
-use sqlx::Connection;
 use store::balances::{Asset, Balance};
-use store::Backend;
-use test_support::on_each_backend;
-use types::{ErrorCode, OrderHash, Side};
+use test_support::{on_each_backend, poison_order_inserts};
+use types::{ErrorCode, Side};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_requests_through_the_group_commit_accept_each_order_once() {
@@ -151,26 +149,6 @@ async fn several_writers_each_decide_their_own_wallets_and_reserve_exactly_once(
     .await;
 }
 
-/// Makes every insert of `hash` fail inside the database, as a lost connection or a full disk
-/// would fail a group's transaction midway.
-async fn poison(url: &str, backend: Backend, hash: &OrderHash) {
-    let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
-    let sql = match backend {
-        Backend::Sqlite => format!(
-            "CREATE TRIGGER poison BEFORE INSERT ON orders WHEN NEW.order_hash = '{hash}' \
-             BEGIN SELECT RAISE(ABORT, 'injected failure'); END;"
-        ),
-        Backend::Postgres => format!(
-            "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
-             IF NEW.order_hash = '{hash}' THEN RAISE EXCEPTION 'injected failure'; END IF; \
-             RETURN NEW; END $$; \
-             CREATE TRIGGER poison BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION poison();"
-        ),
-    };
-    sqlx::raw_sql(&sql).execute(&mut conn).await.unwrap();
-    conn.close().await.unwrap();
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_group_commit_accepts_nothing_and_fails_every_request_of_the_group() {
     on_each_backend(|store, url, backend| async move {
@@ -180,7 +158,7 @@ async fn a_failed_group_commit_accepts_nothing_and_fails_every_request_of_the_gr
         w.credit(&alice, Asset::Collateral, e18(100, 0)).await;
         let good = Draft::new(&alice, Side::Buy, 50, 1_000, 1);
         let bad = Draft::new(&alice, Side::Buy, 50, 1_000, 2);
-        poison(&w.url, w.store.backend(), &bad.hash()).await;
+        poison_order_inserts(&w.url, w.store.backend(), &bad.hash()).await;
 
         let keyed = {
             let w = Arc::clone(&w);

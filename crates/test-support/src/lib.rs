@@ -122,3 +122,28 @@ where
         pg.close().await;
     }
 }
+
+/// Makes every insert of the order with this hash fail inside the database, as a lost
+/// connection or a full disk would fail a transaction midway.
+pub async fn poison_order_inserts(
+    url: &str,
+    backend: store::Backend,
+    hash: &impl std::fmt::Display,
+) {
+    use sqlx::Connection;
+    let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+    let sql = match backend {
+        store::Backend::Sqlite => format!(
+            "CREATE TRIGGER poison BEFORE INSERT ON orders WHEN NEW.order_hash = '{hash}' \
+             BEGIN SELECT RAISE(ABORT, 'injected failure'); END;"
+        ),
+        store::Backend::Postgres => format!(
+            "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             IF NEW.order_hash = '{hash}' THEN RAISE EXCEPTION 'injected failure'; END IF; \
+             RETURN NEW; END $$; \
+             CREATE TRIGGER poison BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION poison();"
+        ),
+    };
+    sqlx::raw_sql(&sql).execute(&mut conn).await.unwrap();
+    conn.close().await.unwrap();
+}
