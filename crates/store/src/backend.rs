@@ -215,7 +215,7 @@ impl Store {
                 sqlite.held_writer.lock().await.take();
                 sqlite.direct.close();
             }
-            Native::Postgres(pg_direct) => pg_direct.close().await,
+            Native::Postgres(pg_statement) => pg_statement.close().await,
         }
         close_pool(&self.write).await;
         close_pool(&self.read).await;
