@@ -465,7 +465,7 @@ impl Authenticator {
         }
         match self.store.bind_wallet(sub, wallet, Timestamp::now()).await {
             Ok(()) => self.cache_binding(sub, wallet),
-            Err(e) => tracing::warn!(error = %e, "could not store a wallet binding"),
+            Err(e) => tracing::warn!(error = ?e, "could not store a wallet binding"),
         }
     }
 

@@ -42,7 +42,7 @@ impl LastUsed {
             return;
         }
         if let Err(e) = store.touch_api_keys(&batch).await {
-            tracing::warn!(error = %e, keys = batch.len(), "could not record last_used_at; will retry");
+            tracing::warn!(error = ?e, keys = batch.len(), "could not record last_used_at; will retry");
             for (k, t) in batch {
                 self.touch(&k, t);
             }

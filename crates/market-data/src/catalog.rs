@@ -203,7 +203,7 @@ impl MarketCatalog {
             loop {
                 tick.tick().await;
                 if let Err(e) = catalog.refresh().await {
-                    tracing::warn!(error = %e, "market catalog refresh failed; serving the last copy");
+                    tracing::warn!(error = ?e, "market catalog refresh failed; serving the last copy");
                 }
             }
         })

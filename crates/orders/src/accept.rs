@@ -480,7 +480,7 @@ impl<B: BalanceSource> PartitionWriter<B> {
         accept_group(&self.store, stored, &holdings, now, render)
             .await
             .map_err(|e| {
-                tracing::error!(error = %e, requests = group.len(), "group commit failed");
+                tracing::error!(error = ?e, requests = group.len(), "group commit failed");
                 if e.is_unavailable() {
                     AcceptError::Unavailable
                 } else {

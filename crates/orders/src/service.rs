@@ -138,7 +138,7 @@ impl OrderService {
                 if let Some(k) = idempotency {
                     // Nothing was stored: a retry with this key must be processed afresh.
                     if let Err(release) = self.store.release_idempotency_key(wallet, k.key).await {
-                        tracing::warn!(error = %release, "idempotency key not released");
+                        tracing::warn!(error = ?release, "idempotency key not released");
                     }
                 }
                 Err(e.into())

@@ -41,7 +41,7 @@ async fn ready(r: web::Data<Readiness>) -> Result<HttpResponse, ApiError> {
     let db = tokio::time::timeout(DB_PROBE_TIMEOUT, r.store.ping()).await;
     if let Err(reason) = match db {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(e.to_string()),
+        Ok(Err(e)) => Err(format!("{e:?}")),
         Err(_) => Err("timed out".to_owned()),
     } {
         tracing::warn!(%reason, "not ready: database");
