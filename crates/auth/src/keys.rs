@@ -226,11 +226,5 @@ async fn insert_within_limit(
         Ok(())
     }
     .await;
-    match inserted {
-        Ok(()) => Ok(tx.commit().await?),
-        Err(e) => {
-            tx.rollback().await;
-            Err(e)
-        }
-    }
+    tx.finish(inserted).await
 }

@@ -23,16 +23,8 @@ pub async fn cancel_selected(
     }
     let mut conn = store.write_connection().await?;
     let mut tx = conn.begin().await?;
-    match cancel_selected_in(&mut tx, wallet, selection, now).await {
-        Ok(cancelled) => {
-            tx.commit().await?;
-            Ok(cancelled)
-        }
-        Err(e) => {
-            tx.rollback().await;
-            Err(e)
-        }
-    }
+    let cancelled = cancel_selected_in(&mut tx, wallet, selection, now).await;
+    tx.finish(cancelled).await
 }
 
 /// Cancels one order of `wallet` if it is live. Returns the order as it was before, or `None`
@@ -45,16 +37,8 @@ pub async fn cancel_one(
 ) -> Result<Option<OrderRecord>, StoreError> {
     let mut conn = store.write_connection().await?;
     let mut tx = conn.begin().await?;
-    match cancel_one_in(&mut tx, wallet, hash, now).await {
-        Ok(found) => {
-            tx.commit().await?;
-            Ok(found)
-        }
-        Err(e) => {
-            tx.rollback().await;
-            Err(e)
-        }
-    }
+    let found = cancel_one_in(&mut tx, wallet, hash, now).await;
+    tx.finish(found).await
 }
 
 async fn cancel_selected_in(

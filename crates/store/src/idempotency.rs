@@ -55,12 +55,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut writer = self.write_connection().await?;
         let mut tx = writer.begin().await?;
-        if let Err(e) = response.store_in(&mut tx).await {
-            tx.rollback().await;
-            return Err(e);
-        }
-        tx.commit().await?;
-        Ok(())
+        let stored = response.store_in(&mut tx).await;
+        tx.finish(stored).await
     }
 
     /// Gives a claim back when its request failed without an answer worth replaying (a 5xx),

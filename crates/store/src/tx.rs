@@ -65,6 +65,20 @@ impl<'c> Tx<'c> {
         Ok(())
     }
 
+    /// Commits when the work succeeded, rolls back when it failed; either way the work's result.
+    pub async fn finish<T, E: From<StoreError>>(self, result: Result<T, E>) -> Result<T, E> {
+        match result {
+            Ok(value) => {
+                self.commit().await?;
+                Ok(value)
+            }
+            Err(e) => {
+                self.rollback().await;
+                Err(e)
+            }
+        }
+    }
+
     /// Undoes everything; a failure to roll back is logged (the connection's own rollback on
     /// drop, or its closing, undoes it then).
     pub async fn rollback(self) {

@@ -19,7 +19,7 @@
 //! A group that is not written here is written by the locking path, decided afresh from locked
 //! rows.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use types::{OrderHash, Timestamp, Wallet};
 
@@ -47,8 +47,8 @@ impl Store {
     pub fn balance_hints(
         &self,
         pairs: &HashSet<(Wallet, Asset)>,
-    ) -> Option<HashMap<(Wallet, Asset), Balance>> {
-        Some(self.hints.get_all(pairs)?.into_iter().collect())
+    ) -> Option<Vec<((Wallet, Asset), Balance)>> {
+        self.hints.get_all(pairs)
     }
 
     /// True when the store knows every stored hash without a query (the embedded store's hash
