@@ -15,6 +15,7 @@ mod orders;
 mod pagination;
 mod persistence;
 mod secrets;
+mod security;
 mod trading;
 
 mod auth;

@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod catalog_markets;
+pub mod client_ip;
 pub mod config;
 pub mod dev_seed;
 pub mod error;

@@ -1,0 +1,1 @@
+//! Browsers: the CORS allow-list, preflight and HEAD on every GET route.

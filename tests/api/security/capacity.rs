@@ -1,0 +1,1 @@
+//! Shared capacity: live ws tokens per wallet, the idempotency sweep, stored responses per wallet.

@@ -1,0 +1,1 @@
+//! Lockout: failed attempts throttle their source, never the key's legitimate holder.

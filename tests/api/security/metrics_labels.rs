@@ -1,0 +1,1 @@
+//! Metrics: no client can grow the set of exported series.

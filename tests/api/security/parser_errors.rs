@@ -1,0 +1,1 @@
+//! Requests the HTTP parser rejects: an envelope where possible, never an ERROR log line.

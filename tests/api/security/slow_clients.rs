@@ -1,0 +1,1 @@
+//! Slow clients: the body read is bounded in time, connections are capped per source IP, health keeps answering.

@@ -1,0 +1,1 @@
+//! Malformed JSON is an error, never a wider action.
