@@ -4,8 +4,10 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix_cors::Cors;
 use actix_web::dev::Server;
-use actix_web::middleware::from_fn;
+use actix_web::http::{header, Method};
+use actix_web::middleware::{from_fn, Condition};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use auth::Authenticator;
 use market_data::MarketData;
@@ -87,15 +89,60 @@ async fn no_route() -> Result<HttpResponse, ApiError> {
     Err(HttpError::NoRoute.into())
 }
 
+/// Request headers a browser may send cross-origin: every header the API reads.
+const CORS_REQUEST_HEADERS: [&str; 6] = [
+    "authorization",
+    "fs-api-key",
+    "fs-api-secret",
+    "fs-idempotency-key",
+    "content-type",
+    crate::error::CORRELATION_HEADER,
+];
+
+/// How long a browser may cache a preflight answer.
+const CORS_MAX_AGE_SECS: usize = 600;
+
+/// Cross-origin access for the listed browser origins (`FS_CORS_ORIGINS`): web users call the
+/// API from a front end on another origin. Credentials travel in headers, never
+/// in cookies, so no `Access-Control-Allow-Credentials`. A request from an origin not listed
+/// is served as any other request without the CORS headers (the browser then withholds the
+/// answer from the page); only its preflight is refused.
+fn cors(origins: &[String]) -> Cors {
+    origins
+        .iter()
+        .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
+        .allowed_methods([
+            Method::GET,
+            Method::HEAD,
+            Method::POST,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allowed_headers(CORS_REQUEST_HEADERS)
+        .expose_headers([
+            header::HeaderName::from_static(crate::error::CORRELATION_HEADER),
+            header::RETRY_AFTER,
+        ])
+        .max_age(CORS_MAX_AGE_SECS)
+        .block_on_origin_mismatch(false)
+}
+
 pub fn http_server(
     state: Arc<AppState>,
     listener: TcpListener,
     workers: usize,
+    cors_origins: Vec<String>,
 ) -> std::io::Result<Server> {
     let server = HttpServer::new(move || {
         // Called once on each worker thread as it starts.
         crate::priority::lower_current_thread(crate::priority::HTTP_WORKER_NICENESS);
         App::new()
+            // Inside the envelope, so that a refused preflight is answered in the envelope and
+            // every answer, errors included, carries the CORS headers.
+            .wrap(Condition::new(
+                !cors_origins.is_empty(),
+                cors(&cors_origins),
+            ))
             .wrap(from_fn(envelope_and_metrics))
             .configure(|cfg| configure(&state, cfg))
             .default_service(web::to(no_route))

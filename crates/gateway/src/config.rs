@@ -54,6 +54,8 @@ pub struct Config {
     pub acceptance_fill_orders: usize,
     /// `WriterConfig::fill_wait`.
     pub acceptance_fill_wait: Duration,
+    /// Browser origins allowed to call the API (CORS); empty: no cross-origin access.
+    pub cors_origins: Vec<String>,
 }
 
 /// The file's keys: the environment variable names in lower case, without `FS_`.
@@ -78,6 +80,7 @@ struct FileConfig {
     http_workers: Option<u64>,
     acceptance_fill_orders: Option<u64>,
     acceptance_fill_wait_ms: Option<u64>,
+    cors_origins: Option<String>,
 }
 
 /// One setting's value and the name to blame when it is wrong.
@@ -173,6 +176,34 @@ fn url_with_scheme(raw: Option<Raw>, schemes: &[&str]) -> Result<Option<String>,
         }
         Some(r) => Err(bad(&r, format!("must start with {}", schemes.join(" or ")))),
     }
+}
+
+/// A comma-separated list of exact origins (`https://app.example.com`, `http://localhost:3000`),
+/// lowercased as browsers send them. No wildcard: a deployment names the sites it serves.
+fn origins(raw: Option<Raw>) -> Result<Vec<String>, ConfigError> {
+    let Some(r) = raw else { return Ok(Vec::new()) };
+    r.value
+        .split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(|o| {
+            let origin = o.to_ascii_lowercase();
+            let host = origin
+                .strip_prefix("https://")
+                .or_else(|| origin.strip_prefix("http://"))
+                .filter(|h| !h.is_empty() && !h.contains(['/', '*', '?', '#', ' ']));
+            match host {
+                Some(_) => Ok(origin),
+                None => Err(bad(
+                    &r,
+                    format!(
+                        "{o:?} is not an origin such as https://app.example.com \
+                         (scheme and host, optional port, no path, no wildcard)"
+                    ),
+                )),
+            }
+        })
+        .collect()
 }
 
 fn pem_key(raw: Option<Raw>) -> Result<Option<String>, ConfigError> {
@@ -334,6 +365,7 @@ impl Config {
             u64::try_from(writer.fill_wait.as_millis()).unwrap_or(u64::MAX),
             1..=100,
         )?;
+        let cors_origins = origins(s.pick("FS_CORS_ORIGINS", "cors_origins", f.cors_origins))?;
         Ok(Config {
             http_addr,
             ws_addr,
@@ -348,6 +380,7 @@ impl Config {
             http_workers: usize::try_from(http_workers).unwrap_or(usize::MAX),
             acceptance_fill_orders: usize::try_from(fill_orders).unwrap_or(usize::MAX),
             acceptance_fill_wait: Duration::from_millis(fill_wait_ms),
+            cors_origins,
         })
     }
 }
@@ -390,6 +423,7 @@ mod tests {
         assert_eq!(c.privy.leeway, Duration::from_secs(30));
         assert_eq!(c.privy.api_base, "https://auth.privy.io");
         assert!(!c.dev_mode && c.admin_token.is_none() && c.redis_url.is_none());
+        assert!(c.cors_origins.is_empty());
         let cores = std::thread::available_parallelism().unwrap().get();
         assert_eq!(c.http_workers, 2 * cores);
         assert_eq!(c.acceptance_fill_orders, 45);
@@ -440,6 +474,28 @@ mod tests {
             e.to_string(),
             "FS_HTTP_WORKERS: must be an integer from 1 to 1024"
         );
+    }
+
+    #[test]
+    fn cors_origins_are_exact_origins() {
+        let c = load(
+            "cors_origins = \"https://App.example.com, http://localhost:3000\"",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            c.cors_origins,
+            ["https://app.example.com", "http://localhost:3000"]
+        );
+        for bad in [
+            "*",
+            "https://*.example.com",
+            "app.example.com",
+            "https://x.com/app",
+        ] {
+            let e = load("", &[("FS_CORS_ORIGINS", bad)]).unwrap_err();
+            assert_eq!(e.setting, "FS_CORS_ORIGINS", "{bad}");
+        }
     }
 
     #[test]

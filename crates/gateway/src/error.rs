@@ -59,6 +59,9 @@ impl<E: ContractError> From<E> for ApiError {
 pub enum HttpError {
     #[error("No such route")]
     NoRoute,
+    /// A cross-origin preflight the CORS allow-list refuses (the CORS layer's own text).
+    #[error("{0}")]
+    CrossOrigin(String),
     #[error("Not ready: {0} does not answer")]
     NotReady(&'static str),
     /// A stored idempotent response that is not a JSON object (never expected).
@@ -91,6 +94,7 @@ impl ContractError for HttpError {
     fn code(&self) -> ErrorCode {
         match self {
             HttpError::NoRoute => ErrorCode::NotFound,
+            HttpError::CrossOrigin(_) => ErrorCode::ValidationError,
             HttpError::NotReady(_) => ErrorCode::ServiceDegraded,
             HttpError::Unwired(_) | HttpError::CorruptReplay => ErrorCode::InternalError,
             HttpError::Status(status) => match status.as_u16() {

@@ -244,8 +244,13 @@ async fn serve(config: Config) -> Result<(), StartError> {
         source,
     })?;
     let local = listener.local_addr().map_err(StartError::Server)?;
-    let server =
-        app::http_server(state, listener, config.http_workers).map_err(StartError::Server)?;
+    let server = app::http_server(
+        state,
+        listener,
+        config.http_workers,
+        config.cors_origins.clone(),
+    )
+    .map_err(StartError::Server)?;
     tracing::info!(
         http = %local,
         http_workers = config.http_workers,
@@ -256,6 +261,7 @@ async fn serve(config: Config) -> Result<(), StartError> {
         privy_api = %config.privy.api_base,
         privy_app_secret = config.privy.app_secret.is_some(),
         jwt_leeway_secs = config.privy.leeway.as_secs(),
+        cors_origins = config.cors_origins.len(),
         api_key_pepper = config.api_key_pepper.is_some(),
         "gateway listening"
     );

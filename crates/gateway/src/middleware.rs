@@ -10,7 +10,9 @@ use crate::error::{envelope_response, ApiError, HttpError, CORRELATION_HEADER};
 use crate::metrics::Metrics;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderMap, HeaderValue};
+use actix_web::http::header::{
+    HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE,
+};
 use actix_web::middleware::Next;
 use actix_web::{web, Error};
 use rand::Rng;
@@ -30,6 +32,10 @@ fn correlation_id(headers: &HeaderMap) -> String {
         .unwrap_or_else(|| format!("{:032x}", rand::rng().random::<u128>()))
 }
 
+fn describes_body(name: &HeaderName) -> bool {
+    [CONTENT_TYPE, CONTENT_LENGTH, CONTENT_ENCODING].contains(name)
+}
+
 pub async fn envelope_and_metrics(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -45,6 +51,9 @@ pub async fn envelope_and_metrics(
         let api_error = match res.response().error() {
             Some(err) => match err.as_error::<ApiError>() {
                 Some(api) => api.clone(),
+                None if err.as_error::<actix_cors::CorsError>().is_some() => {
+                    ApiError::from(HttpError::CrossOrigin(err.to_string()))
+                }
                 None => {
                     if status.is_server_error() {
                         tracing::error!(%correlation_id, error = %err, "request failed");
@@ -58,11 +67,11 @@ pub async fn envelope_and_metrics(
             tracing::warn!(%correlation_id, code = %api_error.code, "answered with a server error");
         }
         let mut envelope = envelope_response(&api_error, &correlation_id);
-        if status == actix_web::http::StatusCode::METHOD_NOT_ALLOWED {
-            if let Some(allow) = res.headers().get(actix_web::http::header::ALLOW) {
-                envelope
-                    .headers_mut()
-                    .insert(actix_web::http::header::ALLOW, allow.clone());
+        // The envelope replaces the body only: headers set on the way out (`Allow` on a 405,
+        // the CORS headers) stay, except those that described the replaced body.
+        for (name, value) in res.headers() {
+            if !envelope.headers().contains_key(name) && !describes_body(name) {
+                envelope.headers_mut().append(name.clone(), value.clone());
             }
         }
         res.into_response(envelope)
@@ -70,10 +79,8 @@ pub async fn envelope_and_metrics(
         res
     };
     if let Ok(v) = HeaderValue::from_str(&correlation_id) {
-        res.headers_mut().insert(
-            actix_web::http::header::HeaderName::from_static(CORRELATION_HEADER),
-            v,
-        );
+        res.headers_mut()
+            .insert(HeaderName::from_static(CORRELATION_HEADER), v);
     }
     if let Some(metrics) = res.request().app_data::<web::Data<Metrics>>() {
         let route = res.request().match_pattern();
@@ -95,12 +102,12 @@ mod tests {
     fn unsafe_correlation_ids_are_replaced() {
         let mut h = HeaderMap::new();
         h.insert(
-            actix_web::http::header::HeaderName::from_static(CORRELATION_HEADER),
+            HeaderName::from_static(CORRELATION_HEADER),
             HeaderValue::from_static("abc-123"),
         );
         assert_eq!(correlation_id(&h), "abc-123");
         h.insert(
-            actix_web::http::header::HeaderName::from_static(CORRELATION_HEADER),
+            HeaderName::from_static(CORRELATION_HEADER),
             HeaderValue::from_static("a b\"c"),
         );
         let generated = correlation_id(&h);

@@ -16,7 +16,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/v1/auth/api-keys")
             .route(web::post().to(create).wrap(require(Access::L1)))
-            .route(web::get().to(list).wrap(require(Access::L1))),
+            .route(super::get_or_head().to(list).wrap(require(Access::L1))),
     )
     .service(
         web::resource("/v1/auth/api-keys/{key_id}")

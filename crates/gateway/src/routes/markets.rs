@@ -8,17 +8,25 @@ use market_data::MarketData;
 use crate::error::ApiError;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/v1/markets").route(web::get().to(list_markets)))
-        .service(web::resource("/v1/markets/{condition_id}").route(web::get().to(get_market)))
+    cfg.service(web::resource("/v1/markets").route(super::get_or_head().to(list_markets)))
         .service(
-            web::resource("/v1/markets/{condition_id}/tokens").route(web::get().to(get_tokens)),
-        )
-        .service(web::resource("/v1/markets/{condition_id}/book").route(web::get().to(get_book)))
-        .service(
-            web::resource("/v1/markets/{condition_id}/ticker").route(web::get().to(get_ticker)),
+            web::resource("/v1/markets/{condition_id}").route(super::get_or_head().to(get_market)),
         )
         .service(
-            web::resource("/v1/markets/{condition_id}/trades").route(web::get().to(get_trades)),
+            web::resource("/v1/markets/{condition_id}/tokens")
+                .route(super::get_or_head().to(get_tokens)),
+        )
+        .service(
+            web::resource("/v1/markets/{condition_id}/book")
+                .route(super::get_or_head().to(get_book)),
+        )
+        .service(
+            web::resource("/v1/markets/{condition_id}/ticker")
+                .route(super::get_or_head().to(get_ticker)),
+        )
+        .service(
+            web::resource("/v1/markets/{condition_id}/trades")
+                .route(super::get_or_head().to(get_trades)),
         );
 }
 

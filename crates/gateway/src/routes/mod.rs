@@ -7,3 +7,11 @@ pub mod auth;
 pub mod markets;
 pub mod ops;
 pub mod orders;
+
+use actix_web::{guard, web, Route};
+
+/// A read route: `GET`, and `HEAD` by the same handler, whose body the server leaves out
+/// (RFC 9110 9.3.2: HEAD answers what GET would, without the content).
+pub fn get_or_head() -> Route {
+    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+}

@@ -17,18 +17,10 @@ pub struct Readiness {
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    // HEAD too: load balancers often probe with it.
-    cfg.service(
-        web::resource("/health")
-            .route(web::get().to(health))
-            .route(web::head().to(health)),
-    )
-    .service(
-        web::resource("/ready")
-            .route(web::get().to(ready))
-            .route(web::head().to(ready)),
-    )
-    .service(web::resource("/metrics").route(web::get().to(metrics)));
+    // HEAD on every read route; load balancers often probe with it.
+    cfg.service(web::resource("/health").route(super::get_or_head().to(health)))
+        .service(web::resource("/ready").route(super::get_or_head().to(ready)))
+        .service(web::resource("/metrics").route(super::get_or_head().to(metrics)));
 }
 
 async fn health() -> HttpResponse {

@@ -26,10 +26,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/v1/orders")
             .route(web::post().to(place_orders).wrap(trade()))
-            .route(web::get().to(list_orders).wrap(read())),
+            .route(super::get_or_head().to(list_orders).wrap(read())),
     )
     .service(web::resource("/v1/orders/cancel").route(web::post().to(cancel_orders).wrap(trade())))
-    .service(web::resource("/v1/orders/{order_hash}").route(web::get().to(get_order).wrap(read())))
+    .service(
+        web::resource("/v1/orders/{order_hash}")
+            .route(super::get_or_head().to(get_order).wrap(read())),
+    )
     .service(
         web::resource("/v1/orders/{order_hash}/cancel-onchain")
             .route(web::post().to(cancel_onchain).wrap(trade())),
