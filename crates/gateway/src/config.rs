@@ -9,6 +9,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use types::Secret;
 
+use crate::client_ip::TrustedProxies;
+
 pub const DEFAULT_CONFIG_PATH: &str = "config/default.toml";
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -54,6 +56,12 @@ pub struct Config {
     pub acceptance_fill_orders: usize,
     /// `WriterConfig::fill_wait`.
     pub acceptance_fill_wait: Duration,
+    /// The longest a request body may take to arrive after its headers (408 after it).
+    pub body_timeout: Duration,
+    /// Open connections one source IP may hold; requests on more answer 429.
+    pub max_connections_per_ip: usize,
+    /// Proxies whose `X-Forwarded-For` names the client, and whose connections are not capped.
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// The file's keys: the environment variable names in lower case, without `FS_`.
@@ -78,6 +86,9 @@ struct FileConfig {
     http_workers: Option<u64>,
     acceptance_fill_orders: Option<u64>,
     acceptance_fill_wait_ms: Option<u64>,
+    body_timeout_ms: Option<u64>,
+    max_connections_per_ip: Option<u64>,
+    trusted_proxies: Option<String>,
 }
 
 /// One setting's value and the name to blame when it is wrong.
@@ -334,6 +345,29 @@ impl Config {
             u64::try_from(writer.fill_wait.as_millis()).unwrap_or(u64::MAX),
             1..=100,
         )?;
+        let body_timeout_ms = integer(
+            s.pick(
+                "FS_BODY_TIMEOUT_MS",
+                "body_timeout_ms",
+                f.body_timeout_ms.map(|v| v.to_string()),
+            ),
+            u64::try_from(crate::body_read::DEFAULT_BODY_TIMEOUT.as_millis()).unwrap_or(u64::MAX),
+            100..=300_000,
+        )?;
+        let max_connections_per_ip = integer(
+            s.pick(
+                "FS_MAX_CONNECTIONS_PER_IP",
+                "max_connections_per_ip",
+                f.max_connections_per_ip.map(|v| v.to_string()),
+            ),
+            DEFAULT_MAX_CONNECTIONS_PER_IP,
+            1..=1_000_000,
+        )?;
+        let trusted_proxies =
+            match s.pick("FS_TRUSTED_PROXIES", "trusted_proxies", f.trusted_proxies) {
+                None => TrustedProxies::default(),
+                Some(r) => TrustedProxies::parse(&r.value).map_err(|reason| bad(&r, reason))?,
+            };
         Ok(Config {
             http_addr,
             ws_addr,
@@ -348,6 +382,9 @@ impl Config {
             http_workers: usize::try_from(http_workers).unwrap_or(usize::MAX),
             acceptance_fill_orders: usize::try_from(fill_orders).unwrap_or(usize::MAX),
             acceptance_fill_wait: Duration::from_millis(fill_wait_ms),
+            body_timeout: Duration::from_millis(body_timeout_ms),
+            max_connections_per_ip: usize::try_from(max_connections_per_ip).unwrap_or(usize::MAX),
+            trusted_proxies,
         })
     }
 }
@@ -363,6 +400,10 @@ fn default_http_workers() -> u64 {
 }
 
 const MAX_HTTP_WORKERS: u64 = 1024;
+
+/// Well above what one client, or a NAT of a few users, needs (a bot keeps a handful of
+/// keep-alive connections), far below the open-file limit.
+const DEFAULT_MAX_CONNECTIONS_PER_IP: u64 = 256;
 
 #[cfg(test)]
 mod tests {
@@ -394,6 +435,32 @@ mod tests {
         assert_eq!(c.http_workers, 2 * cores);
         assert_eq!(c.acceptance_fill_orders, 45);
         assert_eq!(c.acceptance_fill_wait, Duration::from_millis(2));
+        assert_eq!(c.body_timeout, Duration::from_secs(10));
+        assert_eq!(c.max_connections_per_ip, 256);
+        assert!(c.trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn connection_limits_and_trusted_proxies_are_read() {
+        let c = load(
+            "body_timeout_ms = 2500\nmax_connections_per_ip = 40\ntrusted_proxies = \"10.0.0.1\"",
+            &[("FS_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7")],
+        )
+        .unwrap();
+        assert_eq!(c.body_timeout, Duration::from_millis(2500));
+        assert_eq!(c.max_connections_per_ip, 40);
+        assert!(c.trusted_proxies.contains("10.9.9.9".parse().unwrap()));
+        assert!(c.trusted_proxies.contains("192.0.2.7".parse().unwrap()));
+        let e = load("", &[("FS_TRUSTED_PROXIES", "10.0.0.0/8, lb")]).unwrap_err();
+        assert_eq!(e.setting, "FS_TRUSTED_PROXIES");
+        assert!(e.reason.contains("\"lb\""), "{e}");
+        let e = load("", &[("FS_BODY_TIMEOUT_MS", "50")]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "FS_BODY_TIMEOUT_MS: must be an integer from 100 to 300000"
+        );
+        let e = load("", &[("FS_MAX_CONNECTIONS_PER_IP", "0")]).unwrap_err();
+        assert_eq!(e.setting, "FS_MAX_CONNECTIONS_PER_IP");
     }
 
     #[test]

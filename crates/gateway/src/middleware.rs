@@ -11,6 +11,7 @@ use crate::metrics::Metrics;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderMap, HeaderValue};
+use actix_web::http::ConnectionType;
 use actix_web::middleware::Next;
 use actix_web::{web, Error};
 use rand::Rng;
@@ -39,7 +40,7 @@ pub async fn envelope_and_metrics(
     // The router turns every handler and extractor error into a response, so an `Err` here
     // could come only from a layer inside this one; there is none. (Cloning the request to
     // build a response for it would break routing, which needs the request uniquely owned.)
-    let res = next.call(req).await?.map_into_boxed_body();
+    let mut res = next.call(req).await?.map_into_boxed_body();
     let status = res.status();
     let mut res = if status.is_client_error() || status.is_server_error() {
         let api_error = match res.response().error() {
@@ -65,6 +66,15 @@ pub async fn envelope_and_metrics(
                     .insert(actix_web::http::header::ALLOW, allow.clone());
             }
         }
+        // A layer that refused the request may have asked for the connection to close and
+        // attached what must live until the response is sent (body_read::close_after).
+        if res.response().head().connection_type() == ConnectionType::Close {
+            envelope
+                .head_mut()
+                .set_connection_type(ConnectionType::Close);
+        }
+        let attached = std::mem::take(&mut *res.response_mut().extensions_mut());
+        envelope.extensions_mut().extend(attached);
         res.into_response(envelope)
     } else {
         res
@@ -76,15 +86,14 @@ pub async fn envelope_and_metrics(
         );
     }
     if let Some(metrics) = res.request().app_data::<web::Data<Metrics>>() {
-        let route = res.request().match_pattern();
         metrics.observe(
-            route.as_deref().unwrap_or("unmatched"),
-            res.request().method().as_str(),
+            res.request().match_pattern().as_deref(),
+            res.request().method(),
             res.status().as_u16(),
             started.elapsed(),
         );
     }
-    Ok(res)
+    Ok(crate::body_read::hold_unread_body(res))
 }
 
 #[cfg(test)]
