@@ -81,6 +81,19 @@ impl TrustedProxies {
     }
 }
 
+/// The list as configured (`10.0.0.0/8, 192.0.2.1/32`), empty when there is none.
+impl std::fmt::Display for TrustedProxies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, net) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{net}")?;
+        }
+        Ok(())
+    }
+}
+
 /// An `X-Forwarded-For` entry: an address, possibly with a port (`1.2.3.4:80`, `[::1]:80`).
 fn forwarded_ip(entry: &str) -> Option<IpAddr> {
     entry
@@ -161,6 +174,7 @@ mod tests {
         assert!(p.contains(ip("10.0.0.1")) && !p.contains(ip("10.0.0.2")));
         assert!(p.contains(ip("192.168.7.7")) && p.contains(ip("::ffff:192.168.7.7")));
         assert!(p.contains(ip("2001:db8::5")));
+        assert_eq!(p.to_string(), "10.0.0.1/32, 192.168.0.0/16, 2001:db8::/32");
         assert!(TrustedProxies::parse("").unwrap().is_empty());
         let e = TrustedProxies::parse("10.0.0.1, proxy.local").unwrap_err();
         assert!(e.contains("\"proxy.local\""), "{e}");

@@ -49,10 +49,6 @@ impl ConnectionCap {
         })
     }
 
-    pub fn limit(&self) -> usize {
-        self.limit
-    }
-
     /// Counts a new connection from `ip`; `None` for a trusted proxy, which is not counted.
     pub fn open(self: &Arc<Self>, ip: IpAddr) -> Option<Slot> {
         let ip = ip.to_canonical();
