@@ -14,18 +14,44 @@ use market_data::MarketData;
 use orders::OrderService;
 use types::{InvalidField, Secret};
 
+use crate::body_read::{self, BodyTimeout};
+use crate::client_ip::TrustedProxies;
+use crate::connection_cap::{self, ConnectionCap};
 use crate::error::{ApiError, HttpError};
 use crate::extractors::admin::AdminToken;
 use crate::metrics::Metrics;
 use crate::middleware::envelope_and_metrics;
 use crate::routes::ops::Readiness;
 use crate::routes::{admin, auth as auth_routes, markets, ops, orders as order_routes};
+use crate::telemetry::ConnectionErrors;
 
 /// Bodies over this are refused with 413 before they are read.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
 /// In-flight requests get this long to finish after SIGTERM/SIGINT.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// The time a new connection has to deliver its first request's headers (actix's default,
+/// stated here because the slow-client defences rely on it); late ones get a bare 408.
+const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// After a response that closes the connection, the time the client has to read it and close,
+/// while what it still sends is discarded: closing at once would reset the connection and
+/// could destroy the response before the client reads it.
+const CLOSE_LINGER: Duration = Duration::from_secs(1);
+
+/// How the HTTP server treats connections: the per-IP cap, the body timeout, workers and
+/// the connection ceiling derived from the open-file limit.
+pub struct ServerSettings {
+    pub workers: usize,
+    /// Per worker (actix's `max_connections`); a worker at it stops accepting until one closes.
+    pub max_connections_per_worker: usize,
+    pub max_connections_per_ip: usize,
+    pub body_timeout: Duration,
+    pub trusted_proxies: TrustedProxies,
+    /// Browser origins allowed cross-origin access (`FS_CORS_ORIGINS`).
+    pub cors_origins: Vec<String>,
+}
 
 pub struct AppState {
     pub market_data: web::Data<MarketData>,
@@ -43,11 +69,12 @@ impl AppState {
         admin_token: Option<Secret<String>>,
         auth: Arc<Authenticator>,
         orders: OrderService,
+        connection_errors: ConnectionErrors,
     ) -> Arc<AppState> {
         Arc::new(AppState {
             market_data: web::Data::new(market_data),
             readiness: web::Data::new(readiness),
-            metrics: web::Data::new(Metrics::new(orders.acceptance())),
+            metrics: web::Data::new(Metrics::new(orders.acceptance(), connection_errors)),
             admin_token: admin_token.map(|t| web::Data::new(AdminToken(t))),
             auth: web::Data::from(auth),
             orders: web::Data::new(orders),
@@ -130,15 +157,28 @@ fn cors(origins: &[String]) -> Cors {
 pub fn http_server(
     state: Arc<AppState>,
     listener: TcpListener,
-    workers: usize,
-    cors_origins: Vec<String>,
+    settings: ServerSettings,
 ) -> std::io::Result<Server> {
+    let cap = ConnectionCap::new(
+        settings.max_connections_per_ip,
+        settings.trusted_proxies.clone(),
+    );
+    let body_timeout = BodyTimeout(settings.body_timeout);
+    let trusted_proxies = settings.trusted_proxies;
+    let cors_origins = settings.cors_origins;
     let server = HttpServer::new(move || {
         // Called once on each worker thread as it starts.
         crate::priority::lower_current_thread(crate::priority::HTTP_WORKER_NICENESS);
+        // The last layer wrapped runs first: the envelope sees every answer, the cap refuses
+        // before a body is read, and no route runs before its body has arrived.
         App::new()
-            // Inside the envelope, so that a refused preflight is answered in the envelope and
-            // every answer, errors included, carries the CORS headers.
+            .app_data(body_timeout)
+            .app_data(trusted_proxies.clone())
+            .wrap(from_fn(body_read::read_in_time))
+            .wrap(from_fn(connection_cap::refuse_over_cap))
+            // Inside the envelope, so that a refused preflight is answered in the envelope, and
+            // outside the other layers, so that every answer, errors included, carries the CORS
+            // headers a page needs to read it.
             .wrap(Condition::new(
                 !cors_origins.is_empty(),
                 cors(&cors_origins),
@@ -147,7 +187,11 @@ pub fn http_server(
             .configure(|cfg| configure(&state, cfg))
             .default_service(web::to(no_route))
     })
-    .workers(workers)
+    .on_connect(move |connection, data| cap.on_connect(connection, data))
+    .workers(settings.workers)
+    .max_connections(settings.max_connections_per_worker)
+    .client_request_timeout(HEAD_TIMEOUT)
+    .client_disconnect_timeout(CLOSE_LINGER)
     .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
     .listen(listener)?
     .run();

@@ -9,6 +9,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use types::Secret;
 
+use crate::client_ip::TrustedProxies;
+
 pub const DEFAULT_CONFIG_PATH: &str = "config/default.toml";
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -56,6 +58,12 @@ pub struct Config {
     pub acceptance_fill_wait: Duration,
     /// Browser origins allowed to call the API (CORS); empty: no cross-origin access.
     pub cors_origins: Vec<String>,
+    /// The longest a request body may take to arrive after its headers (408 after it).
+    pub body_timeout: Duration,
+    /// Open connections one source IP may hold; requests on more answer 429.
+    pub max_connections_per_ip: usize,
+    /// Proxies whose `X-Forwarded-For` names the client, and whose connections are not capped.
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// The file's keys: the environment variable names in lower case, without `FS_`.
@@ -81,6 +89,9 @@ struct FileConfig {
     acceptance_fill_orders: Option<u64>,
     acceptance_fill_wait_ms: Option<u64>,
     cors_origins: Option<String>,
+    body_timeout_ms: Option<u64>,
+    max_connections_per_ip: Option<u64>,
+    trusted_proxies: Option<String>,
 }
 
 /// One setting's value and the name to blame when it is wrong.
@@ -366,6 +377,29 @@ impl Config {
             1..=100,
         )?;
         let cors_origins = origins(s.pick("FS_CORS_ORIGINS", "cors_origins", f.cors_origins))?;
+        let body_timeout_ms = integer(
+            s.pick(
+                "FS_BODY_TIMEOUT_MS",
+                "body_timeout_ms",
+                f.body_timeout_ms.map(|v| v.to_string()),
+            ),
+            u64::try_from(crate::body_read::DEFAULT_BODY_TIMEOUT.as_millis()).unwrap_or(u64::MAX),
+            100..=300_000,
+        )?;
+        let max_connections_per_ip = integer(
+            s.pick(
+                "FS_MAX_CONNECTIONS_PER_IP",
+                "max_connections_per_ip",
+                f.max_connections_per_ip.map(|v| v.to_string()),
+            ),
+            DEFAULT_MAX_CONNECTIONS_PER_IP,
+            1..=1_000_000,
+        )?;
+        let trusted_proxies =
+            match s.pick("FS_TRUSTED_PROXIES", "trusted_proxies", f.trusted_proxies) {
+                None => TrustedProxies::default(),
+                Some(r) => TrustedProxies::parse(&r.value).map_err(|reason| bad(&r, reason))?,
+            };
         Ok(Config {
             http_addr,
             ws_addr,
@@ -381,6 +415,9 @@ impl Config {
             acceptance_fill_orders: usize::try_from(fill_orders).unwrap_or(usize::MAX),
             acceptance_fill_wait: Duration::from_millis(fill_wait_ms),
             cors_origins,
+            body_timeout: Duration::from_millis(body_timeout_ms),
+            max_connections_per_ip: usize::try_from(max_connections_per_ip).unwrap_or(usize::MAX),
+            trusted_proxies,
         })
     }
 }
@@ -396,6 +433,10 @@ fn default_http_workers() -> u64 {
 }
 
 const MAX_HTTP_WORKERS: u64 = 1024;
+
+/// Well above what one client, or a NAT of a few users, needs (a bot keeps a handful of
+/// keep-alive connections), far below the open-file limit.
+const DEFAULT_MAX_CONNECTIONS_PER_IP: u64 = 256;
 
 #[cfg(test)]
 mod tests {
@@ -428,6 +469,32 @@ mod tests {
         assert_eq!(c.http_workers, 2 * cores);
         assert_eq!(c.acceptance_fill_orders, 45);
         assert_eq!(c.acceptance_fill_wait, Duration::from_millis(2));
+        assert_eq!(c.body_timeout, Duration::from_secs(10));
+        assert_eq!(c.max_connections_per_ip, 256);
+        assert!(c.trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn connection_limits_and_trusted_proxies_are_read() {
+        let c = load(
+            "body_timeout_ms = 2500\nmax_connections_per_ip = 40\ntrusted_proxies = \"10.0.0.1\"",
+            &[("FS_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7")],
+        )
+        .unwrap();
+        assert_eq!(c.body_timeout, Duration::from_millis(2500));
+        assert_eq!(c.max_connections_per_ip, 40);
+        assert!(c.trusted_proxies.contains("10.9.9.9".parse().unwrap()));
+        assert!(c.trusted_proxies.contains("192.0.2.7".parse().unwrap()));
+        let e = load("", &[("FS_TRUSTED_PROXIES", "10.0.0.0/8, lb")]).unwrap_err();
+        assert_eq!(e.setting, "FS_TRUSTED_PROXIES");
+        assert!(e.reason.contains("\"lb\""), "{e}");
+        let e = load("", &[("FS_BODY_TIMEOUT_MS", "50")]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "FS_BODY_TIMEOUT_MS: must be an integer from 100 to 300000"
+        );
+        let e = load("", &[("FS_MAX_CONNECTIONS_PER_IP", "0")]).unwrap_err();
+        assert_eq!(e.setting, "FS_MAX_CONNECTIONS_PER_IP");
     }
 
     #[test]

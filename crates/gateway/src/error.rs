@@ -70,6 +70,15 @@ pub enum HttpError {
     /// A route registered without what its extractors need (a wiring mistake).
     #[error("the route is registered without its {0}")]
     Unwired(&'static str),
+    /// The request body did not arrive within the body timeout (milliseconds).
+    #[error("The request body did not arrive within {0} ms; send it at once after the headers")]
+    BodyTimeout(u64),
+    /// The request body could not be read (the connection failed, or its framing was broken).
+    #[error("body: could not be read ({0})")]
+    BodyUnreadable(String),
+    /// The connection is one more than the per-source-IP cap allows.
+    #[error("Too many connections from this address (at most {0}); reuse or close some")]
+    TooManyConnections(usize),
     /// A response some layer produced without an error value (the router's 405, the payload
     /// limit's 413, ...): its status says which code it is.
     #[error("{}", status_message(*.0))]
@@ -83,6 +92,7 @@ fn status_message(status: StatusCode) -> &'static str {
         403 => "Forbidden",
         404 => "Not found",
         405 => "Method not allowed on this route",
+        408 => "The request did not arrive in time",
         413 => "Request body is over 1 MiB",
         429 => "Too many requests; retry later",
         503 => "Service degraded",
@@ -97,12 +107,16 @@ impl ContractError for HttpError {
             HttpError::CrossOrigin(_) => ErrorCode::ValidationError,
             HttpError::NotReady(_) => ErrorCode::ServiceDegraded,
             HttpError::Unwired(_) | HttpError::CorruptReplay => ErrorCode::InternalError,
+            HttpError::BodyTimeout(_) => ErrorCode::RequestTimeout,
+            HttpError::BodyUnreadable(_) => ErrorCode::ValidationError,
+            HttpError::TooManyConnections(_) => ErrorCode::RateLimited,
             HttpError::Status(status) => match status.as_u16() {
                 400 => ErrorCode::ValidationError,
                 401 => ErrorCode::AuthMissing,
                 403 => ErrorCode::Forbidden,
                 404 => ErrorCode::NotFound,
                 405 => ErrorCode::MethodNotAllowed,
+                408 => ErrorCode::RequestTimeout,
                 413 => ErrorCode::PayloadTooLarge,
                 429 => ErrorCode::RateLimited,
                 503 => ErrorCode::ServiceDegraded,

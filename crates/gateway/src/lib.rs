@@ -5,14 +5,17 @@
 //! benchmarks can build the same routes in-process.
 
 pub mod app;
+pub mod body_read;
 pub mod catalog_markets;
 pub mod client_ip;
 pub mod config;
+pub mod connection_cap;
 pub mod dev_seed;
 pub mod error;
 pub mod extractors;
 pub mod metrics;
 pub mod middleware;
+pub mod open_files;
 pub mod priority;
 pub mod redis_probe;
 pub mod routes;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use gateway::config::Config;
 use gateway::redis_probe::RedisProbe;
 use gateway::routes::ops::Readiness;
-use gateway::{app, catalog_markets, dev_seed, telemetry};
+use gateway::{app, catalog_markets, dev_seed, open_files, telemetry};
 use market_data::{BookViews, MarketCatalog, MarketData};
 use store::{Store, StoreError, StoreOptions};
 
@@ -174,8 +174,8 @@ fn main() -> ExitCode {
             }
         };
     }
-    telemetry::init(config.log_format);
-    match actix_web::rt::System::new().block_on(serve(config)) {
+    let connection_errors = telemetry::init(config.log_format);
+    match actix_web::rt::System::new().block_on(serve(config, connection_errors)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "gateway could not start");
@@ -185,7 +185,10 @@ fn main() -> ExitCode {
     }
 }
 
-async fn serve(config: Config) -> Result<(), StartError> {
+async fn serve(
+    config: Config,
+    connection_errors: telemetry::ConnectionErrors,
+) -> Result<(), StartError> {
     let db_url = config.database_url.expose();
     let store = Store::connect(db_url, &StoreOptions::default())
         .await
@@ -237,6 +240,7 @@ async fn serve(config: Config) -> Result<(), StartError> {
         config.admin_token.clone(),
         authenticator.clone(),
         order_service,
+        connection_errors,
     );
 
     let listener = TcpListener::bind(config.http_addr).map_err(|source| StartError::Bind {
@@ -244,16 +248,28 @@ async fn serve(config: Config) -> Result<(), StartError> {
         source,
     })?;
     let local = listener.local_addr().map_err(StartError::Server)?;
-    let server = app::http_server(
-        state,
-        listener,
-        config.http_workers,
-        config.cors_origins.clone(),
-    )
-    .map_err(StartError::Server)?;
+    let open_files = open_files::raise_limit();
+    let settings = app::ServerSettings {
+        workers: config.http_workers,
+        max_connections_per_worker: open_files::connections_per_worker(
+            open_files,
+            config.http_workers,
+        ),
+        max_connections_per_ip: config.max_connections_per_ip,
+        body_timeout: config.body_timeout,
+        trusted_proxies: config.trusted_proxies.clone(),
+        cors_origins: config.cors_origins.clone(),
+    };
+    let max_connections_per_worker = settings.max_connections_per_worker;
+    let server = app::http_server(state, listener, settings).map_err(StartError::Server)?;
     tracing::info!(
         http = %local,
         http_workers = config.http_workers,
+        open_files = open_files.unwrap_or(0),
+        max_connections_per_worker,
+        max_connections_per_ip = config.max_connections_per_ip,
+        body_timeout_ms = u64::try_from(config.body_timeout.as_millis()).unwrap_or(u64::MAX),
+        trusted_proxies = %config.trusted_proxies,
         acceptance_fill_orders = config.acceptance_fill_orders,
         admin_api = config.admin_token.is_some(),
         privy_app_id = config.privy.app_id.as_deref().unwrap_or("(unset)"),

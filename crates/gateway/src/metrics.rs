@@ -1,16 +1,36 @@
-//! Prometheus metrics: requests by route, method and status, latency histograms, and the
-//! acceptance writers' group commits.
+//! Prometheus metrics: requests by route, method and status, latency histograms, the
+//! acceptance writers' group commits, and the connections the HTTP layer ended on an error.
 
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
+use actix_web::http::Method;
 use orders::AcceptanceHandle;
+
+use crate::telemetry::{ConnectionErrorKind, ConnectionErrors};
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::MetricFamily;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
     TextEncoder,
 };
+
+/// The `route` label of a request no route pattern matched.
+pub const UNMATCHED_ROUTE: &str = "unmatched";
+
+/// The `method` label: the methods the API serves or a client commonly sends, else `other`.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
 
 pub struct Metrics {
     registry: Registry,
@@ -25,7 +45,7 @@ const LATENCY_BUCKETS: &[f64] = &[
 ];
 
 impl Metrics {
-    pub fn new(acceptance: AcceptanceHandle) -> Metrics {
+    pub fn new(acceptance: AcceptanceHandle, connection_errors: ConnectionErrors) -> Metrics {
         let registry = Registry::new();
         let requests = IntCounterVec::new(
             Opts::new(
@@ -53,6 +73,9 @@ impl Metrics {
         registry
             .register(Box::new(AcceptanceMetrics::new(acceptance)))
             .expect("metric registers once");
+        registry
+            .register(Box::new(ConnectionErrorMetrics::new(connection_errors)))
+            .expect("metric registers once");
         Metrics {
             registry,
             requests,
@@ -60,9 +83,13 @@ impl Metrics {
         }
     }
 
-    /// `route` is the matched pattern (`/v1/markets/{condition_id}`), never the raw path,
-    /// so a client cannot grow the label set.
-    pub fn observe(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
+    /// Every label comes from a fixed set, so no client can grow the series: `route` is the
+    /// matched pattern (`/v1/markets/{condition_id}`, never the raw path) or [`UNMATCHED_ROUTE`],
+    /// the method is one of HTTP's usual seven or `other` (any token is a valid method), and
+    /// the status is one the gateway answers with.
+    pub fn observe(&self, route: Option<&str>, method: &Method, status: u16, elapsed: Duration) {
+        let route = route.unwrap_or(UNMATCHED_ROUTE);
+        let method = method_label(method);
         self.requests
             .with_label_values(&[route, method, &status.to_string()])
             .inc();
@@ -148,5 +175,67 @@ impl Collector for AcceptanceMetrics {
             .set(i64::try_from(self.handle.queued()).unwrap_or(i64::MAX));
         families.extend(self.queued.collect());
         families
+    }
+}
+
+/// `http_connection_errors_total{kind}`, read from the log layer's counters at each scrape.
+/// Every kind is present from the start, so the series never change.
+struct ConnectionErrorMetrics {
+    errors: ConnectionErrors,
+    /// Overwritten whole at each scrape (as the acceptance counters are).
+    counters: Mutex<IntCounterVec>,
+    descs: Vec<Desc>,
+}
+
+impl ConnectionErrorMetrics {
+    fn new(errors: ConnectionErrors) -> ConnectionErrorMetrics {
+        let counters = IntCounterVec::new(
+            Opts::new(
+                "http_connection_errors_total",
+                "Connections the HTTP layer ended on an error (a request it could not parse, a \
+                 head over its limits, a broken connection), by kind",
+            ),
+            &["kind"],
+        )
+        .expect("valid metric definition");
+        for kind in ConnectionErrorKind::ALL {
+            counters.with_label_values(&[kind.label()]);
+        }
+        let descs = counters.desc().into_iter().cloned().collect();
+        ConnectionErrorMetrics {
+            errors,
+            counters: Mutex::new(counters),
+            descs,
+        }
+    }
+}
+
+impl Collector for ConnectionErrorMetrics {
+    fn desc(&self) -> Vec<&Desc> {
+        self.descs.iter().collect()
+    }
+
+    fn collect(&self) -> Vec<MetricFamily> {
+        let counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
+        for kind in ConnectionErrorKind::ALL {
+            let counter = counters.with_label_values(&[kind.label()]);
+            counter.reset();
+            counter.inc_by(self.errors.get(kind));
+        }
+        counters.collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_methods_share_one_label() {
+        assert_eq!(method_label(&Method::PATCH), "PATCH");
+        for name in ["PROPFIND", "X1", "get", "BREW"] {
+            let method = Method::from_bytes(name.as_bytes()).unwrap();
+            assert_eq!(method_label(&method), "other", "{name}");
+        }
     }
 }

@@ -13,6 +13,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{
     HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE,
 };
+use actix_web::http::ConnectionType;
 use actix_web::middleware::Next;
 use actix_web::{web, Error};
 use rand::Rng;
@@ -45,7 +46,7 @@ pub async fn envelope_and_metrics(
     // The router turns every handler and extractor error into a response, so an `Err` here
     // could come only from a layer inside this one; there is none. (Cloning the request to
     // build a response for it would break routing, which needs the request uniquely owned.)
-    let res = next.call(req).await?.map_into_boxed_body();
+    let mut res = next.call(req).await?.map_into_boxed_body();
     let status = res.status();
     let mut res = if status.is_client_error() || status.is_server_error() {
         let api_error = match res.response().error() {
@@ -74,6 +75,15 @@ pub async fn envelope_and_metrics(
                 envelope.headers_mut().append(name.clone(), value.clone());
             }
         }
+        // A layer that refused the request may have asked for the connection to close and
+        // attached what must live until the response is sent (body_read::close_after).
+        if res.response().head().connection_type() == ConnectionType::Close {
+            envelope
+                .head_mut()
+                .set_connection_type(ConnectionType::Close);
+        }
+        let attached = std::mem::take(&mut *res.response_mut().extensions_mut());
+        envelope.extensions_mut().extend(attached);
         res.into_response(envelope)
     } else {
         res
@@ -83,15 +93,14 @@ pub async fn envelope_and_metrics(
             .insert(HeaderName::from_static(CORRELATION_HEADER), v);
     }
     if let Some(metrics) = res.request().app_data::<web::Data<Metrics>>() {
-        let route = res.request().match_pattern();
         metrics.observe(
-            route.as_deref().unwrap_or("unmatched"),
-            res.request().method().as_str(),
+            res.request().match_pattern().as_deref(),
+            res.request().method(),
             res.status().as_u16(),
             started.elapsed(),
         );
     }
-    Ok(res)
+    Ok(crate::body_read::hold_unread_body(res))
 }
 
 #[cfg(test)]

@@ -36,6 +36,8 @@ error_codes! {
     OrderNotFound = (404, "ORDER_NOT_FOUND"),
     // Not in the contract's table: HTTP's own answer for a known route and an unknown method.
     MethodNotAllowed = (405, "METHOD_NOT_ALLOWED"),
+    // Not in the contract's table either: a request body that did not arrive in time.
+    RequestTimeout = (408, "REQUEST_TIMEOUT"),
     IdempotencyConflict = (409, "IDEMPOTENCY_CONFLICT"),
     KeyLimitReached = (409, "KEY_LIMIT_REACHED"),
     PayloadTooLarge = (413, "PAYLOAD_TOO_LARGE"),

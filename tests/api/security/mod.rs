@@ -7,6 +7,7 @@ mod leaks;
 mod lockout;
 mod metrics_labels;
 mod parser_errors;
+mod raw_http;
 mod slow_clients;
 mod stored_input;
 mod strict_json;
