@@ -224,14 +224,14 @@ mod tests {
             Subject::Ip(ip("10.0.0.2")),
             Subject::Ip(ip("10.0.0.3")),
         );
-        t.record_failure(&[a.clone()]);
-        t.record_failure(&[b.clone()]);
+        t.record_failure(std::slice::from_ref(&a));
+        t.record_failure(std::slice::from_ref(&b));
         // More failures of `a` keep its window's start: it is still the oldest.
         for _ in 0..4 {
-            t.record_failure(&[a.clone()]);
+            t.record_failure(std::slice::from_ref(&a));
         }
-        assert!(t.check(&[a.clone()]).is_err());
-        t.record_failure(&[c.clone()]);
+        assert!(t.check(std::slice::from_ref(&a)).is_err());
+        t.record_failure(std::slice::from_ref(&c));
         assert!(t.check(&[a]).is_ok(), "the oldest window was evicted");
         let windows = t.windows.lock().unwrap();
         assert!(windows.contains_key(&b) && windows.contains_key(&c));

@@ -56,6 +56,10 @@ pub struct Config {
     pub acceptance_fill_wait: Duration,
     /// Browser origins allowed to call the API (CORS); empty: no cross-origin access.
     pub cors_origins: Vec<String>,
+    /// How often expired idempotency keys are purged (also once at start).
+    pub idempotency_sweep: Duration,
+    /// Idempotency keys a wallet keeps at most; its oldest go first.
+    pub idempotency_keys_per_wallet: u32,
 }
 
 /// The file's keys: the environment variable names in lower case, without `FS_`.
@@ -81,6 +85,8 @@ struct FileConfig {
     acceptance_fill_orders: Option<u64>,
     acceptance_fill_wait_ms: Option<u64>,
     cors_origins: Option<String>,
+    idempotency_sweep_secs: Option<u64>,
+    idempotency_keys_per_wallet: Option<u64>,
 }
 
 /// One setting's value and the name to blame when it is wrong.
@@ -366,6 +372,24 @@ impl Config {
             1..=100,
         )?;
         let cors_origins = origins(s.pick("FS_CORS_ORIGINS", "cors_origins", f.cors_origins))?;
+        let sweep_secs = integer(
+            s.pick(
+                "FS_IDEMPOTENCY_SWEEP_SECS",
+                "idempotency_sweep_secs",
+                f.idempotency_sweep_secs.map(|v| v.to_string()),
+            ),
+            orders::idempotency::DEFAULT_SWEEP_EVERY.as_secs(),
+            1..=86_400,
+        )?;
+        let keys_per_wallet = integer(
+            s.pick(
+                "FS_IDEMPOTENCY_KEYS_PER_WALLET",
+                "idempotency_keys_per_wallet",
+                f.idempotency_keys_per_wallet.map(|v| v.to_string()),
+            ),
+            u64::from(orders::idempotency::DEFAULT_KEYS_PER_WALLET),
+            1..=1_000_000,
+        )?;
         Ok(Config {
             http_addr,
             ws_addr,
@@ -381,6 +405,8 @@ impl Config {
             acceptance_fill_orders: usize::try_from(fill_orders).unwrap_or(usize::MAX),
             acceptance_fill_wait: Duration::from_millis(fill_wait_ms),
             cors_origins,
+            idempotency_sweep: Duration::from_secs(sweep_secs),
+            idempotency_keys_per_wallet: u32::try_from(keys_per_wallet).unwrap_or(u32::MAX),
         })
     }
 }
@@ -428,6 +454,8 @@ mod tests {
         assert_eq!(c.http_workers, 2 * cores);
         assert_eq!(c.acceptance_fill_orders, 45);
         assert_eq!(c.acceptance_fill_wait, Duration::from_millis(2));
+        assert_eq!(c.idempotency_sweep, Duration::from_secs(600));
+        assert_eq!(c.idempotency_keys_per_wallet, 10_000);
     }
 
     #[test]
@@ -450,6 +478,13 @@ mod tests {
         .unwrap();
         assert_eq!(c.acceptance_fill_orders, 0);
         assert_eq!(c.acceptance_fill_wait, Duration::from_millis(5));
+        let c = load(
+            "idempotency_sweep_secs = 60\nidempotency_keys_per_wallet = 50",
+            &[("FS_IDEMPOTENCY_SWEEP_SECS", "5")],
+        )
+        .unwrap();
+        assert_eq!(c.idempotency_sweep, Duration::from_secs(5));
+        assert_eq!(c.idempotency_keys_per_wallet, 50);
     }
 
     #[test]
@@ -473,6 +508,16 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "FS_HTTP_WORKERS: must be an integer from 1 to 1024"
+        );
+        let e = load("", &[("FS_IDEMPOTENCY_SWEEP_SECS", "0")]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "FS_IDEMPOTENCY_SWEEP_SECS: must be an integer from 1 to 86400"
+        );
+        let e = load("", &[("FS_IDEMPOTENCY_KEYS_PER_WALLET", "0")]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "FS_IDEMPOTENCY_KEYS_PER_WALLET: must be an integer from 1 to 1000000"
         );
     }
 
