@@ -189,6 +189,12 @@ impl Authenticator {
         futures_util::future::join(subscriber, flusher).await;
     }
 
+    /// The failed-attempt throttle, for other credentials checked per source IP (the admin
+    /// token): their failures count against the same address as failed keys and JWTs.
+    pub fn failed_attempts(&self) -> &Throttle {
+        &self.throttle
+    }
+
     /// The single-use WebSocket tokens (section 2.3).
     pub fn ws_tokens(&self) -> &WsTokens {
         &self.ws_tokens
@@ -249,15 +255,12 @@ impl Authenticator {
         ip: Option<IpAddr>,
         access: Access,
     ) -> Result<Principal, AuthError> {
-        let mut subjects: Vec<Subject> = Vec::with_capacity(2);
-        if let Some(ip) = ip {
-            subjects.push(Subject::Ip(ip));
-        }
-        if let Presented::KeyPair { key_id, .. } = presented {
-            if api_key::is_key_id(key_id) {
-                subjects.push(Subject::Key(key_id.to_owned()));
-            }
-        }
+        // Failures count against their source only (never a key id alone, which is public).
+        let key_id = match presented {
+            Presented::KeyPair { key_id, .. } if api_key::is_key_id(key_id) => Some(key_id),
+            _ => None,
+        };
+        let subjects = ip.map_or_else(Vec::new, |ip| Subject::of(ip, key_id));
         if let Err(retry_after_secs) = self.throttle.check(&subjects) {
             return Err(AuthError::Throttled { retry_after_secs });
         }

@@ -9,6 +9,9 @@ use crate::permissions::Permission;
 /// Live (unrevoked, unexpired) keys a wallet may hold.
 pub const MAX_LIVE_KEYS: u32 = 25;
 
+/// Live (unused, unexpired) WebSocket tokens a wallet may hold (section 2.3).
+pub const MAX_LIVE_WS_TOKENS: u32 = 20;
+
 /// Every message here is what the client is told; internals sit in fields that only the log
 /// shows (the envelope's renderer logs every 5xx error with its `Debug` form).
 #[derive(Debug, thiserror::Error)]
@@ -38,8 +41,19 @@ pub enum AuthError {
     MissingPermission(Permission),
     #[error("No wallet is linked to this Privy user")]
     NoWallet,
+    /// The failed-attempt throttle only: its message is about failed authentications.
     #[error("Too many failed authentication attempts; retry later")]
     Throttled { retry_after_secs: u64 },
+    #[error(
+        "At most {} live WebSocket tokens per wallet; retry in {retry_after_secs} s",
+        MAX_LIVE_WS_TOKENS
+    )]
+    WsTokenLimit { retry_after_secs: u64 },
+    /// The in-process token store is full (many wallets at once; one wallet never fills it).
+    #[error(
+        "This gateway holds as many live WebSocket tokens as it can; retry in {retry_after_secs} s"
+    )]
+    WsTokensExhausted { retry_after_secs: u64 },
     #[error(
         "A wallet may hold at most {} live API keys; revoke one first",
         MAX_LIVE_KEYS
@@ -92,7 +106,9 @@ impl ContractError for AuthError {
             AuthError::KeyOnL1 | AuthError::MissingPermission(_) | AuthError::NoWallet => {
                 ErrorCode::Forbidden
             }
-            AuthError::Throttled { .. } => ErrorCode::RateLimited,
+            AuthError::Throttled { .. }
+            | AuthError::WsTokenLimit { .. }
+            | AuthError::WsTokensExhausted { .. } => ErrorCode::RateLimited,
             AuthError::KeyLimitReached => ErrorCode::KeyLimitReached,
             AuthError::KeyNotFound => ErrorCode::NotFound,
             AuthError::Invalid(e) => e.code(),
@@ -106,7 +122,9 @@ impl ContractError for AuthError {
 
     fn retry_after(&self) -> Option<u64> {
         match self {
-            AuthError::Throttled { retry_after_secs } => Some(*retry_after_secs),
+            AuthError::Throttled { retry_after_secs }
+            | AuthError::WsTokenLimit { retry_after_secs }
+            | AuthError::WsTokensExhausted { retry_after_secs } => Some(*retry_after_secs),
             _ => None,
         }
     }

@@ -64,6 +64,10 @@ pub struct Config {
     pub max_connections_per_ip: usize,
     /// Proxies whose `X-Forwarded-For` names the client, and whose connections are not capped.
     pub trusted_proxies: TrustedProxies,
+    /// How often expired idempotency keys are purged (also once at start).
+    pub idempotency_sweep: Duration,
+    /// Idempotency keys a wallet keeps at most; its oldest go first.
+    pub idempotency_keys_per_wallet: u32,
 }
 
 /// The file's keys: the environment variable names in lower case, without `FS_`.
@@ -92,6 +96,8 @@ struct FileConfig {
     body_timeout_ms: Option<u64>,
     max_connections_per_ip: Option<u64>,
     trusted_proxies: Option<String>,
+    idempotency_sweep_secs: Option<u64>,
+    idempotency_keys_per_wallet: Option<u64>,
 }
 
 /// One setting's value and the name to blame when it is wrong.
@@ -400,6 +406,24 @@ impl Config {
                 None => TrustedProxies::default(),
                 Some(r) => TrustedProxies::parse(&r.value).map_err(|reason| bad(&r, reason))?,
             };
+        let sweep_secs = integer(
+            s.pick(
+                "FS_IDEMPOTENCY_SWEEP_SECS",
+                "idempotency_sweep_secs",
+                f.idempotency_sweep_secs.map(|v| v.to_string()),
+            ),
+            orders::idempotency::DEFAULT_SWEEP_EVERY.as_secs(),
+            1..=86_400,
+        )?;
+        let keys_per_wallet = integer(
+            s.pick(
+                "FS_IDEMPOTENCY_KEYS_PER_WALLET",
+                "idempotency_keys_per_wallet",
+                f.idempotency_keys_per_wallet.map(|v| v.to_string()),
+            ),
+            u64::from(orders::idempotency::DEFAULT_KEYS_PER_WALLET),
+            1..=1_000_000,
+        )?;
         Ok(Config {
             http_addr,
             ws_addr,
@@ -418,6 +442,8 @@ impl Config {
             body_timeout: Duration::from_millis(body_timeout_ms),
             max_connections_per_ip: usize::try_from(max_connections_per_ip).unwrap_or(usize::MAX),
             trusted_proxies,
+            idempotency_sweep: Duration::from_secs(sweep_secs),
+            idempotency_keys_per_wallet: u32::try_from(keys_per_wallet).unwrap_or(u32::MAX),
         })
     }
 }
@@ -469,6 +495,8 @@ mod tests {
         assert_eq!(c.http_workers, 2 * cores);
         assert_eq!(c.acceptance_fill_orders, 45);
         assert_eq!(c.acceptance_fill_wait, Duration::from_millis(2));
+        assert_eq!(c.idempotency_sweep, Duration::from_secs(600));
+        assert_eq!(c.idempotency_keys_per_wallet, 10_000);
         assert_eq!(c.body_timeout, Duration::from_secs(10));
         assert_eq!(c.max_connections_per_ip, 256);
         assert!(c.trusted_proxies.is_empty());
@@ -517,6 +545,13 @@ mod tests {
         .unwrap();
         assert_eq!(c.acceptance_fill_orders, 0);
         assert_eq!(c.acceptance_fill_wait, Duration::from_millis(5));
+        let c = load(
+            "idempotency_sweep_secs = 60\nidempotency_keys_per_wallet = 50",
+            &[("FS_IDEMPOTENCY_SWEEP_SECS", "5")],
+        )
+        .unwrap();
+        assert_eq!(c.idempotency_sweep, Duration::from_secs(5));
+        assert_eq!(c.idempotency_keys_per_wallet, 50);
     }
 
     #[test]
@@ -540,6 +575,16 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "FS_HTTP_WORKERS: must be an integer from 1 to 1024"
+        );
+        let e = load("", &[("FS_IDEMPOTENCY_SWEEP_SECS", "0")]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "FS_IDEMPOTENCY_SWEEP_SECS: must be an integer from 1 to 86400"
+        );
+        let e = load("", &[("FS_IDEMPOTENCY_KEYS_PER_WALLET", "0")]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "FS_IDEMPOTENCY_KEYS_PER_WALLET: must be an integer from 1 to 1000000"
         );
     }
 

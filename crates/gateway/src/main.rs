@@ -222,6 +222,12 @@ async fn serve(
         store.clone(),
         Arc::new(catalog_markets::CatalogMarkets(catalog.clone())),
         acceptance,
+    )
+    .with_keys_per_wallet(config.idempotency_keys_per_wallet);
+    let idempotency_sweeper = actix_web::rt::spawn(
+        order_service
+            .idempotency_keys()
+            .run_sweeper(config.idempotency_sweep),
     );
     let market_data = MarketData {
         catalog,
@@ -288,6 +294,7 @@ async fn serve(
     // Returns after SIGTERM/SIGINT once in-flight requests have finished.
     let result = server.await;
     refresher.abort();
+    idempotency_sweeper.abort();
     // The server has dropped every handle to the writer, which ends once its queue is empty:
     // every order a request submitted is committed and answered before the store closes.
     match tokio::time::timeout(WRITER_DRAIN, writer).await {

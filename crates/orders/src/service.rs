@@ -16,7 +16,7 @@ use types::{Cursor, MarketKey, OrderHash, OrderStatus, Timestamp, Wallet};
 use crate::accept::{AcceptanceHandle, Submission};
 use crate::cancels::{cancel_one, cancel_selected};
 use crate::error::ServiceError;
-use crate::idempotency::{claim_key, IdempotencyClaim};
+use crate::idempotency::{IdempotencyClaim, IdempotencyKeys, DEFAULT_KEYS_PER_WALLET};
 use crate::onchain::cancel_order_calldata;
 use crate::request::StatusGroup;
 use crate::validate::{validate_batch, Intake, ItemSource, MarketLookup};
@@ -64,6 +64,7 @@ pub struct OrderService {
     domains: Arc<DomainCache>,
     writer: AcceptanceHandle,
     in_flight_wait: Duration,
+    keys: Arc<IdempotencyKeys>,
 }
 
 /// How long a request waits for the first request with its idempotency key (same body) to be
@@ -83,12 +84,25 @@ impl OrderService {
         writer: AcceptanceHandle,
     ) -> OrderService {
         OrderService {
+            keys: Arc::new(IdempotencyKeys::new(store.clone(), DEFAULT_KEYS_PER_WALLET)),
             store,
             markets,
             domains: Arc::new(DomainCache::new()),
             writer,
             in_flight_wait: IDEMPOTENCY_IN_FLIGHT_WAIT,
         }
+    }
+
+    /// The same service, keeping at most `max` idempotency keys per wallet (default
+    /// [`DEFAULT_KEYS_PER_WALLET`]).
+    pub fn with_keys_per_wallet(mut self, max: u32) -> OrderService {
+        self.keys = Arc::new(IdempotencyKeys::new(self.store.clone(), max));
+        self
+    }
+
+    /// The idempotency keys, for their sweeper.
+    pub fn idempotency_keys(&self) -> Arc<IdempotencyKeys> {
+        self.keys.clone()
     }
 
     /// The same service, waiting at most `wait` for a request in flight with the same
@@ -137,7 +151,7 @@ impl OrderService {
             Err(e) => {
                 if let Some(k) = idempotency {
                     // Nothing was stored: a retry with this key must be processed afresh.
-                    if let Err(release) = self.store.release_idempotency_key(wallet, k.key).await {
+                    if let Err(release) = self.keys.release(wallet, k.key).await {
                         tracing::warn!(error = ?release, "idempotency key not released");
                     }
                 }
@@ -160,7 +174,7 @@ impl OrderService {
         let started = tokio::time::Instant::now();
         let mut pause = IN_FLIGHT_POLL_FIRST;
         loop {
-            match claim_key(&self.store, wallet, k.key, k.request_hash, now).await? {
+            match self.keys.claim(wallet, k.key, k.request_hash, now).await? {
                 IdempotencyClaim::Claimed => return Ok(None),
                 IdempotencyClaim::Replay(response) => return Ok(Some(response)),
                 IdempotencyClaim::Conflict => return Err(ServiceError::IdempotencyConflict),

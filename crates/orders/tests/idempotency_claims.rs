@@ -1,11 +1,13 @@
 //! The rules of an idempotency key's claim (orders::idempotency) on both backends: replay,
-//! conflict, in flight, given up, expired and purged.
+//! conflict, in flight, given up, expired and purged; and the bound on a wallet's keys.
 
 #[path = "acceptance_common/mod.rs"]
 mod common;
 
 use common::*;
-use orders::idempotency::{claim_key, purge_expired_keys, IdempotencyClaim, IDEMPOTENCY_WINDOW_MS};
+use orders::idempotency::{
+    claim_key, purge_expired_keys, IdempotencyClaim, IdempotencyKeys, Swept, IDEMPOTENCY_WINDOW_MS,
+};
 use store::idempotency::IdempotentResponse;
 use store::{Store, StoreOptions};
 use test_support::on_each_backend;
@@ -169,6 +171,73 @@ async fn keys_older_than_the_window_are_purged() {
                 .unwrap(),
             IdempotencyClaim::InFlight,
             "{backend}: the recent key is still there"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_wallet_keeps_its_most_recent_keys_and_the_sweep_recounts_and_trims() {
+    on_each_backend(|s, _, backend| async move {
+        let (me, other) = (wallet(0xaa), wallet(0xbb));
+        let keys = IdempotencyKeys::new(s.clone(), 10);
+        let claim = |k: String, at: i64| {
+            let keys = &keys;
+            async move { keys.claim(me, &k, "b", Timestamp(at)).await.unwrap() }
+        };
+        for n in 0..10 {
+            assert_eq!(
+                claim(format!("k{n:02}"), n).await,
+                IdempotencyClaim::Claimed
+            );
+        }
+        let count = |w| {
+            let s = s.clone();
+            async move {
+                s.idempotency_key_counts()
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .find(|(x, _)| *x == w)
+                    .map_or(0, |(_, n)| n)
+            }
+        };
+        assert_eq!(count(me).await, 10, "{backend}");
+        // The eleventh trims to nine tenths of the bound, oldest first.
+        claim("k10".into(), 10).await;
+        assert_eq!(count(me).await, 9, "{backend}");
+        assert_eq!(
+            claim("k01".into(), 11).await,
+            IdempotencyClaim::Claimed,
+            "{backend}: evicted"
+        );
+        assert_eq!(
+            claim("k03".into(), 12).await,
+            IdempotencyClaim::InFlight,
+            "{backend}: kept"
+        );
+        // Claims through another instance are counted and trimmed by the next sweep.
+        for n in 0..15 {
+            claim_key(&s, other, &format!("o{n:02}"), "b", Timestamp(n))
+                .await
+                .unwrap();
+        }
+        let swept = keys.sweep(Timestamp(20)).await.unwrap();
+        assert_eq!(
+            swept,
+            Swept {
+                expired: 0,
+                trimmed: 6
+            },
+            "{backend}"
+        );
+        assert_eq!(count(other).await, 9, "{backend}");
+        // Releasing a claim frees its place in the count.
+        keys.release(me, "k03").await.unwrap();
+        assert_eq!(
+            claim("k03".into(), 13).await,
+            IdempotencyClaim::Claimed,
+            "{backend}"
         );
     })
     .await;

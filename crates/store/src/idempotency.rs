@@ -60,13 +60,13 @@ impl Store {
     }
 
     /// Gives a claim back when its request failed without an answer worth replaying (a 5xx),
-    /// so that a retry with the same key is processed afresh.
+    /// so that a retry with the same key is processed afresh. True when the claim was there.
     pub async fn release_idempotency_key(
         &self,
         wallet: Wallet,
         key: &str,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
             "DELETE FROM idempotency_keys WHERE wallet = $1 AND idempotency_key = $2 \
              AND response IS NULL",
         )
@@ -74,18 +74,63 @@ impl Store {
         .bind(key)
         .execute(self.write_connection().await?.connection())
         .await?;
-        Ok(())
+        Ok(result.rows_affected() == 1)
     }
 
-    /// Deletes the keys claimed at or before `claimed_before`; returns how many.
+    /// Deletes at most `limit` of the keys claimed at or before `claimed_before` (oldest
+    /// first, through the `created_at` index); returns how many. Bounded, so that a large purge
+    /// holds the write connection for many short turns instead of one long one.
     pub async fn purge_idempotency_keys(
         &self,
         claimed_before: Timestamp,
+        limit: u32,
     ) -> Result<u64, StoreError> {
-        let result = sqlx::query("DELETE FROM idempotency_keys WHERE created_at <= $1")
-            .bind(claimed_before.0)
-            .execute(self.write_connection().await?.connection())
-            .await?;
+        let result = sqlx::query(
+            "DELETE FROM idempotency_keys WHERE (wallet, idempotency_key) IN \
+             (SELECT wallet, idempotency_key FROM idempotency_keys WHERE created_at <= $1 \
+             ORDER BY created_at LIMIT $2)",
+        )
+        .bind(claimed_before.0)
+        .bind(i64::from(limit))
+        .execute(self.write_connection().await?.connection())
+        .await?;
+        Ok(result.rows_affected())
+    }
+
+    /// How many keys each wallet that has any holds. A stored wallet that does not parse is
+    /// left out (and logged): it cannot be a caller's.
+    pub async fn idempotency_key_counts(&self) -> Result<Vec<(Wallet, u64)>, StoreError> {
+        let rows =
+            sqlx::query("SELECT wallet, COUNT(*) AS n FROM idempotency_keys GROUP BY wallet")
+                .fetch_all(&self.read)
+                .await?;
+        let mut counts = Vec::with_capacity(rows.len());
+        for row in rows {
+            let wallet: String = row.try_get("wallet")?;
+            let n: i64 = row.try_get("n")?;
+            match wallet.parse() {
+                Ok(w) => counts.push((w, u64::try_from(n).unwrap_or(0))),
+                Err(_) => tracing::warn!(%wallet, "idempotency key of an unparsable wallet"),
+            }
+        }
+        Ok(counts)
+    }
+
+    /// Deletes the wallet's keys but its `keep` most recently claimed; returns how many.
+    pub async fn trim_idempotency_keys(
+        &self,
+        wallet: Wallet,
+        keep: u32,
+    ) -> Result<u64, StoreError> {
+        let result = sqlx::query(
+            "DELETE FROM idempotency_keys WHERE wallet = $1 AND idempotency_key NOT IN \
+             (SELECT idempotency_key FROM idempotency_keys WHERE wallet = $1 \
+             ORDER BY created_at DESC, idempotency_key DESC LIMIT $2)",
+        )
+        .bind(wallet.to_string())
+        .bind(i64::from(keep))
+        .execute(self.write_connection().await?.connection())
+        .await?;
         Ok(result.rows_affected())
     }
 }

@@ -1,9 +1,13 @@
-//! The operators' bearer token (`FS_ADMIN_TOKEN`), compared in constant time.
+//! The operators' bearer token (`FS_ADMIN_TOKEN`), compared in constant time. Wrong tokens are
+//! failed attempts of their source IP, in the authenticator's throttle: past its limit, the
+//! address is refused before its token is compared.
 
 use std::future::{ready, Ready};
 
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{web, FromRequest, HttpRequest};
+use auth::throttle::Subject;
+use auth::Authenticator;
 use subtle::ConstantTimeEq;
 use types::{ContractError, ErrorCode, Secret};
 
@@ -22,6 +26,8 @@ pub enum AdminAuthError {
     Missing,
     #[error("Invalid admin token")]
     Invalid,
+    #[error("Too many failed authentication attempts; retry later")]
+    Throttled { retry_after_secs: u64 },
 }
 
 impl ContractError for AdminAuthError {
@@ -30,6 +36,14 @@ impl ContractError for AdminAuthError {
             AdminAuthError::Disabled => ErrorCode::NotFound,
             AdminAuthError::Missing => ErrorCode::AuthMissing,
             AdminAuthError::Invalid => ErrorCode::AuthInvalid,
+            AdminAuthError::Throttled { .. } => ErrorCode::RateLimited,
+        }
+    }
+
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            AdminAuthError::Throttled { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
         }
     }
 }
@@ -50,6 +64,15 @@ fn check_admin(req: &HttpRequest) -> Result<Admin, AdminAuthError> {
     let expected = req
         .app_data::<web::Data<AdminToken>>()
         .ok_or(AdminAuthError::Disabled)?;
+    let throttle = req
+        .app_data::<web::Data<Authenticator>>()
+        .zip(crate::client_ip::client_ip(req))
+        .map(|(auth, ip)| (auth, [Subject::Ip(ip)]));
+    if let Some((auth, subjects)) = &throttle {
+        if let Err(retry_after_secs) = auth.failed_attempts().check(subjects) {
+            return Err(AdminAuthError::Throttled { retry_after_secs });
+        }
+    }
     let header = req
         .headers()
         .get(AUTHORIZATION)
@@ -64,6 +87,9 @@ fn check_admin(req: &HttpRequest) -> Result<Admin, AdminAuthError> {
         .unwrap_or("");
     let expected = expected.0.expose().as_bytes();
     if presented.is_empty() || !bool::from(presented.as_bytes().ct_eq(expected)) {
+        if let Some((auth, subjects)) = &throttle {
+            auth.failed_attempts().record_failure(subjects);
+        }
         return Err(AdminAuthError::Invalid);
     }
     Ok(Admin)
