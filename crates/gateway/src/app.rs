@@ -75,7 +75,7 @@ impl AppState {
             market_data: web::Data::new(market_data),
             readiness: web::Data::new(readiness),
             metrics: web::Data::new(Metrics::new(orders.acceptance(), connection_errors)),
-            admin_token: admin_token.map(|t| web::Data::new(AdminToken(t))),
+            admin_token: admin_token.map(|t| web::Data::new(AdminToken::new(&t))),
             auth: web::Data::from(auth),
             orders: web::Data::new(orders),
         })
