@@ -148,7 +148,7 @@ async fn assert_same_time(
     let mut deviations: Vec<f64> = diffs.iter().map(|d| (d - difference).abs()).collect();
     let mad = median(&mut deviations);
     let standard_error = 1.4826 * mad * 1.2533 / (PAIRS as f64).sqrt();
-    let bound = (5.0 * standard_error).max(12.0);
+    let bound = (6.0 * standard_error).max(12.0);
     eprintln!(
         "{what}: median foreign - unknown = {difference:.1} µs (standard error {standard_error:.1} µs, \
          bound {bound:.0} µs), typical request {typical:.0} µs"
@@ -172,7 +172,7 @@ async fn unknown_and_foreign_hashes_take_equal_time(env: &[(&str, &str)]) {
     let order = owner.sign(&market, &limit(Outcome::Yes, Side::Buy, 40, 1_000));
     owner
         .api
-        .place_orders(&[order.clone()], None)
+        .place_orders(std::slice::from_ref(&order), None)
         .await
         .unwrap();
     let foreign = order.hash.to_string();
