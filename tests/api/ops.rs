@@ -36,6 +36,7 @@ async fn ready_is_200_with_the_database_ok() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["database"], "ok");
     assert_eq!(r.body["redis"], "not_configured");
+    assert_eq!(r.body["unreadable_rows"], json!([]));
 }
 
 /// The value of the `http_requests_total` sample with these labels, if any.
@@ -112,7 +113,7 @@ async fn ready_reports_redis_ok_when_redis_answers() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(
         r.body,
-        json!({"status": "ready", "database": "ok", "redis": "ok"})
+        json!({"status": "ready", "database": "ok", "redis": "ok", "unreadable_rows": []})
     );
 }
 

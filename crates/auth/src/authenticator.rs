@@ -360,6 +360,8 @@ impl Authenticator {
                 credential: Credential::Jwt { sub: hit.sub },
             });
         }
+        // Read before the wallet is resolved: see `JwtCache::insert`.
+        let generation = self.jwt_cache.generation();
         let verifier = self.jwt.as_ref().ok_or(AuthError::InvalidToken(
             "this gateway has no Privy key configured",
         ))?;
@@ -402,6 +404,7 @@ impl Authenticator {
                 exp,
             },
             now_secs,
+            generation,
         );
         Ok(Principal {
             wallet,
@@ -467,7 +470,12 @@ impl Authenticator {
             return;
         }
         match self.store.bind_wallet(sub, wallet, Timestamp::now()).await {
-            Ok(()) => self.cache_binding(sub, wallet),
+            Ok(()) => {
+                self.cache_binding(sub, wallet);
+                // Tokens resolved through the old binding act as the new wallet from the next
+                // request (API.md 2.1).
+                self.jwt_cache.forget_user(sub);
+            }
             Err(e) => tracing::warn!(error = ?e, "could not store a wallet binding"),
         }
     }

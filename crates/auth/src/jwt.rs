@@ -265,6 +265,9 @@ impl JwtVerifier {
         if data.claims.sub.is_empty() {
             return Err(AuthError::InvalidToken("empty sub"));
         }
+        // The `sub` is stored (the user's wallet binding) and PostgreSQL refuses a NUL in text;
+        // the token is genuine, so this is bad input (400), not a failed authentication.
+        types::json::check_text("sub", &data.claims.sub)?;
         Ok(data.claims)
     }
 }

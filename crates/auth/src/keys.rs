@@ -14,6 +14,10 @@ use crate::permissions::Permissions;
 
 pub use crate::error::MAX_LIVE_KEYS;
 
+/// Revoked or expired keys a listing shows: the ones that ended last. A wallet can create and
+/// revoke keys without end, and every listing would carry them all.
+pub const MAX_LISTED_ENDED_KEYS: u32 = 25;
+
 /// A key's public metadata, as listed.
 #[derive(Clone, Debug)]
 pub struct KeyInfo {
@@ -135,8 +139,12 @@ impl KeyLifecycle<'_> {
         })
     }
 
+    /// The wallet's live keys and the [`MAX_LISTED_ENDED_KEYS`] that ended last, newest first.
     pub async fn list_keys(&self, wallet: Wallet) -> Result<Vec<KeyInfo>, AuthError> {
-        let records = self.store.api_keys_of(wallet).await?;
+        let records = self
+            .store
+            .listed_api_keys(wallet, Timestamp::now(), MAX_LISTED_ENDED_KEYS)
+            .await?;
         records.into_iter().map(|r| self.info(r)).collect()
     }
 

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use store::balances::Asset;
 use store::markets::{MarketChange, MarketRecord, TokenSpec, Translation};
 use store::StoreError;
+use types::json::non_null;
 use types::{
     ChainId, ConditionId, ContractAddress, InvalidField, MarketKey, MarketStatus, Outcome, Size,
     Timestamp, TokenId, Wallet, Wei,
@@ -40,6 +41,8 @@ pub struct CreateMarket {
     fee_rate_bps: u32,
     min_order_size: Size,
     tick_size: String,
+    /// Absent or `""`: no end date.
+    #[serde(default, deserialize_with = "non_null")]
     end_date: Option<String>,
     #[serde(default)]
     summary: String,
@@ -72,9 +75,7 @@ pub(crate) const DECIMALS: std::ops::RangeInclusive<u8> = 2..=36;
 
 impl CreateMarket {
     fn into_record(self, now: Timestamp) -> Result<MarketRecord, InvalidField> {
-        if self.chain_id.0 == 0 {
-            return Err(InvalidField::new("chain_id", "must be a positive integer"));
-        }
+        // `chain_id` is in range by its type, and text holds no NUL (`parse_json`).
         let question = self.question.trim();
         if question.is_empty() || question.chars().count() > 1000 {
             return Err(InvalidField::new(
@@ -164,8 +165,11 @@ impl CreateMarket {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMarket {
+    #[serde(default, deserialize_with = "non_null")]
     chain_id: Option<ChainId>,
+    #[serde(default, deserialize_with = "non_null")]
     status: Option<String>,
+    #[serde(default, deserialize_with = "non_null")]
     translations: Option<BTreeMap<String, Translation>>,
 }
 
@@ -231,10 +235,7 @@ impl MarketData {
                 }
                 from_query
             }
-            (None, Some(c)) if c.0 > 0 => c,
-            (None, Some(_)) => {
-                return Err(InvalidField::new("chain_id", "must be a positive integer").into())
-            }
+            (None, Some(c)) => c,
             (None, None) => return Err(InvalidField::new("chain_id", "is required").into()),
         };
         let status = request.status.as_deref().map(parse_status).transpose()?;

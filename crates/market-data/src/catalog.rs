@@ -4,8 +4,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use store::markets::MarketRecord;
-use store::{Store, StoreError};
+use store::markets::{market_row_key_of, ChangedMarkets, MarketRecord};
+use store::{Store, StoreError, UnreadableRow};
 use types::{MarketKey, MarketStatus, Timestamp, TokenId};
 
 use crate::views::market_prefix;
@@ -85,14 +85,18 @@ const POLL_OVERLAP_MS: i64 = 5_000;
 pub struct MarketCatalog {
     store: Store,
     snapshot: RwLock<Arc<Snapshot>>,
+    /// Rows of the table that did not read back, left out of the catalog (`/ready` lists them).
+    unreadable: RwLock<Vec<UnreadableRow>>,
 }
 
 impl MarketCatalog {
-    /// Loads every market.
+    /// Loads every market that reads back; the others are logged and listed by
+    /// [`MarketCatalog::unreadable`], never a reason not to start.
     pub async fn load(store: Store) -> Result<Arc<MarketCatalog>, StoreError> {
         let catalog = Arc::new(MarketCatalog {
             store,
             snapshot: RwLock::default(),
+            unreadable: RwLock::default(),
         });
         catalog.refresh().await?;
         Ok(catalog)
@@ -190,8 +194,34 @@ impl MarketCatalog {
             Timestamp(high_water.0 - POLL_OVERLAP_MS)
         };
         let changed = self.store.markets_changed_since(since).await?;
-        self.apply(changed);
+        self.note_unreadable(&changed);
+        self.apply(changed.markets);
         Ok(())
+    }
+
+    /// Rows left out because they do not read back, as found since start-up; one that reads
+    /// again (repaired, with a newer `updated_at`) leaves the list.
+    pub fn unreadable(&self) -> Vec<UnreadableRow> {
+        self.unreadable
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Logs each newly unreadable row once (a poll's overlap reads recent rows again) and
+    /// forgets those that now read.
+    fn note_unreadable(&self, changed: &ChangedMarkets) {
+        let mut known = self.unreadable.write().unwrap_or_else(|e| e.into_inner());
+        if !known.is_empty() {
+            let repaired: Vec<String> = changed.markets.iter().map(market_row_key_of).collect();
+            known.retain(|row| !repaired.contains(&row.key));
+        }
+        for row in &changed.unreadable {
+            if !known.iter().any(|k| k.key == row.key) {
+                row.report();
+                known.push(row.clone());
+            }
+        }
     }
 
     /// Polls for other instances' changes until the task is dropped.

@@ -5,7 +5,7 @@
 use std::str::FromStr;
 
 use serde::Deserialize;
-use types::json::parse_json;
+use types::json::{non_null, parse_json};
 use types::{ChainId, ConditionId, InvalidField, MarketKey, OrderHash, OrderStatus, Outcome, Side};
 
 use crate::error::ServiceError;
@@ -129,20 +129,36 @@ pub fn order_hash(raw: &str) -> Result<OrderHash, InvalidField> {
 }
 
 /// The body of `POST /v1/orders/cancel`: hashes, or a filter (`{}` is every open order).
+///
+/// Every field is optional and none may be `null`: a field the parse read as absent would
+/// widen the selection, up to every open order.
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct CancelBody {
+    #[serde(default, deserialize_with = "non_null")]
     order_hashes: Option<Vec<OrderHash>>,
+    #[serde(default, deserialize_with = "non_null")]
     condition_id: Option<ConditionId>,
+    #[serde(default, deserialize_with = "non_null")]
     chain_id: Option<ChainId>,
+    #[serde(default, deserialize_with = "non_null")]
     outcome: Option<Outcome>,
+    #[serde(default, deserialize_with = "non_null")]
     side: Option<Side>,
 }
 
 impl CancelBody {
     /// Parses the body; a body is required, so `{}` must be said, never implied.
     pub fn parse(body: &[u8]) -> Result<CancelSelection, ServiceError> {
-        parse_json::<CancelBody>(body)?.selection()
+        let selection = parse_json::<CancelBody>(body)?.selection()?;
+        // "Everything" only from the very body that says it: whatever a future field or
+        // parser change might read as absent, it never becomes a cancel-all.
+        if is_everything(&selection) && !is_empty_object(body) {
+            return Err(
+                InvalidField::new("body", "cancelling every open order takes exactly {}").into(),
+            );
+        }
+        Ok(selection)
     }
 
     fn selection(self) -> Result<CancelSelection, ServiceError> {
@@ -163,13 +179,10 @@ impl CancelBody {
         }
         let market = match (self.condition_id, self.chain_id) {
             (None, None) => None,
-            (Some(condition_id), Some(chain_id)) if chain_id.0 > 0 => Some(MarketKey {
+            (Some(condition_id), Some(chain_id)) => Some(MarketKey {
                 condition_id,
                 chain_id,
             }),
-            (Some(_), Some(_)) => {
-                return Err(InvalidField::new("chain_id", "must be a positive integer").into())
-            }
             (Some(_), None) => {
                 return Err(InvalidField::new("chain_id", "is required with condition_id").into())
             }
@@ -183,6 +196,28 @@ impl CancelBody {
             side: self.side,
         })
     }
+}
+
+/// Whether the selection is every open order of the caller.
+fn is_everything(selection: &CancelSelection) -> bool {
+    matches!(
+        selection,
+        CancelSelection::Matching {
+            market: None,
+            outcome: None,
+            side: None
+        }
+    )
+}
+
+/// `{}`, with any JSON whitespace around and inside.
+fn is_empty_object(body: &[u8]) -> bool {
+    let mut significant = body
+        .iter()
+        .filter(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+    significant.next() == Some(&b'{')
+        && significant.next() == Some(&b'}')
+        && significant.next().is_none()
 }
 
 #[cfg(test)]
@@ -203,5 +238,52 @@ mod tests {
         );
         assert!(StatusGroup::All.statuses().is_empty());
         assert!("closed".parse::<StatusGroup>().is_err());
+    }
+
+    fn refusal(body: &str) -> String {
+        match CancelBody::parse(body.as_bytes()) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("{body} was accepted"),
+        }
+    }
+
+    #[test]
+    fn only_the_empty_object_cancels_everything() {
+        for body in ["{}", " { } ", "\n{\r\n\t}\n"] {
+            let selection = CancelBody::parse(body.as_bytes()).unwrap();
+            assert!(is_everything(&selection), "{body:?}");
+        }
+        for (body, field) in [
+            (r#"{"order_hashes": null}"#, "order_hashes: "),
+            (r#"{"side": null}"#, "side: "),
+            (r#"{"outcome": null}"#, "outcome: "),
+            (
+                r#"{"condition_id": null, "chain_id": null}"#,
+                "condition_id: ",
+            ),
+            (r#"{"market": null}"#, "market: "),
+            ("{} {}", "body: trailing characters"),
+            ("{}x", "body: trailing characters"),
+            ("[]", "body: must be a JSON object"),
+            ("null", "body: must be a JSON object"),
+            ("", "body: must be a JSON object"),
+        ] {
+            let message = refusal(body);
+            assert!(message.starts_with(field), "{body}: {message}");
+        }
+        assert!(!is_empty_object(b"{\"side\": \"BUY\"}"));
+        assert!(!is_empty_object(b"{}}"));
+    }
+
+    #[test]
+    fn a_filter_or_hashes_is_never_everything() {
+        let hash = format!("0x{}", "ab".repeat(32));
+        let selection =
+            CancelBody::parse(format!(r#"{{"order_hashes": ["{hash}"]}}"#).as_bytes()).unwrap();
+        assert!(matches!(selection, CancelSelection::Hashes(h) if h.len() == 1));
+        let selection = CancelBody::parse(br#"{"side": "BUY"}"#).unwrap();
+        assert!(!is_everything(&selection));
+        let selection = CancelBody::parse(br#"{"order_hashes": []}"#).unwrap();
+        assert!(matches!(selection, CancelSelection::Hashes(h) if h.is_empty()));
     }
 }

@@ -234,11 +234,12 @@ impl OrderService {
         })
     }
 
-    /// `GET /v1/orders/{order_hash}`: the wallet's own order only.
+    /// `GET /v1/orders/{order_hash}`: the wallet's own order only; an unknown hash and another
+    /// wallet's are answered alike, in the same time (`Store::order_of`).
     pub async fn order(&self, wallet: Wallet, hash: &OrderHash) -> Result<OrderView, ServiceError> {
-        match self.store.order(hash).await? {
-            Some(o) if o.wallet == wallet => Ok(OrderView::from(&o)),
-            _ => Err(ServiceError::OrderNotFound),
+        match self.store.order_of(wallet, hash).await? {
+            Some(o) => Ok(OrderView::from(&o)),
+            None => Err(ServiceError::OrderNotFound),
         }
     }
 

@@ -78,11 +78,11 @@ pub struct OrderItem {
     #[serde(default)]
     pub order_type: OrderType,
     pub salt: DecimalU256,
-    /// Defaults to `signer`.
-    #[serde(default)]
+    /// Defaults to `signer` when absent; `null` is refused like any other wrong type.
+    #[serde(default, deserialize_with = "types::json::non_null")]
     pub maker: Option<Wallet>,
     pub signer: Wallet,
-    /// The zero address for an open order.
+    /// The zero address: an open order (private orders are refused, see `check_shape`).
     pub taker: Wallet,
     pub maker_amount: DecimalU256,
     pub taker_amount: DecimalU256,
@@ -383,10 +383,13 @@ pub fn mark_batch_duplicates(results: &mut [Result<ValidatedOrder, OrderError>])
 }
 
 fn check_shape(item: &OrderItem) -> Result<(), OrderError> {
-    if item.chain_id.0 == 0 {
+    // `chain_id` is in range by its type (1 to 2^63 - 1).
+    // A non-zero taker asks that only that address may fill the order; until the engine can
+    // honour that, accepting it would let anyone fill a private order.
+    if item.taker != Wallet::ZERO {
         return Err(OrderError::invalid(
-            "chain_id",
-            "must be a positive integer",
+            "taker",
+            "private orders are not supported: taker must be the zero address",
         ));
     }
     if item.signature_type != u64::from(SIGNATURE_TYPE_EOA) {

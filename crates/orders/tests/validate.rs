@@ -308,6 +308,8 @@ fn malformed_fields_are_validation_errors_naming_the_field() {
         ("condition_id", json!("0x1234")),
         ("chain_id", json!("56")),
         ("chain_id", json!(0)),
+        ("chain_id", json!(9_223_372_036_854_775_808u64)),
+        ("chain_id", json!(null)),
         ("token_id", json!("-1")),
         ("side", json!("buy")),
         ("order_type", json!("FOK")),
@@ -316,6 +318,9 @@ fn malformed_fields_are_validation_errors_naming_the_field() {
         ("signer", json!("0xnotanaddress")),
         ("maker", json!("0x1")),
         ("taker", json!(null)),
+        ("maker", json!(null)),
+        ("order_type", json!(null)),
+        ("signature_type", json!(null)),
         ("maker_amount", json!("1e18")),
         ("expiration", json!("-1")),
         (
@@ -556,10 +561,24 @@ fn signature_over_other_fields_is_invalid_signature() {
         ErrorCode::InvalidSignature
     );
     let mut changed = draft.clone();
-    changed.taker = w.bob.address;
+    changed.salt = U256::from(1u8);
     assert_eq!(
         w.refusal(&changed.json(&sig)).code,
         ErrorCode::InvalidSignature
+    );
+}
+
+#[test]
+fn a_private_order_is_a_validation_error_even_when_signed() {
+    let w = World::new();
+    let mut draft = Draft::new(&w.alice, Side::Buy);
+    draft.taker = w.bob.address;
+    let e = w.refusal(&draft.signed_by(&w.alice));
+    assert_validation_error(&e, "taker");
+    assert!(
+        e.message.contains("private orders are not supported"),
+        "{}",
+        e.message
     );
 }
 

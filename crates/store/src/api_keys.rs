@@ -70,15 +70,33 @@ impl Store {
         row.as_ref().map(from_row).transpose()
     }
 
-    /// The wallet's keys, revoked ones included, oldest first.
-    pub async fn api_keys_of(&self, wallet: Wallet) -> Result<Vec<ApiKeyRecord>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM api_keys WHERE wallet = $1 ORDER BY created_at, key_id"
-        ))
-        .bind(wallet.to_string())
-        .fetch_all(&self.read)
-        .await?;
-        rows.iter().map(from_row).collect()
+    /// The wallet's keys as listed, newest first: every live one at `now`, and the
+    /// `ended_limit` that ended last (revoked, or expired unrevoked), by when they ended.
+    ///
+    /// Live keys are bounded by the live-key limit; ended ones are not (a client may create and
+    /// revoke forever), so without `ended_limit` a listing would grow without bound.
+    pub async fn listed_api_keys(
+        &self,
+        wallet: Wallet,
+        now: Timestamp,
+        ended_limit: u32,
+    ) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        const LIVE: &str = "revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)";
+        let sql = format!(
+            "SELECT {COLUMNS} FROM api_keys WHERE wallet = $1 AND {LIVE} \
+             UNION ALL \
+             SELECT {COLUMNS} FROM (SELECT {COLUMNS} FROM api_keys WHERE wallet = $1 AND NOT ({LIVE}) \
+             ORDER BY COALESCE(revoked_at, expires_at) DESC, key_id DESC LIMIT $3) AS ended"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(wallet.to_string())
+            .bind(now.0)
+            .bind(i64::from(ended_limit))
+            .fetch_all(&self.read)
+            .await?;
+        let mut keys = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
+        keys.sort_by(|a, b| (b.created_at, &b.key_id).cmp(&(a.created_at, &a.key_id)));
+        Ok(keys)
     }
 
     /// Applies `change` to the wallet's unrevoked key; `None` when there is no such key.

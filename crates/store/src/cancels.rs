@@ -7,7 +7,7 @@ use types::{MarketKey, OrderHash, OrderStatus, Outcome, Side, Timestamp, Wallet,
 
 use crate::balances::Asset;
 use crate::error::{parse_col, StoreError};
-use crate::hash_index::{order_key, OrderKey};
+use crate::hash_index::{order_key, order_key_or_no_row, OrderKey};
 use crate::orders::{from_row, OrderRecord, COLUMNS};
 use crate::tx::Tx;
 
@@ -124,15 +124,14 @@ pub async fn lock_live_orders(
 }
 
 /// Locks and returns the wallet's order with this hash, whatever its status; `None` when the
-/// wallet has none.
+/// wallet has none. An unknown hash and another wallet's take the same path (see
+/// `order_key_or_no_row`).
 pub async fn lock_order(
     tx: &mut Tx<'_>,
     wallet: Wallet,
     hash: &OrderHash,
 ) -> Result<Option<OrderRecord>, StoreError> {
-    let Some(key) = order_key(tx.hash_index(), hash) else {
-        return Ok(None);
-    };
+    let key = order_key_or_no_row(tx.hash_index(), hash);
     let backend = tx.backend();
     let sql = format!(
         "SELECT {COLUMNS} FROM orders WHERE {} AND wallet = $2{}",

@@ -58,6 +58,51 @@ impl StoreError {
     }
 }
 
+/// A stored row a start-up load (or a refresh) could not read back, and so skipped: the
+/// gateway serves everything else and says which rows it left out (in the log with the
+/// reason, on `/ready` by key). Only an operator's repair of the row brings it back.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct UnreadableRow {
+    pub table: &'static str,
+    /// The row's key as stored (`condition_id="0x…" chain_id=-9223372036854775808`), never
+    /// any other column: `/ready` shows it to anyone.
+    pub key: String,
+    /// Why it does not read (the column and value), for the log only.
+    #[serde(skip)]
+    pub reason: String,
+}
+
+impl UnreadableRow {
+    pub(crate) fn new(table: &'static str, key: String, error: &StoreError) -> UnreadableRow {
+        let reason = match error {
+            StoreError::Corrupt(what) => what.clone(),
+            other => other.to_string(),
+        };
+        UnreadableRow { table, key, reason }
+    }
+
+    /// Logs the row as skipped, once per load that finds it.
+    pub fn report(&self) {
+        tracing::error!(
+            table = self.table,
+            key = %self.key,
+            reason = %self.reason,
+            "skipped a stored row that cannot be read back; repair or delete it"
+        );
+    }
+}
+
+/// A stored key column as text for [`UnreadableRow::key`]: quoted and bounded, since it may
+/// hold anything.
+pub(crate) fn stored_key_text(value: &str) -> String {
+    const MAX: usize = 80;
+    let mut shown: String = value.chars().take(MAX).collect();
+    if shown.len() < value.len() {
+        shown.push('…');
+    }
+    format!("{shown:?}")
+}
+
 /// Parses a stored column back into a domain type; a failure means the row is corrupt.
 pub(crate) fn parse_col<T: std::str::FromStr>(value: &str, column: &str) -> Result<T, StoreError> {
     value

@@ -19,7 +19,7 @@ use sqlx::query::Query;
 use sqlx::{Any, AnyPool, Row};
 use types::OrderHash;
 
-use crate::error::{parse_col, StoreError};
+use crate::error::{parse_col, StoreError, UnreadableRow};
 use crate::Store;
 
 /// Rows read per statement while the index loads.
@@ -33,6 +33,8 @@ pub(crate) struct HashIndex {
     next_row: AtomicI64,
     /// The lock on `<database>.lock`; `None` once released (or for a database without a file).
     lock: Mutex<Option<File>>,
+    /// Rows the load skipped: their order cannot be found by hash.
+    unreadable: Vec<UnreadableRow>,
 }
 
 impl std::fmt::Debug for HashIndex {
@@ -46,6 +48,7 @@ impl HashIndex {
     /// [`lock_exclusively`], held until [`HashIndex::release`].
     pub(crate) async fn load(pool: &AnyPool, lock: Option<File>) -> Result<Self, StoreError> {
         let mut rows = HashMap::new();
+        let mut unreadable = Vec::new();
         let mut after = 0i64;
         loop {
             let page = sqlx::query(
@@ -57,11 +60,25 @@ impl HashIndex {
             .fetch_all(pool)
             .await?;
             for row in &page {
-                let hash = parse_col(&row.try_get::<String, _>("order_hash")?, "order_hash")?;
+                // Every row counts for `next_row`, read or not: a rowid is never reused.
                 after = row.try_get("row_id")?;
-                if rows.insert(hash, after).is_some() {
-                    return Err(StoreError::Corrupt(format!("order {hash} is stored twice")));
-                }
+                let hash = row
+                    .try_get::<String, _>("order_hash")
+                    .map_err(StoreError::from)
+                    .and_then(|h| parse_col::<OrderHash>(&h, "order_hash"));
+                let skipped = match hash {
+                    Ok(hash) if rows.contains_key(&hash) => {
+                        StoreError::Corrupt(format!("order {hash} is stored twice"))
+                    }
+                    Ok(hash) => {
+                        rows.insert(hash, after);
+                        continue;
+                    }
+                    Err(e) => e,
+                };
+                let row = UnreadableRow::new("orders", format!("rowid={after}"), &skipped);
+                row.report();
+                unreadable.push(row);
             }
             if (page.len() as i64) < LOAD_PAGE {
                 break;
@@ -71,7 +88,13 @@ impl HashIndex {
             rows: RwLock::new(rows),
             next_row: AtomicI64::new(after + 1),
             lock: Mutex::new(lock),
+            unreadable,
         })
+    }
+
+    /// The rows the load skipped.
+    pub(crate) fn unreadable(&self) -> &[UnreadableRow] {
+        &self.unreadable
     }
 
     /// `count` fresh rowids, from the returned one on.
@@ -197,6 +220,12 @@ impl OrderKey {
 }
 
 impl Store {
+    /// Rows the store's own start-up load skipped (the embedded store's hash index); the
+    /// market catalog keeps its own.
+    pub fn unreadable_rows(&self) -> &[UnreadableRow] {
+        self.hash_index().map_or(&[], HashIndex::unreadable)
+    }
+
     /// The key of the stored order with this hash; `None` when the embedded store has none
     /// (on PostgreSQL the statement itself finds out).
     pub(crate) fn order_key(&self, hash: &OrderHash) -> Option<OrderKey> {
@@ -209,5 +238,20 @@ pub(crate) fn order_key(index: Option<&HashIndex>, hash: &OrderHash) -> Option<O
     match index {
         None => Some(OrderKey::Hash(hash.to_string())),
         Some(index) => index.row(hash).map(OrderKey::Row),
+    }
+}
+
+/// A rowid no order has: rowids are allocated from 1 up.
+const NO_ROW: i64 = -1;
+
+/// The key of the order with this hash, or, for a hash the embedded store does not hold, a key
+/// that names no row. A lookup of one wallet's order then runs the same statement whether the
+/// hash is unknown or another wallet's, and both miss in the database the same way: skipping
+/// the statement for an unknown hash made the two answers measurably different in time, and
+/// so told a caller which hashes exist ("never reveal which", API.md section 3).
+pub(crate) fn order_key_or_no_row(index: Option<&HashIndex>, hash: &OrderHash) -> OrderKey {
+    match index {
+        None => OrderKey::Hash(hash.to_string()),
+        Some(index) => OrderKey::Row(index.row(hash).unwrap_or(NO_ROW)),
     }
 }

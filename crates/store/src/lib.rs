@@ -28,5 +28,5 @@ pub mod wallet_bindings;
 
 pub use backend::{Store, StoreOptions, WriteConnection};
 pub use dialect::{redact, Backend};
-pub use error::StoreError;
+pub use error::{StoreError, UnreadableRow};
 pub use tx::Tx;

@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 use types::{ChainId, ConditionId, ContractAddress, MarketStatus, Size, Timestamp, TokenId};
 
-use crate::error::{parse_col, StoreError};
+use crate::error::{parse_col, stored_key_text, StoreError, UnreadableRow};
 use crate::Store;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,11 +67,16 @@ fn from_row(row: &AnyRow) -> Result<MarketRecord, StoreError> {
             Err(StoreError::Corrupt(format!("{c} = {v}")))
         }
     };
+    let chain_id = int("chain_id")?;
+    let chain_id = u64::try_from(chain_id)
+        .ok()
+        .and_then(ChainId::new)
+        .ok_or_else(|| StoreError::Corrupt(format!("chain_id = {chain_id}")))?;
     let translations: BTreeMap<String, Translation> = serde_json::from_str(&text("translations")?)
         .map_err(|e| StoreError::Corrupt(format!("translations: {e}")))?;
     Ok(MarketRecord {
         condition_id: parse_col(&text("condition_id")?, "condition_id")?,
-        chain_id: ChainId(small("chain_id", i64::MAX)? as u64),
+        chain_id,
         question: text("question")?,
         status: parse_col(&text("status")?, "status")?,
         yes: TokenSpec {
@@ -204,17 +209,63 @@ impl Store {
         Ok(Some(market))
     }
 
-    /// Markets changed at or after `since` (all of them for `Timestamp(0)`), oldest change first.
+    /// Markets changed at or after `since` (all of them for `Timestamp(0)`), oldest change
+    /// first. A row that does not read back is set aside in [`ChangedMarkets::unreadable`]
+    /// instead of failing the whole read: one bad row must not keep every market (and the
+    /// gateway's start) hostage.
     pub async fn markets_changed_since(
         &self,
         since: Timestamp,
-    ) -> Result<Vec<MarketRecord>, StoreError> {
+    ) -> Result<ChangedMarkets, StoreError> {
         let sql =
             format!("SELECT {COLUMNS} FROM markets WHERE updated_at >= $1 ORDER BY updated_at");
         let rows = sqlx::query(&sql)
             .bind(since.0)
             .fetch_all(&self.read)
             .await?;
-        rows.iter().map(from_row).collect()
+        let mut changed = ChangedMarkets::default();
+        for row in &rows {
+            match from_row(row) {
+                Ok(market) => changed.markets.push(market),
+                Err(e) => {
+                    changed
+                        .unreadable
+                        .push(UnreadableRow::new("markets", market_row_key(row), &e))
+                }
+            }
+        }
+        Ok(changed)
     }
+}
+
+/// What [`Store::markets_changed_since`] read.
+#[derive(Debug, Default, PartialEq)]
+pub struct ChangedMarkets {
+    pub markets: Vec<MarketRecord>,
+    pub unreadable: Vec<UnreadableRow>,
+}
+
+/// A market's key as [`UnreadableRow::key`] writes it, to recognise the row once it reads.
+pub fn market_row_key_of(market: &MarketRecord) -> String {
+    format!(
+        "condition_id={} chain_id={}",
+        stored_key_text(&market.condition_id.to_string()),
+        market.chain_id
+    )
+}
+
+/// The key of a market row as stored, whatever its columns hold.
+fn market_row_key(row: &AnyRow) -> String {
+    let condition_id = row
+        .try_get::<String, _>("condition_id")
+        .map(|c| stored_key_text(&c))
+        .unwrap_or_else(|_| "?".to_owned());
+    let chain_id = match row.try_get::<i64, _>("chain_id") {
+        Ok(n) => n.to_string(),
+        Err(_) => row
+            .try_get::<String, _>("chain_id")
+            .map(|c| stored_key_text(&c))
+            .unwrap_or_else(|_| "?".to_owned()),
+    };
+    format!("condition_id={condition_id} chain_id={chain_id}")
 }

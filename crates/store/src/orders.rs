@@ -14,6 +14,7 @@ use types::{
 
 use crate::balances::Asset;
 use crate::error::{parse_col, StoreError};
+use crate::hash_index::order_key_or_no_row;
 use crate::idempotency::IdempotentResponse;
 use crate::tx::Tx;
 use crate::Store;
@@ -597,6 +598,27 @@ impl Store {
         let sql = format!("SELECT {COLUMNS} FROM orders WHERE {}", key.condition("$1"));
         let row = key
             .bind(sqlx::query(&sql))
+            .fetch_optional(&self.read)
+            .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
+    /// The wallet's order with this hash; `None` when the wallet has none. An unknown hash and
+    /// another wallet's run the same statement and miss the same way (see
+    /// `order_key_or_no_row`), so the time of the answer does not tell them apart.
+    pub async fn order_of(
+        &self,
+        wallet: Wallet,
+        hash: &OrderHash,
+    ) -> Result<Option<OrderRecord>, StoreError> {
+        let key = order_key_or_no_row(self.hash_index(), hash);
+        let sql = format!(
+            "SELECT {COLUMNS} FROM orders WHERE {} AND wallet = $2",
+            key.condition("$1")
+        );
+        let row = key
+            .bind(sqlx::query(&sql))
+            .bind(wallet.to_string())
             .fetch_optional(&self.read)
             .await?;
         row.as_ref().map(from_row).transpose()

@@ -59,15 +59,60 @@ async fn keys_round_trip_and_only_live_keys_count_as_live() {
             1,
             "{backend}: a revoked key is not live"
         );
-        let listed = s.api_keys_of(a).await.unwrap();
+        let listed = s.listed_api_keys(a, now, 25).await.unwrap();
         assert_eq!(
             listed.iter().map(|k| k.key_id.as_str()).collect::<Vec<_>>(),
-            ["k1", "k2", "k3", "k4"],
+            ["k4", "k3", "k2", "k1"],
             "{backend}"
         );
-        assert_eq!(listed[0].revoked_at, Some(now), "{backend}");
+        assert_eq!(listed[3].revoked_at, Some(now), "{backend}");
         assert_eq!(s.api_key("k3").await.unwrap(), Some(key("k3", a, 3)));
-        assert!(s.api_keys_of(b).await.unwrap().is_empty());
+        assert!(s.listed_api_keys(b, now, 25).await.unwrap().is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_listing_holds_every_live_key_and_only_the_last_ended_ones() {
+    on_each_backend(|s, _, backend| async move {
+        let a = wallet(3);
+        // Keys 0..6 end one after the other: 0, 1, 2 revoked at 100 + n, 3, 4, 5 expired at 100 + n.
+        for n in 0..6i64 {
+            let mut k = key(&format!("ended{n}"), a, n);
+            if n >= 3 {
+                k.expires_at = Some(Timestamp(100 + n));
+            }
+            insert(&s, &k, Timestamp(n)).await;
+            if n < 3 {
+                assert!(s
+                    .revoke_api_key(&k.key_id, a, Timestamp(100 + n))
+                    .await
+                    .unwrap());
+            }
+        }
+        for n in 6..8i64 {
+            insert(&s, &key(&format!("live{n}"), a, n), Timestamp(n)).await;
+        }
+        let now = Timestamp(1_000);
+        let ids = |keys: Vec<ApiKeyRecord>| -> Vec<String> {
+            keys.into_iter().map(|k| k.key_id).collect()
+        };
+        assert_eq!(
+            ids(s.listed_api_keys(a, now, 4).await.unwrap()),
+            ["live7", "live6", "ended5", "ended4", "ended3", "ended2"],
+            "{backend}"
+        );
+        assert_eq!(
+            ids(s.listed_api_keys(a, now, 0).await.unwrap()),
+            ["live7", "live6"],
+            "{backend}"
+        );
+        // Before the expiries, the expiring keys are live and listed whatever the limit.
+        assert_eq!(
+            ids(s.listed_api_keys(a, Timestamp(50), 1).await.unwrap()),
+            ["live7", "live6", "ended5", "ended4", "ended3", "ended2"],
+            "{backend}"
+        );
     })
     .await;
 }

@@ -238,3 +238,84 @@ async fn order_state_changes_are_stored() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_order_is_read_by_its_owner_only_and_unknown_and_foreign_hashes_both_miss() {
+    on_each_backend(|s, _, backend| async move {
+        let mine = order(3, wallet(0xaa), market(1), 1_000);
+        s.insert_orders(std::slice::from_ref(&mine), None)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.order_of(wallet(0xaa), &mine.order_hash).await.unwrap(),
+            Some(mine.clone()),
+            "{backend}"
+        );
+        assert_eq!(
+            s.order_of(wallet(0xbb), &mine.order_hash).await.unwrap(),
+            None,
+            "{backend}"
+        );
+        let unknown = OrderHash(B256::repeat_byte(0x77));
+        assert_eq!(s.order_of(wallet(0xaa), &unknown).await.unwrap(), None);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_embedded_hash_index_skips_order_rows_it_cannot_read_and_says_which() {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/gw.db", dir.path().display());
+    let s = store::Store::connect(&url, &store::StoreOptions::default())
+        .await
+        .unwrap();
+    let owner = wallet(0xaa);
+    let orders: Vec<OrderRecord> = (1..=3).map(|n| order(n, owner, market(1), 1_000)).collect();
+    s.insert_orders(&orders, None).await.unwrap();
+    assert!(s.unreadable_rows().is_empty());
+    s.close().await;
+    let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+    for (hash, seed) in [
+        ("0xnot-a-hash".to_owned(), 1u8),
+        (orders[1].order_hash.to_string(), 3),
+    ] {
+        sqlx::query("UPDATE orders SET order_hash = $1 WHERE order_hash = $2")
+            .bind(hash)
+            .bind(OrderHash(B256::repeat_byte(seed)).to_string())
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    conn.close().await.unwrap();
+    let again = store::Store::connect(&url, &store::StoreOptions::default())
+        .await
+        .expect("an unreadable order row does not stop the store from opening");
+    let skipped: Vec<(&str, &str, &str)> = again
+        .unreadable_rows()
+        .iter()
+        .map(|r| (r.table, r.key.as_str(), r.reason.as_str()))
+        .collect();
+    let twice = format!("order {} is stored twice", orders[1].order_hash);
+    assert_eq!(
+        skipped,
+        [
+            ("orders", "rowid=1", "order_hash = \"0xnot-a-hash\""),
+            ("orders", "rowid=3", twice.as_str()),
+        ]
+    );
+    // The readable order is served, and a new order gets a rowid of its own.
+    assert_eq!(
+        again.order_of(owner, &orders[1].order_hash).await.unwrap(),
+        Some(orders[1].clone())
+    );
+    let fresh = order(4, owner, market(1), 2_000);
+    assert_eq!(
+        again
+            .insert_orders(std::slice::from_ref(&fresh), None)
+            .await
+            .unwrap(),
+        vec![true]
+    );
+    assert_eq!(again.order(&fresh.order_hash).await.unwrap(), Some(fresh));
+}

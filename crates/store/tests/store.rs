@@ -100,7 +100,8 @@ async fn market_changes_apply_and_move_updated_at_forward() {
         );
 
         let changed = s.markets_changed_since(updated.updated_at).await.unwrap();
-        assert_eq!(changed, vec![updated], "{backend}");
+        assert_eq!(changed.markets, vec![updated], "{backend}");
+        assert!(changed.unreadable.is_empty(), "{backend}");
         let unknown = market(3);
         let none = s
             .update_market(
@@ -244,6 +245,7 @@ async fn reconnecting_to_a_migrated_database_keeps_its_rows() {
             .markets_changed_since(Timestamp(0))
             .await
             .unwrap()
+            .markets
             .len(),
         1
     );
@@ -358,4 +360,41 @@ async fn an_in_memory_sqlite_database_is_refused() {
         assert!(matches!(err, StoreError::UnsupportedUrl(_)), "{url}: {err}");
         assert!(err.to_string().contains("in-memory"), "{url}: {err}");
     }
+}
+
+#[tokio::test]
+async fn a_market_row_that_does_not_read_back_is_set_aside_with_its_key() {
+    on_each_backend(|s, url, backend| async move {
+        use sqlx::Connection;
+        let (good, bad) = (market(7), market(8));
+        let mut bad = bad;
+        bad.yes.token_id = "7".parse().unwrap();
+        bad.no.token_id = "8".parse().unwrap();
+        s.insert_market(&good).await.unwrap();
+        s.insert_market(&bad).await.unwrap();
+        // What a chain_id of 2^63 became before chain ids were range-checked at the edge.
+        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        sqlx::query("UPDATE markets SET chain_id = $1 WHERE condition_id = $2")
+            .bind(i64::MIN)
+            .bind(bad.condition_id.to_string())
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+        let changed = s.markets_changed_since(Timestamp(0)).await.unwrap();
+        assert_eq!(changed.markets, vec![good], "{backend}");
+        assert_eq!(changed.unreadable.len(), 1, "{backend}");
+        let row = &changed.unreadable[0];
+        assert_eq!(row.table, "markets");
+        assert_eq!(
+            row.key,
+            format!(
+                "condition_id=\"{}\" chain_id=-9223372036854775808",
+                bad.condition_id
+            ),
+            "{backend}"
+        );
+        assert_eq!(row.reason, "chain_id = -9223372036854775808", "{backend}");
+    })
+    .await;
 }

@@ -37,6 +37,10 @@ impl Cursor {
         let bad = || InvalidField::new("cursor", "is not a cursor this API returned");
         let bytes = URL_SAFE_NO_PAD.decode(s).map_err(|_| bad())?;
         let raw = String::from_utf8(bytes).map_err(|_| bad())?;
+        // Parts reach SQL as text, and PostgreSQL refuses a NUL in text (a 500, not a 400).
+        if raw.contains('\0') {
+            return Err(bad());
+        }
         let mut it = raw.split(SEP);
         if it.next() != Some(VERSION) {
             return Err(bad());
@@ -76,6 +80,8 @@ mod tests {
             assert_eq!(err.field, "cursor", "{bad}");
         }
         assert!(Cursor::decode(&c.encode(), 3).is_err());
+        let nul = Cursor::new(["1700000000000".to_owned(), "0xabc\0".to_owned()]);
+        assert!(Cursor::decode(&nul.encode(), 2).is_err());
     }
 
     #[test]

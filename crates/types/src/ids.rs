@@ -262,10 +262,31 @@ fn parse_digits(digits: &str) -> u64 {
     digits.bytes().fold(0, |n, d| n * 10 + u64::from(d - b'0'))
 }
 
-/// An EVM chain id (56 for BNB Smart Chain).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize)]
+/// An EVM chain id (56 for BNB Smart Chain): a positive integer below 2^63, so that it fits
+/// the database's signed 64-bit column. Parsed text and JSON outside that range are refused.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize)]
 #[serde(transparent)]
 pub struct ChainId(pub u64);
+
+/// Why a chain id was refused; the caller adds the field name.
+pub const CHAIN_ID_RANGE: &str = "must be a positive integer below 2^63";
+
+impl ChainId {
+    /// The largest chain id: 2^63 - 1, the largest a BIGINT holds.
+    pub const MAX: u64 = i64::MAX as u64;
+
+    /// `n` when it is a chain id (1 to 2^63 - 1).
+    pub fn new(n: u64) -> Option<ChainId> {
+        (1..=ChainId::MAX).contains(&n).then_some(ChainId(n))
+    }
+}
+
+impl<'de> Deserialize<'de> for ChainId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = u64::deserialize(d)?;
+        ChainId::new(n).ok_or_else(|| de::Error::custom(CHAIN_ID_RANGE))
+    }
+}
 
 impl fmt::Display for ChainId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -277,12 +298,12 @@ impl FromStr for ChainId {
     type Err = ParseIdError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         if s.is_empty() || s.len() > 19 || !s.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ParseIdError("must be a positive integer"));
+            return Err(ParseIdError(CHAIN_ID_RANGE));
         }
-        match s.parse::<u64>() {
-            Ok(0) | Err(_) => Err(ParseIdError("must be a positive integer")),
-            Ok(n) => Ok(ChainId(n)),
-        }
+        s.parse::<u64>()
+            .ok()
+            .and_then(ChainId::new)
+            .ok_or(ParseIdError(CHAIN_ID_RANGE))
     }
 }
 
@@ -366,10 +387,36 @@ mod tests {
     }
 
     #[test]
-    fn chain_id_must_be_positive() {
+    fn chain_id_must_be_positive_and_below_2_63() {
         assert_eq!("56".parse::<ChainId>().unwrap(), ChainId(56));
-        for bad in ["0", "", "-56", "5.6", "99999999999999999999"] {
+        let max = "9223372036854775807";
+        assert_eq!(max.parse::<ChainId>().unwrap(), ChainId(i64::MAX as u64));
+        for bad in [
+            "0",
+            "",
+            "-56",
+            "5.6",
+            "9223372036854775808",
+            "9999999999999999999",
+            "99999999999999999999",
+        ] {
             assert!(bad.parse::<ChainId>().is_err(), "{bad}");
         }
+        assert_eq!(
+            serde_json::from_str::<ChainId>(max).unwrap().0,
+            ChainId::MAX
+        );
+        for bad in [
+            "0",
+            "9223372036854775808",
+            "18446744073709551615",
+            "-1",
+            "\"56\"",
+            "null",
+        ] {
+            assert!(serde_json::from_str::<ChainId>(bad).is_err(), "{bad}");
+        }
+        let err = serde_json::from_str::<ChainId>("9223372036854775808").unwrap_err();
+        assert!(err.to_string().starts_with(CHAIN_ID_RANGE), "{err}");
     }
 }

@@ -7,7 +7,9 @@ use types::InvalidField;
 use crate::error::ApiError;
 
 /// A JSON body, parsed strictly: `application/json` only, at most the app's payload limit
-/// (1 MiB; over it is 413), and every error names the field that failed (`tokens[1].decimals: ...`).
+/// (1 MiB; over it is 413), one JSON object with nothing after it, no `null` for an optional
+/// field, no NUL in any text (`types::json`), and every error names the field that failed
+/// (`tokens[1].decimals: ...`) or, for a syntax error, the position.
 pub struct ValidJson<T>(pub T);
 
 impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for ValidJson<T> {

@@ -5,6 +5,7 @@ use actix_web::{web, HttpResponse};
 use auth::keys::{key_expiry, key_name, key_permissions, IssuedKey, KeyInfo, NewKey};
 use auth::{Access, Authenticator, Permissions};
 use serde::{Deserialize, Serialize};
+use types::json::non_null;
 use types::{Timestamp, Wallet};
 
 use crate::error::ApiError;
@@ -100,21 +101,25 @@ fn issued(k: &IssuedKey) -> IssuedView<'_> {
     }
 }
 
+/// Every field optional, none `null` (API.md section 3), none unknown: a misspelt field would
+/// otherwise be a key with defaults the client did not ask for.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct CreateBody {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "non_null")]
     permissions: Option<Vec<String>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "non_null")]
     name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "non_null")]
     expires_at: Option<String>,
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct UpdateBody {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "non_null")]
     permissions: Option<Vec<String>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "non_null")]
     name: Option<String>,
 }
 

@@ -4,8 +4,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::{web, HttpResponse};
+use market_data::MarketData;
 use serde_json::json;
-use store::Store;
+use store::{Store, UnreadableRow};
 
 use crate::error::{ApiError, HttpError};
 use crate::metrics::Metrics;
@@ -29,7 +30,14 @@ async fn health() -> HttpResponse {
 
 const DB_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
-async fn ready(r: web::Data<Readiness>) -> Result<HttpResponse, ApiError> {
+/// 200 when the dependencies answer, listing the stored rows the gateway left out because they
+/// do not read back (`unreadable_rows`, usually empty). Such rows do not make the instance
+/// unready: every instance reads the same table, so a 503 would take them all out of service
+/// over one bad row, which is the outage skipping it avoids. The log has each row's reason.
+async fn ready(
+    r: web::Data<Readiness>,
+    md: web::Data<MarketData>,
+) -> Result<HttpResponse, ApiError> {
     let db = tokio::time::timeout(DB_PROBE_TIMEOUT, r.store.ping()).await;
     if let Err(reason) = match db {
         Ok(Ok(())) => Ok(()),
@@ -49,7 +57,14 @@ async fn ready(r: web::Data<Readiness>) -> Result<HttpResponse, ApiError> {
             }
         },
     };
-    Ok(HttpResponse::Ok().json(json!({"status": "ready", "database": "ok", "redis": redis})))
+    let mut unreadable: Vec<UnreadableRow> = r.store.unreadable_rows().to_vec();
+    unreadable.extend(md.catalog.unreadable());
+    Ok(HttpResponse::Ok().json(json!({
+        "status": "ready",
+        "database": "ok",
+        "redis": redis,
+        "unreadable_rows": unreadable,
+    })))
 }
 
 async fn metrics(m: web::Data<Metrics>) -> HttpResponse {
