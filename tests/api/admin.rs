@@ -1,4 +1,5 @@
-//! Section 4, operators' routes: the admin token, creating and changing markets, crediting balances.
+//! docs/api.md 10, operators' routes: the admin token, creating and changing markets, crediting
+//! balances.
 
 use reqwest::Method;
 use serde_json::{json, Value};

@@ -1,4 +1,5 @@
-//! Section 7, configuration: a bad setting stops start-up with one line naming it; no file is fine.
+//! Configuration (README.md, "Configuration"): a bad setting stops start-up with one line naming
+//! it; no file is fine.
 
 use std::time::Duration;
 

@@ -1,4 +1,5 @@
-//! Section 3: every non-2xx response is the envelope, on every route, with the correlation id.
+//! Errors (docs/api.md 1.4): every non-2xx response is the envelope, on every route, with the
+//! correlation id.
 
 use reqwest::Method;
 use serde_json::json;

@@ -1,4 +1,4 @@
-//! Section 7, shutdown: SIGTERM drains and exits 0.
+//! docs/api.md 9, shutdown: SIGTERM drains and exits 0.
 
 use std::time::Duration;
 

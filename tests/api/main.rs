@@ -1,7 +1,8 @@
 //! End-to-end tests: each starts the real `gateway` binary on a free port and speaks HTTP to it.
 //!
-//! One test per rule of the contract (`/work/shared/API.md`, sections 1 to 5 and 7), named after
-//! the rule. Every test has its own gateway and working directory, so they run in parallel.
+//! One test per rule of the API reference (`docs/api.md`) and of the README's configuration,
+//! named after the rule. Every test has its own gateway and working directory, so they run in
+//! parallel.
 
 mod harness;
 

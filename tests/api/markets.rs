@@ -1,4 +1,5 @@
-//! Section 4, L0 market data: the demo market, the market object, the sub-routes and their errors.
+//! docs/api.md 3, L0 market data: the demo market, the market object, the sub-routes and their
+//! errors.
 
 use serde_json::{json, Value};
 

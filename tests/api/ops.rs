@@ -1,4 +1,4 @@
-//! Section 7, operations: `/health`, `/ready` (database and Redis) and `/metrics`.
+//! docs/api.md 9, operations routes: `/health`, `/ready` (database and Redis) and `/metrics`.
 
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! Section 4: the market list is cursor-paginated and filtered by status in any case.
+//! docs/api.md 1.8 and 3: the market list is cursor-paginated and filtered by status in any case.
 
 use std::collections::BTreeSet;
 

@@ -1,4 +1,5 @@
-//! Section 7, storage: SQLite by default, PostgreSQL by `DATABASE_URL`; data survives a restart.
+//! Storage (README.md, "Configuration"): SQLite by default, PostgreSQL by `DATABASE_URL`; data
+//! survives a restart.
 
 use serde_json::json;
 use test_support::PgSchema;

@@ -1,4 +1,4 @@
-"""Known-answer vectors for the Foresight order signature (API.md section 5.1).
+"""Known-answer vectors for the Foresight order signature (docs/api.md 7, "Order signing").
 
 An implementation independent of the gateway's Rust code: eth-account's EIP-712 encoder and its
 signer (eth-keys), cross-checked against a hand-rolled encoding with eth-abi and keccak.
@@ -178,7 +178,9 @@ VECTORS = [
 json.dump(
     {
         "generator": "tests/vectors/gen_eip712_vectors.py",
-        "note": "Order and domain of API.md 5.1; signatures are low-s with v 27/28 (eth-account).",
+        "note": (
+            "Order and domain of docs/api.md 7; signatures are low-s with v 27/28 (eth-account)."
+        ),
         "vectors": VECTORS,
     },
     sys.stdout,

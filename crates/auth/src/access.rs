@@ -1,9 +1,10 @@
-//! The tier table of section 2: what a route requires of the credential, checked in one place.
+//! The tier table of docs/api.md 2.1: what a route requires of the credential, checked in one
+//! place.
 
 use crate::error::AuthError;
 use crate::permissions::{Permission, Permissions};
 
-/// What a route requires, declared where the route is registered (section 2's table).
+/// What a route requires, declared where the route is registered (the table of docs/api.md 2.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
     /// A Privy JWT only; an API key is refused with 403.

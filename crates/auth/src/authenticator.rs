@@ -1,6 +1,7 @@
 //! Turns presented credentials into a principal: the one authentication path every guarded
-//! route takes, with the caches, the throttle and wallet resolution (section 2.1's order). It also
-//! fronts the API key lifecycle of `keys`, lending it the store, the caches and the invalidator.
+//! route takes, with the caches, the throttle and wallet resolution (in the order of docs/api.md
+//! 2.2). It also fronts the API key lifecycle of `keys`, lending it the store, the caches and the
+//! invalidator.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -34,7 +35,7 @@ const BINDINGS_CAPACITY: usize = 100_000;
 /// A user Privy's API knows no wallet for is not asked about again for this long.
 const NO_WALLET_TTL: Duration = Duration::from_secs(60);
 
-/// What the authenticator is built from (the gateway's configuration, section 7).
+/// What the authenticator is built from (the gateway's configuration, README.md).
 #[derive(Default)]
 pub struct AuthSettings {
     pub app_id: Option<String>,
@@ -195,7 +196,7 @@ impl Authenticator {
         &self.throttle
     }
 
-    /// The single-use WebSocket tokens (section 2.3).
+    /// The single-use WebSocket tokens (docs/api.md 5).
     pub fn ws_tokens(&self) -> &WsTokens {
         &self.ws_tokens
     }
@@ -473,7 +474,7 @@ impl Authenticator {
             Ok(()) => {
                 self.cache_binding(sub, wallet);
                 // Tokens resolved through the old binding act as the new wallet from the next
-                // request (API.md 2.1).
+                // request (docs/api.md 2.2).
                 self.jwt_cache.forget_user(sub);
             }
             Err(e) => tracing::warn!(error = ?e, "could not store a wallet binding"),

@@ -9,7 +9,7 @@ use crate::permissions::Permission;
 /// Live (unrevoked, unexpired) keys a wallet may hold.
 pub const MAX_LIVE_KEYS: u32 = 25;
 
-/// Live (unused, unexpired) WebSocket tokens a wallet may hold (section 2.3).
+/// Live (unused, unexpired) WebSocket tokens a wallet may hold (docs/api.md 5).
 pub const MAX_LIVE_WS_TOKENS: u32 = 20;
 
 /// Every message here is what the client is told; internals sit in fields that only the log

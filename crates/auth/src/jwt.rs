@@ -1,6 +1,6 @@
-//! Privy JWT verification (section 2.1): ES256 only, the key picked by `kid` from a JWKS (file or
-//! URL, refetched on an unknown `kid` at most once a minute, one fetch in flight) or the one
-//! configured PEM key; `iss`, `aud`, `exp`, `nbf`, `iat` with a leeway.
+//! Privy JWT verification (docs/api.md 2.2): ES256 only, the key picked by `kid` from a JWKS
+//! (file or URL, refetched on an unknown `kid` at most once a minute, one fetch in flight) or the
+//! one configured PEM key; `iss`, `aud`, `exp`, `nbf`, `iat` with a leeway.
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -106,7 +106,7 @@ impl JwtCache {
     }
 
     /// Drops every entry of the user: their wallet binding changed, and a token resolved
-    /// through the old one must act as the new wallet from the next request (API.md 2.1).
+    /// through the old one must act as the new wallet from the next request (docs/api.md 2.2).
     pub fn forget_user(&self, sub: &str) {
         let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
         inner.generation += 1;

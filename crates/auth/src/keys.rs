@@ -1,4 +1,4 @@
-//! The API key lifecycle (section 2.2): create, list, change, regenerate, revoke. Every change
+//! The API key lifecycle (docs/api.md 4): create, list, change, regenerate, revoke. Every change
 //! evicts the key from the caches of every instance before it returns.
 
 use store::api_keys::{self, ApiKeyChange, ApiKeyRecord};

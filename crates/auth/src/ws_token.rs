@@ -1,4 +1,4 @@
-//! WebSocket tokens (section 2.3): 256 random bits, base64url, single-use, 60 s, bound to a
+//! WebSocket tokens (docs/api.md 5): 256 random bits, base64url, single-use, 60 s, bound to a
 //! wallet, at most [`MAX_LIVE_WS_TOKENS`] live per wallet. Kept under the token's SHA-256, so a
 //! dump of the store holds no usable token. Without Redis, an in-process map with the same
 //! semantics serves one instance.

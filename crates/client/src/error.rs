@@ -8,7 +8,7 @@ use types::ErrorCode;
 /// Everything that can go wrong between a bot and the gateway.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    /// The gateway answered with the contract's envelope (API.md 3).
+    /// The gateway answered with the contract's envelope (docs/api.md 1.4).
     #[error("{code} (HTTP {status}): {message} [correlation_id {}]", correlation_id.as_deref().unwrap_or("-"))]
     Api {
         status: u16,

@@ -1,4 +1,4 @@
-//! Markets as the gateway describes them (API.md 4), and the part of one an order needs.
+//! Markets as the gateway describes them (docs/api.md 3), and the part of one an order needs.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

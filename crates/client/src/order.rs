@@ -146,7 +146,7 @@ impl<'a> OrderBuilder<'a> {
     }
 }
 
-/// One signed item of `POST /v1/orders`, serialized exactly as API.md 5.2 describes it:
+/// One signed item of `POST /v1/orders`, serialized exactly as docs/api.md 6.1 describes it:
 /// uint256 values as decimal strings, price and size as decimal strings, side `BUY`/`SELL`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SignedOrder {

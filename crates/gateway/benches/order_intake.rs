@@ -54,7 +54,7 @@ use common::{
 
 /// The ratio of gateway to ceiling the issue asks for, on each backend.
 const TARGET_RATIO: f64 = 0.5;
-/// The most orders one request may carry (API.md 5.2): every request carries this many.
+/// The most orders one request may carry (docs/api.md 6.1): every request carries this many.
 const ORDERS_PER_REQUEST: usize = 15;
 /// The demo market's minimum size, at a price that crosses nothing (every order is a BUY).
 const PRICE: &str = "0.50";

@@ -102,7 +102,7 @@ fn configure(state: &AppState, cfg: &mut web::ServiceConfig) {
         .app_data(state.metrics.clone())
         .configure(ops::configure)
         .configure(markets::configure)
-        // Section 2: every authenticated route declares its tier where it is registered.
+        // docs/api.md 2.1: every authenticated route declares its tier where it is registered.
         .app_data(state.auth.clone())
         .configure(auth_routes::configure)
         .app_data(state.orders.clone())

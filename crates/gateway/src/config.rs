@@ -1,5 +1,6 @@
-//! Configuration: a TOML file overridden by environment variables (section 7), validated once at
-//! start-up. A bad setting is reported as one line naming the setting and the reason.
+//! Configuration: a TOML file overridden by environment variables (README.md, "Configuration"),
+//! validated once at start-up. A bad setting is reported as one line naming the setting and the
+//! reason.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

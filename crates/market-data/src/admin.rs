@@ -1,4 +1,4 @@
-//! The operators' changes (section 4, `/admin/v1/...`): create and change markets, credit
+//! The operators' changes (docs/api.md 10, `/admin/v1/...`): create and change markets, credit
 //! balances. The gateway registers their routes only when `FS_ADMIN_TOKEN` is set and checks
 //! the token before anything here runs.
 

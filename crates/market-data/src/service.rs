@@ -1,4 +1,4 @@
-//! The L0 reads of section 4 (markets, tokens, book, ticker, trades) as the market routes
+//! The L0 reads of docs/api.md 3 (markets, tokens, book, ticker, trades) as the market routes
 //! call them: every answer but the trades comes from memory, pre-rendered where it is hot.
 
 use std::sync::Arc;

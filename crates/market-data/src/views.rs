@@ -1,4 +1,4 @@
-//! The JSON shapes of section 4, rendered from records and book snapshots.
+//! The JSON shapes of docs/api.md 3, rendered from records and book snapshots.
 
 use serde::Serialize;
 use store::markets::{MarketRecord, TokenSpec};

@@ -18,7 +18,7 @@ pub const MAX_ORDERS_PER_REQUEST: usize = 15;
 /// At most this many hashes in one `POST /v1/orders/cancel`.
 pub const MAX_CANCEL_HASHES: usize = 100;
 
-/// Why an order was refused, one variant per rule of API.md 5.1, in pipeline order.
+/// Why an order was refused, one variant per rule of docs/api.md 6.2, in pipeline order.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OrderError {
     /// A malformed or disallowed field; the message starts with the field's name.

@@ -61,7 +61,7 @@ impl<'de> Deserialize<'de> for SignatureBytes {
     }
 }
 
-/// One item of the `orders` array, as the client sent it (API.md 5.2).
+/// One item of the `orders` array, as the client sent it (docs/api.md 6.1).
 ///
 /// Identifiers and uint256 values are parsed here; `price` and `size` stay text so that their
 /// own rules (range, tick, minimum) answer with their own codes, in pipeline order.

@@ -1,4 +1,4 @@
-//! The JSON the order routes answer with (API.md 5.2), built from stored orders.
+//! The JSON the order routes answer with (docs/api.md 6), built from stored orders.
 //!
 //! The shapes are `types::responses`', which the bot client reads: this module adds only the
 //! conversions from the store's [`OrderRecord`] and the gateway's own refusal type.

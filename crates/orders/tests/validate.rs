@@ -1,4 +1,4 @@
-//! The per-order pipeline of API.md 5.1/5.2: one test per rule, named after it.
+//! The per-order pipeline of docs/api.md 6.2: one test per rule, named after it.
 
 // The signing crate's test keys (they sign like a wallet does).
 #[path = "../../signing/tests/common/mod.rs"]

@@ -1,4 +1,4 @@
-//! The signed amounts an order must carry, recomputed from its price and size (API.md 5.1).
+//! The signed amounts an order must carry, recomputed from its price and size (docs/api.md 7.3).
 //!
 //! With `ticks = price * 100` and `shares = size * 10^decimals`, both integers:
 //! BUY pays `ceil(shares * ticks / 100)` collateral for `shares` tokens; SELL gives `shares`

@@ -1,4 +1,4 @@
-//! The signed order of API.md 5.1: EIP-712 struct and domain, the order hash, signer recovery.
+//! The signed order of docs/api.md 7: EIP-712 struct and domain, the order hash, signer recovery.
 //!
 //! Hashing goes through `alloy-sol-types`; recovery through libsecp256k1 (alloy-primitives'
 //! `secp256k1` feature), which is about four times faster than the pure-Rust k256 path. The

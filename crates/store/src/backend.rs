@@ -78,7 +78,7 @@ impl Store {
         let store = match backend {
             Backend::Sqlite => return Store::connect_sqlite(url, opts).await,
             Backend::Postgres => {
-                // Section 7: a database that does not exist yet is created.
+                // A database that does not exist yet is created (README.md, "Configuration").
                 if !sqlx::Postgres::database_exists(url).await? {
                     // Another instance may create it at the same moment; that is success too.
                     if let Err(e) = sqlx::Postgres::create_database(url).await {

@@ -248,7 +248,7 @@ const NO_ROW: i64 = -1;
 /// that names no row. A lookup of one wallet's order then runs the same statement whether the
 /// hash is unknown or another wallet's, and both miss in the database the same way: skipping
 /// the statement for an unknown hash made the two answers measurably different in time, and
-/// so told a caller which hashes exist ("never reveal which", API.md section 3).
+/// so told a caller which hashes exist (docs/api.md 1.4: the two are "never told apart").
 pub(crate) fn order_key_or_no_row(index: Option<&HashIndex>, hash: &OrderHash) -> OrderKey {
     match index {
         None => OrderKey::Hash(hash.to_string()),

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 macro_rules! error_codes {
     ($($variant:ident = ($status:literal, $code:literal),)*) => {
-        /// A code of the contract's error table (section 3), or a per-order inline code.
+        /// A code of the contract's error table (docs/api.md 1.4), or a per-order inline code.
         #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
         pub enum ErrorCode { $($variant,)* }
 

@@ -1,11 +1,11 @@
 //! Request bodies parsed strictly, with the failing field named in the error.
 //!
-//! The contract (API.md section 3): a body is one JSON value with nothing after it but
-//! whitespace, a field that is present has its type (`null` is not "absent"), and text holds no
-//! NUL. Every body of the API is an object. A lenient reading here is how a malformed request
-//! became a wider action (`{"order_hashes": null}` read as `{}`, "cancel everything"), so each
-//! rule is enforced in this one module: [`parse_json`] for the body as a whole, [`non_null`] for
-//! optional fields.
+//! The contract (docs/api.md 1.3, "Request bodies"): a body is one JSON value with nothing after
+//! it but whitespace, a field that is present has its type (`null` is not "absent"), and text
+//! holds no NUL. Every body of the API is an object. A lenient reading here is how a malformed
+//! request became a wider action (`{"order_hashes": null}` read as `{}`, "cancel everything"),
+//! so each rule is enforced in this one module: [`parse_json`] for the body as a whole,
+//! [`non_null`] for optional fields.
 
 use serde::de::{Deserialize, Deserializer, Error};
 use serde_json::Value;

@@ -1,4 +1,4 @@
-//! An order's type and its lifecycle states (API.md 5.2, 5.3).
+//! An order's type (docs/api.md 6.1) and its lifecycle states (docs/api.md 6.7, "Lifecycle").
 
 use std::fmt;
 use std::str::FromStr;

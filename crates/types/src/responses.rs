@@ -1,5 +1,6 @@
-//! The contract's response bodies of the order routes (API.md 5.2) and its error envelope
-//! (API.md 3): what the gateway serializes and what the bot client reads back, defined once.
+//! The contract's response bodies of the order routes (docs/api.md 6, "Orders") and its error
+//! envelope (docs/api.md 1.4, "Errors"): what the gateway serializes and what the bot client
+//! reads back, defined once.
 //!
 //! Field order is the order on the wire, and the gateway's answers are compared byte for byte
 //! by its HTTP tests: a field is added or moved here only with the contract. The gateway renders

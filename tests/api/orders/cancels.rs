@@ -1,5 +1,5 @@
 //! `POST /v1/orders/cancel` by hashes, market, outcome and side or everything, and
-//! `POST /v1/orders/{hash}/cancel-onchain` with the exchange's calldata (API.md 5.2).
+//! `POST /v1/orders/{hash}/cancel-onchain` with the exchange's calldata (docs/api.md 6.5, 6.6).
 
 use std::collections::HashSet;
 

@@ -1,4 +1,4 @@
-//! `Idempotency-Key` on `POST /v1/orders` (API.md 5.1): a replay is the first response's bytes
+//! `Idempotency-Key` on `POST /v1/orders` (docs/api.md 1.7): a replay is the first response's bytes
 //! with the mark, one key runs once under concurrency, another body is a conflict, and replays
 //! survive a restart.
 

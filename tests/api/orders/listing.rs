@@ -1,4 +1,4 @@
-//! `GET /v1/orders` (API.md 5.2): status groups, and pages newest first with a limit.
+//! `GET /v1/orders` (docs/api.md 6.3): status groups, and pages newest first with a limit.
 
 use std::time::Duration;
 

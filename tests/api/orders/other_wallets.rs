@@ -1,5 +1,5 @@
-//! Another wallet's order (API.md 5.2): not readable, cancellable or cancellable on chain, and
-//! indistinguishable from an unknown hash.
+//! Another wallet's order (docs/api.md 6.4 to 6.6): not readable, cancellable or cancellable on
+//! chain, and indistinguishable from an unknown hash.
 
 use serde_json::json;
 use types::{OrderStatus, Outcome, Side};

@@ -1,6 +1,6 @@
-//! Placing orders (API.md 3): a happy path through the SDK, then every inline code of section 3,
-//! one rule per test, with a real signed order altered after signing (re-signed where the rule
-//! under test must be the only one broken).
+//! Placing orders (docs/api.md 6.1): a happy path through the SDK, then every inline code of
+//! docs/api.md 6.2, one rule per test, with a real signed order altered after signing (re-signed
+//! where the rule under test must be the only one broken).
 
 use alloy_primitives::{hex, U256};
 use client::{OrdersQuery, StatusFilter};

@@ -1,4 +1,4 @@
-//! Request-level errors of the order routes (API.md 2, 5.1): no credential, a key without the
+//! Request-level errors of the order routes (docs/api.md 2, 6.1): no credential, a key without the
 //! permission, batch sizes, and bodies that are not a valid request.
 
 use client::{Client, Credentials, SignedOrder, StatusFilter};

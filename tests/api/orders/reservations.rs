@@ -1,5 +1,6 @@
-//! Reservations (API.md 3): a cancel releases what an order reserved, concurrent requests
-//! cannot reserve one balance twice nor accept one order twice; and hashes in any hex case.
+//! Reservations (docs/api.md 6.2, 6.5): a cancel releases what an order reserved, concurrent
+//! requests cannot reserve one balance twice nor accept one order twice; and hashes in any hex
+//! case.
 
 use client::{OrderResult, StatusFilter};
 use serde_json::json;

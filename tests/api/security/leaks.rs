@@ -34,7 +34,7 @@ async fn acting_wallet(gw: &Gateway, bearer: &str, id_token: Option<&str>) -> St
     r.body["wallet"].as_str().expect("wallet").to_owned()
 }
 
-/// API.md 2.1: the wallet of a token without `linked_accounts` is the user's stored binding;
+/// docs/api.md 2.2: the wallet of a token without `linked_accounts` is the user's stored binding;
 /// when an identity token rebinds the user, the same access token acts as the new wallet at
 /// once, not once its cache entry expires.
 #[tokio::test]
@@ -160,9 +160,9 @@ async fn assert_same_time(
     );
 }
 
-/// "Unknown or not yours (never reveal which)" (API.md section 3) holds for the time of the
-/// answer too: the gateway does the same work for both (one lookup by hash and wallet that
-/// misses), where it used to skip the database for an unknown hash.
+/// An unknown hash and another wallet's are "never told apart" (docs/api.md 1.4), in the time
+/// of the answer too: the gateway does the same work for both (one lookup by hash and wallet
+/// that misses), where it used to skip the database for an unknown hash.
 async fn unknown_and_foreign_hashes_take_equal_time(env: &[(&str, &str)]) {
     let gw = Gateway::start(env).await;
     let owner = Trader::with_permissions(&gw, env, "timing-owner", &["read", "trade"]).await;
@@ -206,7 +206,7 @@ async fn unknown_and_foreign_order_hashes_answer_alike_and_in_equal_time_on_post
     unknown_and_foreign_hashes_take_equal_time(&env).await;
 }
 
-/// API.md 5.1: `taker` must be the zero address; a private order is refused inline, even
+/// docs/api.md 7.5: `taker` must be the zero address; a private order is refused inline, even
 /// correctly signed, and nothing is stored or reserved.
 #[tokio::test]
 async fn a_private_order_is_refused_inline_with_validation_error() {

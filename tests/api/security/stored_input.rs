@@ -1,4 +1,4 @@
-//! Input that cannot be stored is refused at the edge (API.md section 3), and a stored row the
+//! Input that cannot be stored is refused at the edge (docs/api.md 1.3), and a stored row the
 //! gateway cannot read back never stops it from starting: the row is logged with its key,
 //! skipped, and listed by `/ready`. Each rule runs on SQLite and on PostgreSQL.
 

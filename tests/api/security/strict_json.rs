@@ -1,4 +1,4 @@
-//! Malformed JSON is an error, never a wider action (API.md section 3): a body is one JSON
+//! Malformed JSON is an error, never a wider action (docs/api.md 1.3): a body is one JSON
 //! object with nothing after it, a present field has its type (`null` is not "absent"), and
 //! only the body `{}` cancels every open order.
 

@@ -1,6 +1,6 @@
-//! The operators' routes (section 4): create and change markets, credit balances. Registered
-//! only when `FS_ADMIN_TOKEN` is set; every handler takes [`Admin`] first, so a caller without
-//! the token learns nothing from body validation.
+//! The operators' routes (docs/api.md 10, "Admin API"): create and change markets, credit
+//! balances. Registered only when `FS_ADMIN_TOKEN` is set; every handler takes [`Admin`] first,
+//! so a caller without the token learns nothing from body validation.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};

@@ -1,5 +1,5 @@
-//! The L1 routes of section 2.2, `/v1/auth/api-keys`, and `/v1/auth/ws-token`: parse, call
-//! the key lifecycle, render.
+//! The L1 routes of docs/api.md 4, `/v1/auth/api-keys`, and `/v1/auth/ws-token` (docs/api.md
+//! 5): parse, call the key lifecycle, render.
 
 use actix_web::{web, HttpResponse};
 use auth::keys::{key_expiry, key_name, key_permissions, IssuedKey, KeyInfo, NewKey};
@@ -101,7 +101,7 @@ fn issued(k: &IssuedKey) -> IssuedView<'_> {
     }
 }
 
-/// Every field optional, none `null` (API.md section 3), none unknown: a misspelt field would
+/// Every field optional, none `null` (docs/api.md 1.3), none unknown: a misspelt field would
 /// otherwise be a key with defaults the client did not ask for.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

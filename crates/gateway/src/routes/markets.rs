@@ -1,4 +1,4 @@
-//! The L0 routes of section 4: markets, tokens, book, ticker, trades.
+//! The L0 routes of docs/api.md 3: markets, tokens, book, ticker, trades.
 
 use actix_web::http::header::ContentType;
 use actix_web::{web, HttpRequest, HttpResponse};

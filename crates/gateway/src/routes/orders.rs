@@ -1,4 +1,4 @@
-//! The order routes of section 5.2: thin handlers that read the request, call
+//! The order routes of docs/api.md 6: thin handlers that read the request, call
 //! [`OrderService`] and render.
 //!
 //! Each route declares its tier where it is registered; the tier guard enforces it and hands

@@ -1,4 +1,4 @@
-//! Steps 10 and 11 of API.md 5.1 for one order: refused as a duplicate, or as more than the
+//! Steps 10 and 11 of docs/api.md 6.2 for one order: refused as a duplicate, or as more than the
 //! wallet may spend, or reserved against what the group decided before it.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
