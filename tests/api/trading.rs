@@ -188,6 +188,18 @@ impl Trader {
         gw.send(self.keyed(gw.request(Method::POST, path)).json(body))
             .await
     }
+
+    /// This trader's API keys as listed by `GET /v1/auth/api-keys` (an L1 route: the JWT).
+    pub async fn api_keys(&self, gw: &Gateway) -> Vec<Value> {
+        let r = gw
+            .send(
+                gw.request(Method::GET, "/v1/auth/api-keys")
+                    .bearer_auth(&self.jwt),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.body["data"].as_array().expect("data").clone()
+    }
 }
 
 /// A `LIMIT` order spec from a price in ticks and a size in hundredths of a share.

@@ -324,22 +324,15 @@ async fn text_with_a_nul_is_refused(db: Db) {
     assert_envelope(&r, 400, "VALIDATION_ERROR", &format!("sub: {message}"));
 
     // Nothing was stored: the trader's one key, unrenamed; the one market created.
-    let r = gw
-        .send(
-            gw.request(Method::GET, "/v1/auth/api-keys")
-                .bearer_auth(&trader.jwt),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let keys = r.body["data"].as_array().expect("data");
-    assert_eq!(keys.len(), 1, "{}", r.text);
-    assert_eq!(keys[0]["name"], "nul-text", "{}", r.text);
+    let keys = trader.api_keys(&gw).await;
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert_eq!(keys[0]["name"], "nul-text", "{keys:?}");
     let r = gw.get(&market_path(&condition_id(1), "")).await;
     assert_envelope(&r, 404, "NOT_FOUND", "");
     let r = gw
         .get_with(&market_path(&condition_id(2), ""), &[("x-language", "cn")])
         .await;
-    assert_eq!(r.body["rules"], market_body(2)["rules"], "{}", r.text);
+    assert_eq!(r.body["rules"], market_body(2)["rules"], "{keys:?}");
 }
 
 #[tokio::test]

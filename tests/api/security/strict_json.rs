@@ -13,8 +13,8 @@ use crate::harness::{
 };
 use crate::trading::{dev_gateway, item, limit, market_info, Trader};
 
-/// A dev gateway and a trader holding two open orders on the demo market.
-async fn trader_with_open_orders(label: &str) -> (Gateway, Trader, Vec<OrderView>) {
+/// A dev gateway, a trader with 1,000 collateral and the demo market.
+async fn funded(label: &str) -> (Gateway, Trader, client::MarketInfo) {
     let gw = dev_gateway().await;
     let trader = Trader::new(&gw, label).await;
     trader
@@ -24,6 +24,12 @@ async fn trader_with_open_orders(label: &str) -> (Gateway, Trader, Vec<OrderView
         )
         .await;
     let market = market_info(&gw, DEMO_CONDITION_ID).await;
+    (gw, trader, market)
+}
+
+/// A dev gateway and a trader holding two open orders on the demo market.
+async fn trader_with_open_orders(label: &str) -> (Gateway, Trader, Vec<OrderView>) {
+    let (gw, trader, market) = funded(label).await;
     let orders = [
         trader.sign(&market, &limit(Outcome::Yes, Side::Buy, 40, 1_000)),
         trader.sign(&market, &limit(Outcome::No, Side::Buy, 30, 1_000)),
@@ -106,15 +112,7 @@ async fn a_null_or_malformed_cancel_body_cancels_nothing() {
 
 #[tokio::test]
 async fn trailing_data_or_a_null_in_an_order_body_places_nothing() {
-    let gw = dev_gateway().await;
-    let trader = Trader::new(&gw, "strict-place").await;
-    trader
-        .credit(
-            &gw,
-            U256::from(1_000u64) * U256::from(10u64).pow(U256::from(18u8)),
-        )
-        .await;
-    let market = market_info(&gw, DEMO_CONDITION_ID).await;
+    let (gw, trader, market) = funded("strict-place").await;
     let order = trader.sign(&market, &limit(Outcome::Yes, Side::Buy, 40, 1_000));
     let body = json!({"orders": [item(&order)]}).to_string();
     for (sent, message) in [
@@ -179,27 +177,10 @@ async fn api_key_bodies_are_strict_and_change_nothing() {
         let r = raw(&gw, Method::PATCH, &path, body, jwt).await;
         assert_envelope(&r, 400, "VALIDATION_ERROR", message);
     }
-    let r = gw
-        .send(
-            gw.request(Method::GET, "/v1/auth/api-keys")
-                .bearer_auth(&trader.jwt),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let keys = r.body["data"].as_array().expect("data");
-    assert_eq!(
-        keys.len(),
-        1,
-        "only the trader's own key exists: {}",
-        r.text
-    );
-    assert_eq!(
-        keys[0]["permissions"],
-        json!(["read", "trade"]),
-        "{}",
-        r.text
-    );
-    assert_eq!(keys[0]["name"], "strict-keys", "{}", r.text);
+    let keys = trader.api_keys(&gw).await;
+    assert_eq!(keys.len(), 1, "only the trader's own key exists: {keys:?}");
+    assert_eq!(keys[0]["permissions"], json!(["read", "trade"]), "{keys:?}");
+    assert_eq!(keys[0]["name"], "strict-keys", "{keys:?}");
 }
 
 #[tokio::test]
