@@ -505,10 +505,12 @@ fn merge(
         .iter()
         .map(|result| match result {
             Err(e) => Some(refused(e)),
-            Ok(_) => decided.next().map(|(record, outcome)| match outcome {
+            Ok(order) => decided.next().map(|(record, outcome)| match outcome {
                 Ok(()) => OrderResult::Accepted(AcceptedView::from(record)),
                 Err(Refusal::Duplicate) => refused(&OrderError::DuplicateOrder),
-                Err(Refusal::InsufficientBalance) => refused(&OrderError::InsufficientBalance),
+                Err(Refusal::InsufficientBalance { needs, available }) => {
+                    refused(&order.insufficient_balance(*needs, *available))
+                }
             }),
         })
         .collect()

@@ -3,12 +3,14 @@
 //! batch limits the messages state.
 
 use std::borrow::Cow;
+use std::fmt;
 
 use serde::Serialize;
 use store::StoreError;
+use types::balance::COLLATERAL_DECIMALS;
 use types::{
-    ChainId, ContractError, ErrorCode, InvalidField, MarketKey, MarketStatus, OrderStatus, Size,
-    Wallet,
+    ChainId, ContractError, ErrorCode, InvalidField, MarketKey, MarketStatus, OrderStatus, Outcome,
+    Size, TokenId, Wallet, Wei,
 };
 
 use signing::eip712::SignatureError;
@@ -51,8 +53,65 @@ pub enum OrderError {
     SignerIsNotCaller(Wallet),
     #[error("An order with this hash was already submitted")]
     DuplicateOrder,
-    #[error("Insufficient balance: the wallet's available balance does not cover this order's maker_amount")]
-    InsufficientBalance,
+    #[error("Insufficient balance: {0}")]
+    InsufficientBalance(Shortfall),
+}
+
+/// What an order refused for its balance needed and what its wallet could spend of the asset
+/// it reserves: `needs 5.50 collateral (5500000000000000000 base units); available 3.20`, or
+/// `needs 10.00 YES tokens (10000000000000000000 base units of token_id 1001); available 0.00`.
+///
+/// Both amounts are shown exactly in whole units (see [`Wei::in_whole_units`]); the need also
+/// in base units, the number the order signed as `maker_amount`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shortfall {
+    pub asset: ReservedAsset,
+    pub needs: Wei,
+    pub available: Wei,
+}
+
+/// The asset an order reserves, as a refusal names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReservedAsset {
+    /// A BUY reserves collateral ([`COLLATERAL_DECIMALS`]).
+    Collateral,
+    /// A SELL reserves the outcome tokens it sells.
+    Tokens {
+        outcome: Outcome,
+        token_id: TokenId,
+        decimals: u8,
+    },
+}
+
+impl fmt::Display for Shortfall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (needs, available) = (self.needs, self.available);
+        match self.asset {
+            ReservedAsset::Collateral => write!(
+                f,
+                "needs {} collateral ({needs} base units); available {}",
+                needs.in_whole_units(COLLATERAL_DECIMALS),
+                available.in_whole_units(COLLATERAL_DECIMALS),
+            ),
+            ReservedAsset::Tokens {
+                outcome,
+                token_id,
+                decimals,
+            } => {
+                let name = match outcome {
+                    Outcome::Yes => "YES",
+                    Outcome::No => "NO",
+                };
+                write!(
+                    f,
+                    "needs {} {name} tokens ({needs} base units of token_id {token_id}); \
+                     available {}",
+                    needs.in_whole_units(decimals),
+                    available.in_whole_units(decimals),
+                )
+            }
+        }
+    }
 }
 
 impl OrderError {
@@ -84,7 +143,7 @@ impl OrderError {
                 ErrorCode::WalletMismatch
             }
             OrderError::DuplicateOrder => ErrorCode::DuplicateOrder,
-            OrderError::InsufficientBalance => ErrorCode::InsufficientBalance,
+            OrderError::InsufficientBalance(_) => ErrorCode::InsufficientBalance,
         }
     }
 }
@@ -198,6 +257,7 @@ impl ContractError for ServiceError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use types::U256;
 
     #[test]
     fn drifted_amounts_message_is_exactly_the_contracts() {
@@ -207,6 +267,35 @@ mod tests {
         assert_eq!(
             serde_json::to_value(&inline).unwrap(),
             serde_json::json!({"code": "DRIFTED_AMOUNTS", "message": "Drifted signed amounts"})
+        );
+    }
+
+    #[test]
+    fn insufficient_balance_names_the_need_and_what_is_available_in_whole_units() {
+        let buy = OrderError::InsufficientBalance(Shortfall {
+            asset: ReservedAsset::Collateral,
+            needs: Wei(U256::from(5_500_000_000_000_000_000u64)),
+            available: Wei(U256::from(3_200_000_000_000_000_000u64)),
+        });
+        assert_eq!(buy.code(), ErrorCode::InsufficientBalance);
+        assert_eq!(
+            buy.to_string(),
+            "Insufficient balance: needs 5.50 collateral (5500000000000000000 base units); \
+             available 3.20"
+        );
+        let sell = OrderError::InsufficientBalance(Shortfall {
+            asset: ReservedAsset::Tokens {
+                outcome: Outcome::No,
+                token_id: TokenId(U256::from(1000u64)),
+                decimals: 6,
+            },
+            needs: Wei(U256::from(10_000_001u64)),
+            available: Wei::ZERO,
+        });
+        assert_eq!(
+            sell.to_string(),
+            "Insufficient balance: needs 10.000001 NO tokens (10000001 base units of token_id \
+             1000); available 0.00"
         );
     }
 

@@ -24,7 +24,9 @@ pub use types::OrderType;
 pub use accept::{
     acceptance_writer, AcceptanceHandle, AcceptanceWriter, Announced, WriterConfig, WriterStats,
 };
-pub use error::{AcceptError, GroupCommitError, InlineError, OrderError, ServiceError};
+pub use error::{
+    AcceptError, GroupCommitError, InlineError, OrderError, ReservedAsset, ServiceError, Shortfall,
+};
 pub use ledger::{BalanceSource, BalanceSourceError, InternalLedger};
 pub use request::StatusGroup;
 pub use service::{

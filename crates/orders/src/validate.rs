@@ -19,7 +19,7 @@ use types::{
     OrderType, Outcome, Side, Size, Ticks, Timestamp, TokenId, Wallet, Wei,
 };
 
-use crate::error::OrderError;
+use crate::error::{OrderError, ReservedAsset, Shortfall};
 use signing::amounts::signed_amounts;
 use signing::eip712::{
     order_digest, recover_signer, DomainCache, Order, SignatureError, SIGNATURE_TYPE_EOA,
@@ -181,6 +181,8 @@ pub struct ValidatedOrder {
     pub hash: OrderHash,
     pub market: MarketKey,
     pub outcome: Outcome,
+    /// The traded token's decimals (for messages that show its amounts in whole units).
+    pub token_decimals: u8,
     pub order_type: OrderType,
     pub side: Side,
     pub price: Ticks,
@@ -199,6 +201,24 @@ impl ValidatedOrder {
 
     pub fn token_id(&self) -> TokenId {
         TokenId(self.signed.tokenId)
+    }
+
+    /// The refusal of this order for its balance: it `needs` its reservation of collateral
+    /// (BUY) or of the tokens it sells (SELL), and its wallet could spend only `available`.
+    pub fn insufficient_balance(&self, needs: Wei, available: Wei) -> OrderError {
+        let asset = match self.side {
+            Side::Buy => ReservedAsset::Collateral,
+            Side::Sell => ReservedAsset::Tokens {
+                outcome: self.outcome,
+                token_id: self.token_id(),
+                decimals: self.token_decimals,
+            },
+        };
+        OrderError::InsufficientBalance(Shortfall {
+            asset,
+            needs,
+            available,
+        })
     }
 
     /// The row to store for this order, accepted `now`: `OPEN`, nothing filled, not yet on
@@ -277,6 +297,7 @@ fn validate_with<M: MarketLookup + ?Sized, S: Separators>(
         hash,
         market: market.key,
         outcome: token.outcome,
+        token_decimals: token.decimals,
         order_type: item.order_type,
         side: item.side,
         price,

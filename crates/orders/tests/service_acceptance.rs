@@ -116,6 +116,13 @@ async fn a_mixed_batch_accepts_the_valid_orders_and_refuses_each_bad_one_inline(
             body["results"][1],
             json!({"error": {"code": "DRIFTED_AMOUNTS", "message": "Drifted signed amounts"}})
         );
+        assert_eq!(
+            body["results"][12]["error"]["message"],
+            format!(
+                "Insufficient balance: needs 10.00 YES tokens (10000000000000000000 base units \
+                 of token_id {YES}); available 0.00"
+            )
+        );
         // Reservations: 5.5 collateral for the BUY, 12.34 NO tokens for the SELL.
         assert_eq!(
             w.balance(alice, Asset::Collateral).await,
@@ -176,6 +183,78 @@ async fn a_reservation_sees_only_what_earlier_orders_of_the_batch_left() {
         // The refused order was not stored.
         let refused = Draft::new(alice, Side::Buy, 11, 500, 3).hash();
         assert_eq!(w.store.order(&refused).await.unwrap(), None);
+    })
+    .await;
+}
+
+/// A balance source outside the ledger (a chain) that says every wallet holds these totals.
+struct Holds(Holdings);
+
+impl BalanceSource for Holds {
+    async fn holdings(&self, pairs: &[(Wallet, Asset)]) -> Result<Holdings, BalanceSourceError> {
+        Ok(pairs
+            .iter()
+            .map(|&(wallet, asset)| {
+                let total = self.0.get(&(Wallet::ZERO, asset)).copied();
+                ((wallet, asset), total.unwrap_or_default())
+            })
+            .collect())
+    }
+}
+
+#[tokio::test]
+async fn insufficient_balance_says_what_the_order_needs_and_what_is_available_in_whole_units() {
+    on_each_backend(|store, url, backend| async move {
+        // 10 collateral and 12.34 NO tokens (6 decimals), from the ledger or from a chain.
+        let ledger = World::running(store.clone(), url, backend);
+        ledger.credit(&ledger.alice, Asset::Collateral, e18(10, 0)).await;
+        ledger.credit(&ledger.alice, no(), wei(12_340_000)).await;
+        let mut totals = Holdings::new();
+        totals.insert((Wallet::ZERO, Asset::Collateral), e18(10, 0));
+        totals.insert((Wallet::ZERO, no()), wei(12_340_000));
+        let (writer, handle) =
+            acceptance_writer(store.clone(), Holds(totals), WriterConfig::default());
+        writer.spawn();
+        let chain = OrderService::new(store, Arc::new(markets()), handle);
+
+        let bob = &ledger.bob;
+        let alice = &ledger.alice;
+        for (source, who, service) in [("ledger", alice, &ledger.service), ("chain", bob, &chain)] {
+            let items = vec![
+                Draft::new(who, Side::Buy, 55, 1_000, 1).signed_by(who), // 5.50 of 10
+                Draft::new(who, Side::Buy, 55, 1_000, 2).signed_by(who), // 5.50 of 4.50
+                Draft::new(who, Side::Sell, 40, 1_235, 3)
+                    .no_token()
+                    .signed_by(who), // 12.35 of 12.34
+            ];
+            let results = match service
+                .place_orders(who.wallet(), &items, None, NOW)
+                .await
+            {
+                Ok(Placed::Fresh(r)) => r.results,
+                other => panic!("{backend}: {other:?}"),
+            };
+            let messages: Vec<Option<String>> = results
+                .iter()
+                .map(|r| r.error().map(|e| e.message.clone()))
+                .collect();
+            assert_eq!(
+                messages,
+                vec![
+                    None,
+                    Some(
+                        "Insufficient balance: needs 5.50 collateral (5500000000000000000 base \
+                         units); available 4.50"
+                            .to_owned()
+                    ),
+                    Some(format!(
+                        "Insufficient balance: needs 12.35 NO tokens (12350000 base units of \
+                         token_id {NO}); available 12.34"
+                    )),
+                ],
+                "{backend}, {source}"
+            );
+        }
     })
     .await;
 }

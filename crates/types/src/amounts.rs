@@ -204,6 +204,20 @@ impl Wei {
     pub fn checked_sub(self, other: Wei) -> Option<Wei> {
         self.0.checked_sub(other.0).map(Wei)
     }
+
+    /// The amount in whole units of an asset with `decimals`, exactly: `5500000000000000000`
+    /// with 18 decimals is `5.50`, `2035000000000000000` is `2.035`, `1` is
+    /// `0.000000000000000001`. Trailing zeros after the second decimal are dropped, so a reader
+    /// sees every base unit there is and at least two decimals, as prices and sizes show.
+    pub fn in_whole_units(self, decimals: u8) -> String {
+        let digits = self.0.to_string();
+        let decimals = usize::from(decimals);
+        // Left-pad so that there is at least one integer digit before the point.
+        let padded = format!("{digits:0>width$}", width = decimals + 1);
+        let (whole, fraction) = padded.split_at(padded.len() - decimals);
+        let kept = fraction.trim_end_matches('0');
+        format!("{whole}.{kept:0<2}")
+    }
 }
 
 impl FromStr for Wei {
@@ -289,6 +303,24 @@ mod tests {
         assert_eq!(
             "1234567890123456".parse::<Size>(),
             Err(DecimalError::OutOfRange)
+        );
+    }
+
+    #[test]
+    fn whole_units_are_exact_with_at_least_two_decimals() {
+        let e18 = |s: &str| Wei(parse_decimal_u256(s).unwrap());
+        assert_eq!(e18("5500000000000000000").in_whole_units(18), "5.50");
+        assert_eq!(e18("2035000000000000000").in_whole_units(18), "2.035");
+        assert_eq!(e18("3200000000000000000").in_whole_units(18), "3.20");
+        assert_eq!(e18("1").in_whole_units(18), "0.000000000000000001");
+        assert_eq!(Wei::ZERO.in_whole_units(18), "0.00");
+        assert_eq!(e18("100000000000000000000").in_whole_units(18), "100.00");
+        assert_eq!(e18("204").in_whole_units(2), "2.04");
+        assert_eq!(e18("7").in_whole_units(0), "7.00");
+        assert_eq!(e18("75").in_whole_units(1), "7.50");
+        assert_eq!(
+            Wei(U256::MAX).in_whole_units(36),
+            "115792089237316195423570985008687907853269.984665640564039457584007913129639935"
         );
     }
 

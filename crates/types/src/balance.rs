@@ -5,6 +5,10 @@ use std::fmt;
 
 use crate::{TokenId, Wei};
 
+/// The collateral's decimals (18 on BNB Smart Chain, docs/api.md 1.2). Balances and amounts
+/// count base units and never need it; messages that show an amount in whole units do.
+pub const COLLATERAL_DECIMALS: u8 = 18;
+
 /// What a balance is held in: the market-wide collateral, or one outcome token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Asset {

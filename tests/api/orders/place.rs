@@ -292,22 +292,73 @@ async fn insufficient_balance_when_the_collateral_does_not_cover_maker_amount() 
     let gw = dev_gateway().await;
     let a = Trader::new(&gw, "poor").await;
     let market = market_info(&gw, DEMO_CONDITION_ID).await;
+    // 10 shares at 0.40: 4 collateral.
     let order = a.sign(&market, &limit(Yes, Buy, 40, 1_000));
     // Nothing credited.
     let result = place_one(&gw, &a, item(&order)).await;
-    assert_inline(&result, "INSUFFICIENT_BALANCE", "Insufficient balance");
-    // One base unit short.
+    assert_insufficient(
+        &result,
+        "needs 4.00 collateral (4000000000000000000 base units); available 0.00",
+    );
+    // One base unit short: every base unit is shown.
     a.credit(&gw, order.maker_amount.0 - U256::from(1u8)).await;
     let result = place_one(&gw, &a, item(&order)).await;
-    assert_inline(&result, "INSUFFICIENT_BALANCE", "Insufficient balance");
+    assert_insufficient(
+        &result,
+        "needs 4.00 collateral (4000000000000000000 base units); available 3.999999999999999999",
+    );
     assert_not_stored(&gw, &a, &order.hash.to_string()).await;
-    // A SELL needs the tokens, not collateral.
-    let sell = a.sign(&market, &limit(Yes, Sell, 60, 1_000));
-    let result = place_one(&gw, &a, item(&sell)).await;
-    assert_inline(&result, "INSUFFICIENT_BALANCE", "Insufficient balance");
     // Exactly enough.
     a.credit(&gw, U256::from(1u8)).await;
     assert_accepted(&place_one(&gw, &a, item(&order)).await, &order);
+}
+
+#[tokio::test]
+async fn insufficient_balance_of_a_sell_names_the_outcome_tokens_it_needs() {
+    let gw = dev_gateway().await;
+    let a = Trader::new(&gw, "few-tokens").await;
+    let market = market_info(&gw, DEMO_CONDITION_ID).await;
+    let yes = market.token(Yes).expect("a YES token").token_id;
+    // 7.5 YES tokens held; a SELL needs the tokens, not collateral.
+    a.credit(&gw, U256::from(100u8) * U256::from(10u8).pow(U256::from(18u8)))
+        .await;
+    a.credit_asset(
+        &gw,
+        &yes.to_string(),
+        U256::from(75u8) * U256::from(10u8).pow(U256::from(17u8)),
+    )
+    .await;
+    let sell = a.sign(&market, &limit(Yes, Sell, 60, 1_000));
+    let result = place_one(&gw, &a, item(&sell)).await;
+    assert_insufficient(
+        &result,
+        &format!(
+            "needs 10.00 YES tokens (10000000000000000000 base units of token_id {yes}); \
+             available 7.50"
+        ),
+    );
+    // What is available is what the earlier orders of the batch left: 7.5 - 5 = 2.5.
+    let first = a.sign(&market, &limit(Yes, Sell, 60, 500));
+    let second = a.sign(&market, &limit(Yes, Sell, 61, 500));
+    let r = a.post_orders(&gw, &[item(&first), item(&second)]).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_accepted(&r.body["results"][0], &first);
+    assert_insufficient(
+        &r.body["results"][1],
+        &format!(
+            "needs 5.00 YES tokens (5000000000000000000 base units of token_id {yes}); \
+             available 2.50"
+        ),
+    );
+}
+
+fn assert_insufficient(result: &Value, shortfall: &str) {
+    assert_inline(result, "INSUFFICIENT_BALANCE", "Insufficient balance");
+    assert_eq!(
+        result["error"]["message"],
+        format!("Insufficient balance: {shortfall}"),
+        "{result}"
+    );
 }
 
 #[tokio::test]

@@ -203,7 +203,7 @@ async fn relabel_stored_duplicates(
         .iter()
         .zip(results.iter())
         .flat_map(|(s, outcomes)| s.orders().iter().zip(outcomes))
-        .filter(|(_, outcome)| **outcome == Err(Refusal::InsufficientBalance))
+        .filter(|(_, outcome)| matches!(outcome, Err(Refusal::InsufficientBalance { .. })))
         .map(|(o, _)| o.order_hash)
         .collect();
     if short.is_empty() {
@@ -212,7 +212,9 @@ async fn relabel_stored_duplicates(
     let stored = stored_orders::stored_hashes(tx, &short).await?;
     for (submission, outcomes) in submissions.iter().zip(results.iter_mut()) {
         for (o, outcome) in submission.orders().iter().zip(outcomes.iter_mut()) {
-            if *outcome == Err(Refusal::InsufficientBalance) && stored.contains(&o.order_hash) {
+            if matches!(outcome, Err(Refusal::InsufficientBalance { .. }))
+                && stored.contains(&o.order_hash)
+            {
                 *outcome = Err(Refusal::Duplicate);
             }
         }

@@ -14,7 +14,13 @@ pub enum Refusal {
     /// An order with this hash is stored already, or was accepted earlier in the group.
     Duplicate,
     /// What the wallet may spend of the order's asset is less than its reservation.
-    InsufficientBalance,
+    InsufficientBalance {
+        /// The order's reservation (its `maker_amount`).
+        needs: Wei,
+        /// What the wallet could spend of the asset when the order was judged: after what
+        /// the orders decided before it in the group reserved.
+        available: Wei,
+    },
 }
 
 /// Per order of a submission, in order: accepted, or why not.
@@ -51,7 +57,10 @@ pub(crate) fn judge(
         None => balance.available,
     };
     if spendable < o.reserved {
-        return Ok(Err(Refusal::InsufficientBalance));
+        return Ok(Err(Refusal::InsufficientBalance {
+            needs: o.reserved,
+            available: spendable,
+        }));
     }
     let reserved = balance
         .reserved

@@ -81,6 +81,14 @@ pub fn submission(orders: Vec<OrderRecord>) -> Submission {
 }
 
 /// Renders outcomes as a compact string, so a stored response can be compared.
+/// The refusal of an order reserving `needs` when its wallet could spend `available`.
+pub fn short(needs: u64, available: u64) -> Result<(), Refusal> {
+    Err(Refusal::InsufficientBalance {
+        needs: wei(needs),
+        available: wei(available),
+    })
+}
+
 pub fn render(i: usize, outcomes: &[Result<(), Refusal>]) -> Result<String, String> {
     Ok(format!("{i}:{outcomes:?}"))
 }
