@@ -283,8 +283,10 @@ fn order_get_and_the_cancel_commands_send_their_requests_and_print_the_answers()
         "expiration": "0", "book_added_at": null, "created_at": "2026-11-24T10:00:00.000Z",
         "updated_at": "2026-11-24T10:00:00.000Z"
     });
-    let cancelled = serde_json::json!({"cancelled_count": 2, "order_hashes": [hash, other]});
-    let none = serde_json::json!({"cancelled_count": 0, "order_hashes": []});
+    let cancelled = serde_json::json!({
+        "cancelled_count": 2, "order_hashes": [hash, other], "not_cancelled": {}
+    });
+    let none = serde_json::json!({"cancelled_count": 0, "order_hashes": [], "not_cancelled": {}});
     let onchain = serde_json::json!({
         "order_hash": hash, "chain_id": 56, "to": EXCHANGE, "data": "0xa6dfcf86"
     });
@@ -349,4 +351,37 @@ fn order_get_and_the_cancel_commands_send_their_requests_and_print_the_answers()
         let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(&printed, reply, "{args:?}");
     }
+}
+
+/// `order cancel` prints the answer as JSON on stdout and, on stderr, one `<hash>: <REASON>`
+/// line for each hash it did not cancel; the command still succeeds.
+#[test]
+fn order_cancel_prints_why_each_hash_was_not_cancelled() {
+    let (done, gone, foreign) = (
+        format!("0x{}", "0f".repeat(32)),
+        format!("0x{}", "a1".repeat(32)),
+        format!("0x{}", "b2".repeat(32)),
+    );
+    let reply = serde_json::json!({
+        "cancelled_count": 1,
+        "order_hashes": [done],
+        "not_cancelled": {gone.clone(): "ORDER_ALREADY_CANCELLED", foreign.clone(): "ORDER_NOT_FOUND"}
+    });
+    let (url, server) = serve(vec![("200 OK", reply.to_string())]);
+    let out = fs_cli(
+        &["order", "cancel", &done, &gone, &foreign],
+        &[
+            ("FS_API_URL", &url),
+            ("FS_API_KEY", "fs_key_k"),
+            ("FS_API_SECRET", "fs_secret_s"),
+        ],
+    );
+    server.join().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(printed, reply);
+    assert_eq!(
+        text(&out.stderr),
+        format!("{gone}: ORDER_ALREADY_CANCELLED\n{foreign}: ORDER_NOT_FOUND\n")
+    );
 }

@@ -256,19 +256,32 @@ async fn cancels_send_the_contracts_bodies() {
     let reply = json!({"cancelled_count": 1, "order_hashes": [h1]}).to_string();
     let cond: ConditionId = hash_hex("11").parse().unwrap();
 
-    let (url, server) = serve_once("200 OK", "", reply.clone()).await;
-    let resp = api_key_client(&url).cancel_orders(&[h1]).await.unwrap();
+    let h2: OrderHash = hash_hex("02").parse().unwrap();
+    let answered = json!({
+        "cancelled_count": 1, "order_hashes": [h1], "not_cancelled": {h2.to_string(): "ORDER_NOT_FOUND"}
+    });
+    let (url, server) = serve_once("200 OK", "", answered.to_string()).await;
+    let resp = api_key_client(&url).cancel_orders(&[h1, h2]).await.unwrap();
     let req = captured(server).await;
     assert_eq!(
         (req.method.as_str(), req.target.as_str()),
         ("POST", "/v1/orders/cancel")
     );
-    assert_eq!(req.json(), json!({"order_hashes": [hash_hex("01")]}));
+    assert_eq!(
+        req.json(),
+        json!({"order_hashes": [hash_hex("01"), hash_hex("02")]})
+    );
     assert_eq!((resp.cancelled_count, resp.order_hashes), (1, vec![h1]));
+    assert_eq!(
+        resp.not_cancelled,
+        std::collections::BTreeMap::from([(h2, "ORDER_NOT_FOUND".to_owned())])
+    );
 
+    // An answer without `not_cancelled` (an older gateway) still reads.
     let (url, server) = serve_once("200 OK", "", reply.clone()).await;
-    api_key_client(&url).cancel_all().await.unwrap();
+    let all = api_key_client(&url).cancel_all().await.unwrap();
     assert_eq!(captured(server).await.json(), json!({}));
+    assert!(all.not_cancelled.is_empty());
 
     let (url, server) = serve_once("200 OK", "", reply).await;
     api_key_client(&url)

@@ -5,21 +5,68 @@
 use std::collections::BTreeMap;
 
 use store::balances::{lock_balances, write_balances, Asset, Balance};
-use store::cancels::{cancel_live_order, lock_live_orders, lock_order, CancelSelection};
+use store::cancels::{
+    cancel_live_order, lock_live_orders, lock_order, order_statuses, CancelSelection,
+};
 use store::orders::OrderRecord;
 use store::{Store, StoreError, Tx};
-use types::{OrderHash, Timestamp, Wallet, Wei};
+use types::{OrderHash, OrderStatus, Timestamp, Wallet, Wei};
 
-/// Cancels the selected live orders of `wallet`; returns the hashes actually cancelled, in the
-/// order given (by hash) or by hash (by filter).
+/// What one cancel did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Cancelled {
+    /// The hashes actually cancelled, in the order given (by hash) or by hash (by filter).
+    pub hashes: Vec<OrderHash>,
+    /// Each listed hash that was not cancelled, with why; empty for a filter.
+    pub not_cancelled: BTreeMap<OrderHash, NotCancelled>,
+}
+
+/// Why a listed hash was not cancelled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotCancelled {
+    /// Unknown, or another wallet's: the two are never told apart.
+    NotFound,
+    /// `MATCHED` or `FILLED` (matched counts as filled, as for the on-chain cancel).
+    AlreadyFilled,
+    /// `CANCELLED`, `EXPIRED` or `MATCH_FAILED`: closed without a fill, the statuses the
+    /// `cancelled` list filter groups.
+    AlreadyCancelled,
+}
+
+impl NotCancelled {
+    /// The reason as `not_cancelled` answers it: a code of the error table's style.
+    pub fn code(self) -> &'static str {
+        match self {
+            NotCancelled::NotFound => "ORDER_NOT_FOUND",
+            NotCancelled::AlreadyFilled => "ORDER_ALREADY_FILLED",
+            NotCancelled::AlreadyCancelled => "ORDER_ALREADY_CANCELLED",
+        }
+    }
+
+    /// Why a listed order of the wallet that was not live when the cancel locked the wallet's
+    /// live orders was not cancelled, from its status read after (`None`: no such order).
+    fn of(status: Option<OrderStatus>) -> NotCancelled {
+        match status {
+            // Live now, so accepted after the lock: it was not there to cancel.
+            None | Some(OrderStatus::Open | OrderStatus::PartiallyFilled) => NotCancelled::NotFound,
+            Some(OrderStatus::Matched | OrderStatus::Filled) => NotCancelled::AlreadyFilled,
+            Some(OrderStatus::Cancelled | OrderStatus::Expired | OrderStatus::MatchFailed) => {
+                NotCancelled::AlreadyCancelled
+            }
+        }
+    }
+}
+
+/// Cancels the selected live orders of `wallet`; returns the hashes actually cancelled and,
+/// for a list of hashes, why each other one was not.
 pub async fn cancel_selected(
     store: &Store,
     wallet: Wallet,
     selection: &CancelSelection,
     now: Timestamp,
-) -> Result<Vec<OrderHash>, StoreError> {
+) -> Result<Cancelled, StoreError> {
     if matches!(selection, CancelSelection::Hashes(h) if h.is_empty()) {
-        return Ok(Vec::new());
+        return Ok(Cancelled::default());
     }
     let mut conn = store.write_connection().await?;
     let mut tx = conn.begin().await?;
@@ -46,7 +93,7 @@ async fn cancel_selected_in(
     wallet: Wallet,
     selection: &CancelSelection,
     now: Timestamp,
-) -> Result<Vec<OrderHash>, StoreError> {
+) -> Result<Cancelled, StoreError> {
     let live = lock_live_orders(tx, wallet, selection).await?;
     let mut releases: BTreeMap<(Wallet, Asset), Wei> = BTreeMap::new();
     for order in &live {
@@ -60,17 +107,33 @@ async fn cancel_selected_in(
     if !releases.is_empty() {
         release(tx, &releases, now).await?;
     }
-    Ok(match selection {
-        CancelSelection::Hashes(hashes) => {
-            let mut out: Vec<OrderHash> = Vec::with_capacity(live.len());
-            for h in hashes {
-                if live.iter().any(|l| l.hash == *h) && !out.contains(h) {
-                    out.push(*h);
-                }
+    let CancelSelection::Hashes(listed) = selection else {
+        return Ok(Cancelled {
+            hashes: live.iter().map(|l| l.hash).collect(),
+            not_cancelled: BTreeMap::new(),
+        });
+    };
+    let mut hashes: Vec<OrderHash> = Vec::with_capacity(live.len());
+    let mut missed: Vec<OrderHash> = Vec::new();
+    for h in listed {
+        if live.iter().any(|l| l.hash == *h) {
+            if !hashes.contains(h) {
+                hashes.push(*h);
             }
-            out
+        } else if !missed.contains(h) {
+            missed.push(*h);
         }
-        CancelSelection::Matching { .. } => live.iter().map(|l| l.hash).collect(),
+    }
+    // A closed order stays closed, so its status needs no lock; one closed by a concurrent
+    // cancel since the lock above reads as cancelled, which it is.
+    let statuses = order_statuses(tx, wallet, &missed).await?;
+    let not_cancelled = missed
+        .into_iter()
+        .map(|h| (h, NotCancelled::of(statuses.get(&h).copied())))
+        .collect();
+    Ok(Cancelled {
+        hashes,
+        not_cancelled,
     })
 }
 

@@ -198,10 +198,15 @@ impl OrderService {
         selection: &CancelSelection,
         now: Timestamp,
     ) -> Result<CancelResponse, ServiceError> {
-        let order_hashes = cancel_selected(&self.store, wallet, selection, now).await?;
+        let cancelled = cancel_selected(&self.store, wallet, selection, now).await?;
         Ok(CancelResponse {
-            cancelled_count: order_hashes.len(),
-            order_hashes,
+            cancelled_count: cancelled.hashes.len(),
+            order_hashes: cancelled.hashes,
+            not_cancelled: cancelled
+                .not_cancelled
+                .into_iter()
+                .map(|(hash, reason)| (hash, reason.code().to_owned()))
+                .collect(),
         })
     }
 

@@ -4,8 +4,10 @@
 #[path = "acceptance_common/mod.rs"]
 mod common;
 
+use std::collections::BTreeMap;
+
 use common::*;
-use orders::cancels::{cancel_one, cancel_selected};
+use orders::cancels::{cancel_one, cancel_selected, NotCancelled};
 use store::balances::Asset;
 use store::cancels::CancelSelection;
 use test_support::on_each_backend;
@@ -42,17 +44,36 @@ async fn cancel_by_hash_releases_exactly_what_is_left_and_only_for_the_owner() {
         .await
         .unwrap();
 
+        // Closed orders of the wallet: one filled, one expired.
+        let closed = [order(5, me, Side::Buy, 0), order(6, me, Side::Buy, 0)];
+        s.insert_orders(&closed, None).await.unwrap();
+        for (o, status) in closed
+            .iter()
+            .zip([OrderStatus::Filled, OrderStatus::Expired])
+        {
+            s.set_order_state(&o.order_hash, status, Size::from_hundredths(0), T0)
+                .await
+                .unwrap();
+        }
+
         let hash = |seed: u8| OrderHash(B256::repeat_byte(seed));
         let later = Timestamp(T0.0 + 5);
-        let cancelled = cancel_selected(
-            &s,
-            me,
-            &CancelSelection::Hashes(vec![hash(2), hash(4), hash(0x42), hash(1), hash(2)]),
-            later,
-        )
-        .await
-        .unwrap();
-        assert_eq!(cancelled, vec![hash(2), hash(1)], "{backend}");
+        let listed = [2, 4, 0x42, 1, 2, 5, 6, 0x42].map(hash);
+        let cancelled = cancel_selected(&s, me, &CancelSelection::Hashes(listed.to_vec()), later)
+            .await
+            .unwrap();
+        assert_eq!(cancelled.hashes, vec![hash(2), hash(1)], "{backend}");
+        // Another wallet's order and an unknown hash answer alike.
+        assert_eq!(
+            cancelled.not_cancelled,
+            BTreeMap::from([
+                (hash(4), NotCancelled::NotFound),
+                (hash(0x42), NotCancelled::NotFound),
+                (hash(5), NotCancelled::AlreadyFilled),
+                (hash(6), NotCancelled::AlreadyCancelled),
+            ]),
+            "{backend}"
+        );
         assert_eq!(
             s.balance(me, Asset::Collateral).await.unwrap(),
             balance(75, 25),
@@ -78,7 +99,12 @@ async fn cancel_by_hash_releases_exactly_what_is_left_and_only_for_the_owner() {
         let again = cancel_selected(&s, me, &CancelSelection::Hashes(vec![hash(1)]), later)
             .await
             .unwrap();
-        assert!(again.is_empty(), "{backend}");
+        assert!(again.hashes.is_empty(), "{backend}");
+        assert_eq!(
+            again.not_cancelled,
+            BTreeMap::from([(hash(1), NotCancelled::AlreadyCancelled)]),
+            "{backend}"
+        );
         assert_eq!(
             s.balance(me, Asset::Collateral).await.unwrap(),
             balance(75, 25)
@@ -96,7 +122,11 @@ async fn cancel_by_hash_releases_exactly_what_is_left_and_only_for_the_owner() {
         )
         .await
         .unwrap();
-        assert_eq!(rest, vec![hash(3)], "{backend}");
+        assert_eq!(rest.hashes, vec![hash(3)], "{backend}");
+        assert!(
+            rest.not_cancelled.is_empty(),
+            "a filter lists no hash: {rest:?}"
+        );
         assert_eq!(
             s.balance(me, Asset::Collateral).await.unwrap(),
             balance(100, 0)
@@ -136,15 +166,15 @@ async fn cancel_by_filter_matches_market_outcome_and_side() {
         let sells = cancel_selected(&s, me, &by(Some(market(1)), None, Some(Side::Sell)), T0)
             .await
             .unwrap();
-        assert_eq!(sells, vec![hash(2)], "{backend}");
+        assert_eq!(sells.hashes, vec![hash(2)], "{backend}");
         let no = cancel_selected(&s, me, &by(Some(market(1)), Some(Outcome::No), None), T0)
             .await
             .unwrap();
-        assert_eq!(no, vec![hash(4)], "{backend}");
+        assert_eq!(no.hashes, vec![hash(4)], "{backend}");
         let market1 = cancel_selected(&s, me, &by(Some(market(1)), None, None), T0)
             .await
             .unwrap();
-        assert_eq!(market1, vec![hash(1)], "{backend}");
+        assert_eq!(market1.hashes, vec![hash(1)], "{backend}");
         assert_eq!(
             s.order(&hash(3)).await.unwrap().unwrap().status,
             OrderStatus::Open

@@ -46,7 +46,9 @@ async fn the_idempotent_response_commits_with_the_orders() {
         );
         assert_eq!(
             claim_key(&s, me, "k2", "body", T0).await.unwrap(),
-            IdempotencyClaim::Replay("1:[Err(InsufficientBalance { needs: Wei(10), available: Wei(0) })]".into()),
+            IdempotencyClaim::Replay(
+                "1:[Err(InsufficientBalance { needs: Wei(10), available: Wei(0) })]".into()
+            ),
             "{backend}"
         );
     })

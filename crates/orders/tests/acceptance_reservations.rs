@@ -102,11 +102,7 @@ async fn a_wallet_without_any_balance_is_refused() {
         )
         .await
         .unwrap();
-        assert_eq!(
-            out,
-            vec![vec![short(1, 0)]],
-            "{backend}"
-        );
+        assert_eq!(out, vec![vec![short(1, 0)]], "{backend}");
         assert_eq!(
             s.balance(wallet(0xaa), token()).await.unwrap(),
             balance(0, 0)
@@ -135,11 +131,7 @@ async fn external_holdings_cap_what_open_orders_may_reserve() {
         )
         .await
         .unwrap();
-        assert_eq!(
-            out,
-            vec![vec![Ok(()), short(31, 30), Ok(())]],
-            "{backend}"
-        );
+        assert_eq!(out, vec![vec![Ok(()), short(31, 30), Ok(())]], "{backend}");
         assert_eq!(
             s.balance(me, Asset::Collateral).await.unwrap(),
             balance(0, 100)

@@ -207,7 +207,9 @@ async fn insufficient_balance_says_what_the_order_needs_and_what_is_available_in
     on_each_backend(|store, url, backend| async move {
         // 10 collateral and 12.34 NO tokens (6 decimals), from the ledger or from a chain.
         let ledger = World::running(store.clone(), url, backend);
-        ledger.credit(&ledger.alice, Asset::Collateral, e18(10, 0)).await;
+        ledger
+            .credit(&ledger.alice, Asset::Collateral, e18(10, 0))
+            .await;
         ledger.credit(&ledger.alice, no(), wei(12_340_000)).await;
         let mut totals = Holdings::new();
         totals.insert((Wallet::ZERO, Asset::Collateral), e18(10, 0));
@@ -227,10 +229,7 @@ async fn insufficient_balance_says_what_the_order_needs_and_what_is_available_in
                     .no_token()
                     .signed_by(who), // 12.35 of 12.34
             ];
-            let results = match service
-                .place_orders(who.wallet(), &items, None, NOW)
-                .await
-            {
+            let results = match service.place_orders(who.wallet(), &items, None, NOW).await {
                 Ok(Placed::Fresh(r)) => r.results,
                 other => panic!("{backend}: {other:?}"),
             };

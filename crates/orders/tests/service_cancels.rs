@@ -104,7 +104,11 @@ async fn cancels_release_exactly_what_each_order_reserved() {
             .unwrap();
         assert_eq!(
             serde_json::to_value(&rest).unwrap(),
-            json!({"cancelled_count": 1, "order_hashes": [buy_no.hash().to_string()]})
+            json!({
+                "cancelled_count": 1,
+                "order_hashes": [buy_no.hash().to_string()],
+                "not_cancelled": {}
+            })
         );
         assert_eq!(
             w.balance(alice, Asset::Collateral).await,
@@ -137,6 +141,11 @@ async fn another_wallets_orders_are_never_cancelled_or_revealed() {
             .await
             .unwrap();
         assert_eq!(by_hash.cancelled_count, 0, "{backend}");
+        assert_eq!(
+            serde_json::to_value(&by_hash.not_cancelled).unwrap(),
+            json!({order.hash().to_string(): "ORDER_NOT_FOUND"}),
+            "{backend}: another wallet's order is not found"
+        );
         let all = CancelSelection::Matching {
             market: None,
             outcome: None,

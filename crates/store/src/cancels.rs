@@ -2,6 +2,8 @@
 //! transaction: lock the wallet's live orders a selection names, close one. Only the wallet's
 //! own `OPEN` and `PARTIALLY_FILLED` orders are ever touched.
 
+use std::collections::HashMap;
+
 use sqlx::Row;
 use types::{MarketKey, OrderHash, OrderStatus, Outcome, Side, Timestamp, Wallet, Wei};
 
@@ -147,6 +149,42 @@ pub async fn lock_order(
         return Ok(None);
     };
     from_row(&row).map(Some)
+}
+
+/// The status of each of the wallet's orders among `hashes`. A hash the wallet has no order
+/// with, unknown or another wallet's, is absent: the two take the same path. At most a few
+/// hundred hashes (one statement).
+pub async fn order_statuses(
+    tx: &mut Tx<'_>,
+    wallet: Wallet,
+    hashes: &[OrderHash],
+) -> Result<HashMap<OrderHash, OrderStatus>, StoreError> {
+    // On SQLite a hash the index does not know is stored by no one.
+    let keys: Vec<OrderKey> = hashes
+        .iter()
+        .filter_map(|h| order_key(tx.hash_index(), h))
+        .collect();
+    let Some(first) = keys.first() else {
+        return Ok(HashMap::new());
+    };
+    let backend = tx.backend();
+    let mut sql = "SELECT order_hash, status FROM orders WHERE wallet = ".to_owned();
+    backend.push_placeholders(&mut sql, 1, 1);
+    sql.push_str(&format!(" AND {} IN (", first.column()));
+    backend.push_placeholders(&mut sql, 2, keys.len());
+    sql.push(')');
+    let mut query = sqlx::query(&sql).bind(wallet.to_string());
+    for key in &keys {
+        query = key.bind(query);
+    }
+    let mut statuses = HashMap::with_capacity(keys.len());
+    for row in query.fetch_all(&mut *tx.inner).await? {
+        statuses.insert(
+            parse_col(&row.try_get::<String, _>("order_hash")?, "order_hash")?,
+            parse_col(&row.try_get::<String, _>("status")?, "status")?,
+        );
+    }
+    Ok(statuses)
 }
 
 /// Closes a live order: `CANCELLED`, nothing reserved any more. A closed one is left as it is.

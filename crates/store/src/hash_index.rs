@@ -200,12 +200,17 @@ pub(crate) enum OrderKey {
 }
 
 impl OrderKey {
+    /// The column the key is a value of.
+    pub(crate) fn column(&self) -> &'static str {
+        match self {
+            OrderKey::Hash(_) => "order_hash",
+            OrderKey::Row(_) => "rowid",
+        }
+    }
+
     /// `column = <placeholder>`, the column being the key's.
     pub(crate) fn condition(&self, placeholder: &str) -> String {
-        match self {
-            OrderKey::Hash(_) => format!("order_hash = {placeholder}"),
-            OrderKey::Row(_) => format!("rowid = {placeholder}"),
-        }
+        format!("{} = {placeholder}", self.column())
     }
 
     pub(crate) fn bind<'q>(

@@ -12,6 +12,8 @@
 //! struct in its HTTP layer, so that an error answer copies nothing) and [`PlaceOrdersResponse`]
 //! (a replay is the stored text with the mark spliced in).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -143,11 +145,17 @@ pub struct Page<T> {
     pub has_more: bool,
 }
 
-/// The body of `POST /v1/orders/cancel`: the orders this call actually cancelled.
+/// The body of `POST /v1/orders/cancel`: the orders this call actually cancelled, and why each
+/// other hash it was given was not.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CancelResponse {
     pub cancelled_count: usize,
     pub order_hashes: Vec<OrderHash>,
+    /// Each listed hash not cancelled → `ORDER_NOT_FOUND` (unknown or another wallet's),
+    /// `ORDER_ALREADY_FILLED` or `ORDER_ALREADY_CANCELLED`; empty for a filter or `{}`. Text,
+    /// not an enum, for the reason of [`ErrorEnvelope::code`]; absent from older gateways.
+    #[serde(default)]
+    pub not_cancelled: BTreeMap<OrderHash, String>,
 }
 
 /// The body of `POST /v1/orders/{order_hash}/cancel-onchain`: the transaction the wallet sends

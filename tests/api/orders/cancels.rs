@@ -1,17 +1,18 @@
 //! `POST /v1/orders/cancel` by hashes, market, outcome and side or everything, and
 //! `POST /v1/orders/{hash}/cancel-onchain` with the exchange's calldata (docs/api.md 6.5, 6.6).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use alloy_primitives::{hex, keccak256, U256};
 use alloy_sol_types::SolCall;
 use client::{SignedOrder, StatusFilter};
 use serde_json::json;
+use sqlx::Connection;
 use types::{ChainId, OrderStatus, Outcome, Side};
 
-use crate::harness::{condition_id, market_body, token_ids, DEMO_CONDITION_ID};
+use crate::harness::{condition_id, market_body, token_ids, Gateway, DEMO_CONDITION_ID};
 use crate::trading::{
-    demo, gtd, hash_of, limit, market_info, Trader, DEMO_EXCHANGE, DEMO_NO, DEMO_YES,
+    demo, gtd, hash_of, limit, market_info, Trader, DEMO_EXCHANGE, DEMO_NO, DEMO_YES, DEV_ENV,
 };
 
 use super::{funded, hashes, list_all, now_secs, set, shares};
@@ -42,10 +43,81 @@ async fn cancel_by_hashes_cancels_only_the_listed_open_orders() {
         a.api.get_order(orders[1].hash).await.unwrap().status,
         OrderStatus::Open
     );
+    assert_eq!(
+        resp.not_cancelled,
+        BTreeMap::from([(unknown, "ORDER_NOT_FOUND".to_owned())])
+    );
     // Cancelling again cancels nothing: only orders actually cancelled are reported.
     let again = a.api.cancel_orders(&[orders[0].hash]).await.unwrap();
     assert_eq!(again.cancelled_count, 0);
     assert!(again.order_hashes.is_empty());
+}
+
+#[tokio::test]
+async fn cancel_by_hashes_answers_why_each_listed_hash_was_not_cancelled() {
+    let (gw, a, market) = funded("cancel-reasons").await;
+    let b = Trader::new(&gw, "cancel-reasons-other").await;
+    b.credit(&gw, shares(1_000)).await;
+    let mine: Vec<SignedOrder> = (0..3)
+        .map(|i| a.sign(&market, &limit(Yes, Buy, 30 + i, 1_000)))
+        .collect();
+    a.api.place_orders(&mine, None).await.unwrap();
+    let theirs = b.sign(&market, &limit(Yes, Buy, 40, 1_000));
+    b.api
+        .place_orders(std::slice::from_ref(&theirs), None)
+        .await
+        .unwrap();
+    a.api.cancel_orders(&[mine[1].hash]).await.unwrap();
+    // Matching does not exist yet: the order is filled behind the stopped gateway's back.
+    let stopped = gw.stop();
+    assert!(stopped.status.success(), "{}", stopped.logs);
+    sqlx::any::install_default_drivers();
+    let db = format!(
+        "sqlite://{}",
+        stopped.dir.path().join("data/gateway.db").display()
+    );
+    let mut conn = sqlx::AnyConnection::connect(&db)
+        .await
+        .expect("the database");
+    sqlx::query(
+        "UPDATE orders SET status = 'FILLED', remaining_hundredths = 0 WHERE order_hash = $1",
+    )
+    .bind(mine[2].hash.to_string())
+    .execute(&mut conn)
+    .await
+    .expect("fill the order");
+    conn.close().await.expect("close");
+    let gw = Gateway::start_in(stopped.dir, &DEV_ENV).await;
+
+    let unknown = format!("0x{}", "cd".repeat(32));
+    let listed = [
+        mine[0].hash.to_string(),
+        unknown.clone(),
+        theirs.hash.to_string(),
+        mine[1].hash.to_string(),
+        mine[2].hash.to_string(),
+    ];
+    let r = a
+        .post(&gw, "/v1/orders/cancel", &json!({"order_hashes": listed}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // Another wallet's order is not found, exactly as an unknown hash.
+    assert_eq!(
+        r.body,
+        json!({
+            "cancelled_count": 1,
+            "order_hashes": [mine[0].hash.to_string()],
+            "not_cancelled": {
+                unknown: "ORDER_NOT_FOUND",
+                theirs.hash.to_string(): "ORDER_NOT_FOUND",
+                mine[1].hash.to_string(): "ORDER_ALREADY_CANCELLED",
+                mine[2].hash.to_string(): "ORDER_ALREADY_FILLED",
+            }
+        })
+    );
+    // The other wallet's order is still open.
+    let r = b.get(&gw, &format!("/v1/orders/{}", theirs.hash)).await;
+    assert_eq!(r.body["status"], "OPEN", "{}", r.text);
 }
 
 #[tokio::test]
@@ -109,7 +181,11 @@ async fn cancel_by_outcome_and_side_filters_match_the_orders_own_outcome_and_sid
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(
         r.body,
-        json!({"cancelled_count": 1, "order_hashes": [sell_no.hash.to_string()]})
+        json!({
+            "cancelled_count": 1,
+            "order_hashes": [sell_no.hash.to_string()],
+            "not_cancelled": {}
+        })
     );
     // side BUY: both bids, whatever the outcome.
     let r = a
@@ -135,7 +211,11 @@ async fn cancel_by_outcome_and_side_filters_match_the_orders_own_outcome_and_sid
         .await;
     assert_eq!(
         r.body,
-        json!({"cancelled_count": 1, "order_hashes": [sell_yes.hash.to_string()]})
+        json!({
+            "cancelled_count": 1,
+            "order_hashes": [sell_yes.hash.to_string()],
+            "not_cancelled": {}
+        })
     );
     assert!(list_all(&a.api, StatusFilter::Open).await.is_empty());
 }

@@ -40,9 +40,20 @@ async fn another_wallet_cannot_get_cancel_or_cancel_onchain_an_order() {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(r.body, json!({"cancelled_count": 0, "order_hashes": []}));
+    // Not found, exactly as an unknown hash is.
+    assert_eq!(
+        r.body,
+        json!({
+            "cancelled_count": 0,
+            "order_hashes": [],
+            "not_cancelled": {order.hash.to_string(): "ORDER_NOT_FOUND"}
+        })
+    );
     let r = b.post(&gw, "/v1/orders/cancel", &json!({})).await;
-    assert_eq!(r.body, json!({"cancelled_count": 0, "order_hashes": []}));
+    assert_eq!(
+        r.body,
+        json!({"cancelled_count": 0, "order_hashes": [], "not_cancelled": {}})
+    );
     let r = b
         .post(&gw, &format!("{path}/cancel-onchain"), &json!({}))
         .await;

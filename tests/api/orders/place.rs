@@ -320,8 +320,11 @@ async fn insufficient_balance_of_a_sell_names_the_outcome_tokens_it_needs() {
     let market = market_info(&gw, DEMO_CONDITION_ID).await;
     let yes = market.token(Yes).expect("a YES token").token_id;
     // 7.5 YES tokens held; a SELL needs the tokens, not collateral.
-    a.credit(&gw, U256::from(100u8) * U256::from(10u8).pow(U256::from(18u8)))
-        .await;
+    a.credit(
+        &gw,
+        U256::from(100u8) * U256::from(10u8).pow(U256::from(18u8)),
+    )
+    .await;
     a.credit_asset(
         &gw,
         &yes.to_string(),

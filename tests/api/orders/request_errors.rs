@@ -149,8 +149,10 @@ async fn more_than_100_hashes_on_cancel_is_422_batch_size_exceeded() {
         .post(&gw, "/v1/orders/cancel", &json!({"order_hashes": many}))
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(
-        r.body,
-        json!({"cancelled_count": 1, "order_hashes": [order.hash.to_string()]})
-    );
+    assert_eq!(r.body["cancelled_count"], 1, "{}", r.text);
+    assert_eq!(r.body["order_hashes"], json!([order.hash.to_string()]));
+    // Each of the 99 unknown hashes is answered.
+    let not_cancelled = r.body["not_cancelled"].as_object().expect("an object");
+    assert_eq!(not_cancelled.len(), 99, "{}", r.text);
+    assert!(not_cancelled.values().all(|v| v == "ORDER_NOT_FOUND"));
 }

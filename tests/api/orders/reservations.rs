@@ -110,6 +110,10 @@ async fn hashes_and_ids_are_accepted_in_any_hex_case_and_returned_lower_case() {
         .await;
     assert_eq!(
         r.body,
-        json!({"cancelled_count": 1, "order_hashes": [order.hash.to_string()]})
+        json!({
+            "cancelled_count": 1,
+            "order_hashes": [order.hash.to_string()],
+            "not_cancelled": {}
+        })
     );
 }

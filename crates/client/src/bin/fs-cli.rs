@@ -8,6 +8,9 @@
 //! Exit codes: 0 success; 1 the request failed (transport, API error, bad input); 2 usage
 //! (clap); 3 `order place` was answered but at least one order was refused (the results on
 //! stdout say which and why).
+//!
+//! `order cancel` also prints `<hash>: <REASON>` on stderr for each hash not cancelled (its
+//! `not_cancelled`); that is an answer, not a failure: the exit code stays 0.
 
 use std::process::ExitCode;
 
@@ -283,7 +286,12 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Order(OrderCommand::Place(args)) => return place(&api()?, args).await,
         Command::Order(OrderCommand::Get { hash }) => print(&api()?.get_order(hash).await?)?,
         Command::Order(OrderCommand::Cancel { hashes }) => {
-            print(&api()?.cancel_orders(&hashes).await?)?
+            let answer = api()?.cancel_orders(&hashes).await?;
+            print(&answer)?;
+            // stdout stays one JSON document; the reasons are for whoever reads the terminal.
+            for (hash, reason) in &answer.not_cancelled {
+                eprintln!("{hash}: {reason}");
+            }
         }
         Command::Order(OrderCommand::CancelAll {
             condition_id,
