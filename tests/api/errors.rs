@@ -1,10 +1,11 @@
 //! Errors (docs/api.md 1.4): every non-2xx response is the envelope, on every route, with the
 //! correlation id.
 
-use reqwest::Method;
+use reqwest::{Method, RequestBuilder};
 use serde_json::json;
 
 use crate::harness::{assert_envelope, is_generated_id, market_body, Gateway, ADMIN_TOKEN};
+use crate::trading::{dev_gateway, Trader};
 
 fn admin_env() -> [(&'static str, &'static str); 1] {
     [("FS_ADMIN_TOKEN", ADMIN_TOKEN)]
@@ -290,4 +291,74 @@ async fn chunked_body_over_1_mib_is_413_payload_too_large() {
         .contains("x-correlation-id: chunky-1"));
     // The gateway is unharmed.
     assert_eq!(gw.get("/health").await.status, 200);
+}
+
+/// A body that is not JSON is refused naming where it stops being JSON, and the innermost field
+/// known when there is one, on every route that reads a body: never `?`, the mark
+/// `serde_path_to_error` writes for a key not read yet.
+#[tokio::test]
+async fn a_body_that_is_not_json_names_the_position_on_every_route() {
+    let gw = dev_gateway().await;
+    let trader = Trader::new(&gw, "not-json").await;
+    let admin = |rb: RequestBuilder| rb.bearer_auth(ADMIN_TOKEN);
+    let keyed = |rb: RequestBuilder| trader.keyed(rb);
+    let jwt = |rb: RequestBuilder| rb.bearer_auth(&trader.jwt);
+    let everywhere = [
+        (
+            "{orders: [",
+            "body: key must be a string at line 1 column 2",
+        ),
+        ("{\"", "body: EOF while parsing a string at line 1 column 2"),
+        ("{\n  ,\n}", "body: key must be a string at line 2 column 3"),
+        (
+            "not json",
+            "body: must be a JSON object; this is not JSON: expected ident at line 1 column 2",
+        ),
+    ];
+    let routes: [(&str, &dyn Fn(RequestBuilder) -> RequestBuilder, &str, &str); 5] = [
+        (
+            "/admin/v1/markets",
+            &admin,
+            r#"{"tokens": [{"outcome": }]}"#,
+            "tokens[0].outcome: expected value at line 1 column 25",
+        ),
+        (
+            "/admin/v1/balances",
+            &admin,
+            r#"{"asset": "collateral", "amount": "1" "wallet": ""}"#,
+            "body: expected `,` or `}` at line 1 column 39",
+        ),
+        (
+            "/v1/auth/api-keys",
+            &jwt,
+            r#"{"permissions": ["read" "trade"]}"#,
+            "permissions: expected `,` or `]` at line 1 column 25",
+        ),
+        (
+            "/v1/orders",
+            &keyed,
+            r#"{"orders": [{price: 1}]}"#,
+            "orders[0]: key must be a string at line 1 column 14",
+        ),
+        (
+            "/v1/orders/cancel",
+            &keyed,
+            r#"{"order_hashes": [}"#,
+            "order_hashes[0]: expected value at line 1 column 19",
+        ),
+    ];
+    for (path, auth, nested, nested_message) in routes {
+        for (body, message) in everywhere.iter().copied().chain([(nested, nested_message)]) {
+            let rb = gw
+                .request(Method::POST, path)
+                .header("content-type", "application/json")
+                .body(body.to_owned());
+            let r = gw.send(auth(rb)).await;
+            assert_envelope(&r, 400, "VALIDATION_ERROR", "");
+            let got = r.body["message"].as_str().unwrap_or_default();
+            assert_eq!(got, message, "{path} {body:?}");
+            assert!(got.contains(" line ") && got.contains(" column "), "{got}");
+            assert!(!got.starts_with('?') && !got.contains("?:"), "{got}");
+        }
+    }
 }

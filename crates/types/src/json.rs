@@ -8,7 +8,9 @@
 //! [`non_null`] for optional fields.
 
 use serde::de::{Deserialize, Deserializer, Error};
+use serde_json::error::Category;
 use serde_json::Value;
+use serde_path_to_error::Segment;
 
 use crate::error::InvalidField;
 
@@ -23,7 +25,7 @@ const NUL_TEXT: &str = "must not contain a NUL character";
 /// holding a NUL character, which PostgreSQL cannot store in text.
 pub fn parse_json<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, InvalidField> {
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(InvalidField::new("body", "must be a JSON object"));
+        return Err(not_an_object(bytes));
     }
     // Tracking the path costs an allocation per key; only a refused body needs it, so it is
     // parsed again with tracking then (the same bytes fail the same way). Checking UTF-8 once
@@ -36,6 +38,19 @@ pub fn parse_json<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, InvalidF
     let value = parsed.map_err(|_| parse_json_error::<T>(bytes))?;
     check_no_nul(bytes)?;
     Ok(value)
+}
+
+/// The refusal of a body that does not start with `{`: text that is not JSON at all is also
+/// told where it stops being JSON (`not json`: `expected ident at line 1 column 2`).
+fn not_an_object(bytes: &[u8]) -> InvalidField {
+    const NOT_AN_OBJECT: &str = "must be a JSON object";
+    let blank = bytes.iter().all(u8::is_ascii_whitespace);
+    match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+        Err(e) if !blank => {
+            InvalidField::new("body", format!("{NOT_AN_OBJECT}; this is not JSON: {e}"))
+        }
+        _ => InvalidField::new("body", NOT_AN_OBJECT),
+    }
 }
 
 /// `deserialize_with` for an optional field: absent is `None` (with `#[serde(default)]`),
@@ -82,20 +97,43 @@ fn parse_json_error<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> InvalidField {
     }
 }
 
-/// A tracked parse's error as the envelope words it: the failing field's path and serde's
-/// message; for the body as a whole (a syntax error), the message keeps its position.
+/// A tracked parse's error as the envelope words it: the path of the innermost field known
+/// (or `body`) and serde's message. Text that is not JSON keeps serde's position
+/// (`body: key must be a string at line 1 column 2`): it is what finds the typo. A value of
+/// the wrong type, in a field the path names, does not need it.
 fn tracked_error(e: serde_path_to_error::Error<serde_json::Error>) -> InvalidField {
-    let path = e.path().to_string();
-    let msg = e.into_inner().to_string();
-    if path == "." || path.is_empty() {
+    let path = known_path(e.path());
+    let inner = e.into_inner();
+    let not_json = !matches!(inner.classify(), Category::Data);
+    let msg = inner.to_string();
+    if path.is_empty() {
         return InvalidField::new("body", msg);
     }
-    // serde_json appends the position; the field path says more to a client.
     let msg = match msg.rfind(" at line ") {
-        Some(i) => msg[..i].to_string(),
-        None => msg,
+        Some(i) if !not_json => msg[..i].to_string(),
+        _ => msg,
     };
     InvalidField::new(path, msg)
+}
+
+/// The path as `serde_path_to_error` writes it (`tokens[1].decimals`), up to the first segment
+/// it could not name: a key not read yet, which it writes `?` (`{orders: [` failed at `?`).
+/// Empty when no field is known.
+fn known_path(path: &serde_path_to_error::Path) -> String {
+    let mut known = String::new();
+    for segment in path {
+        match segment {
+            Segment::Seq { index } => known.push_str(&format!("[{index}]")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                if !known.is_empty() {
+                    known.push('.');
+                }
+                known.push_str(key);
+            }
+            Segment::Unknown => break,
+        }
+    }
+    known
 }
 
 /// Refuses a body with a NUL in any string, naming where.
@@ -203,19 +241,94 @@ mod tests {
                 "{err}"
             );
         }
-        for body in [
-            &b""[..],
-            b"  ",
-            b"null",
-            b"[]",
-            b"[\"a\", [1]]",
-            b"\"{}\"",
-            b"\xfe{}",
-        ] {
+        for body in [&b""[..], b"  ", b"null", b"[]", b"[\"a\", [1]]", b"\"{}\""] {
             let err = parse_json::<Body<'_>>(body).unwrap_err();
             assert_eq!(err.to_string(), "body: must be a JSON object");
         }
+        for (body, position) in [
+            (&b"\xfe{}"[..], "expected value at line 1 column 1"),
+            (b"not json", "expected ident at line 1 column 2"),
+            (b"[1, 2", "EOF while parsing a list at line 1 column 5"),
+            (b"\n 'a'", "expected value at line 2 column 2"),
+        ] {
+            let err = parse_json::<Body<'_>>(body).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!("body: must be a JSON object; this is not JSON: {position}")
+            );
+        }
         assert!(parse_json::<Body<'_>>(b" \n{\"name\": \"a\", \"items\": []}\r\n\t ").is_ok());
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Nest {
+        name: String,
+        items: Vec<Leaf>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Leaf {
+        a: u8,
+    }
+
+    #[test]
+    fn text_that_is_not_json_names_the_position_and_the_innermost_field_known() {
+        let cases: &[(&[u8], &str)] = &[
+            (
+                b"{orders: [",
+                "body: key must be a string at line 1 column 2",
+            ),
+            (b"{,}", "body: key must be a string at line 1 column 2"),
+            (b"{", "body: EOF while parsing an object at line 1 column 1"),
+            (
+                br#"{"name": "a" "items": []}"#,
+                "body: expected `,` or `}` at line 1 column 14",
+            ),
+            (
+                br#"{"name": "a", "#,
+                "body: EOF while parsing a value at line 1 column 14",
+            ),
+            (
+                br#"{"name": "a", "items": [{"a": 1}, {a: 1}]}"#,
+                "items[1]: key must be a string at line 1 column 36",
+            ),
+            (
+                br#"{"name": "a", "items": [{"a": 1}, {"a" 1}]}"#,
+                "items[1]: expected `:` at line 1 column 40",
+            ),
+            (
+                br#"{"name": "a", "items": [{"a": "#,
+                "items[0].a: EOF while parsing a value at line 1 column 30",
+            ),
+            (
+                br#"{"name": x}"#,
+                "name: expected value at line 1 column 10",
+            ),
+            (
+                br#"{"name": "a", "items": [{"a": 1},]}"#,
+                "items: trailing comma at line 1 column 34",
+            ),
+            // A value of the wrong type: the field says where.
+            (
+                br#"{"name": "a", "items": [{"a": 1.5}]}"#,
+                "items[0].a: invalid type: floating point `1.5`, expected u8",
+            ),
+            (
+                br#"{"name": "a", "items": [{"b": 1}]}"#,
+                "items[0]: missing field `a`",
+            ),
+        ];
+        for (body, message) in cases {
+            let err = parse_json::<Nest>(body).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                *message,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
     }
 
     #[derive(Debug, serde::Deserialize)]
