@@ -489,36 +489,70 @@ async fn credit_of_an_unknown_token_is_400_naming_asset() {
     }
 }
 
+/// 2^256, one more than a uint256 holds.
+const TWO_POW_256: &str =
+    "115792089237316195423570985008687907853269984665640564039457584007913129639936";
+const TWO_POW_256_MINUS_1: &str =
+    "115792089237316195423570985008687907853269984665640564039457584007913129639935";
+
 #[tokio::test]
-async fn credit_amount_must_be_a_positive_integer_string() {
+async fn credit_amount_errors_say_it_is_base_units_and_give_the_assets_decimals() {
     let gw = admin_gateway().await;
-    for amount in ["0", "1.5", "-1", "abc", "", "1e18"] {
-        let r = credit(&gw, WALLET, "collateral", amount).await;
-        assert_envelope(&r, 400, "VALIDATION_ERROR", "amount");
+    // A market whose YES token has 6 decimals.
+    let mut body = market_body(1);
+    body["tokens"][0]["decimals"] = json!(6);
+    gw.create_market(&body).await;
+    let (yes, _) = token_ids(1);
+    let collateral = r#"(collateral has 18 decimals: 1.5 collateral is "1500000000000000000")"#;
+    let token = format!(r#"(token_id {yes} has 6 decimals: 1.5 tokens is "1500000")"#);
+    let whole = "amount: must be a whole number of base units";
+    for (asset, hint) in [("collateral", collateral), (yes.as_str(), token.as_str())] {
+        let cases = [
+            (json!("1.5"), format!("{whole} {hint}")),
+            (json!("-1"), format!("{whole} {hint}")),
+            (json!("abc"), format!("{whole} {hint}")),
+            (json!(""), format!("{whole} {hint}")),
+            (json!("1e18"), format!("{whole} {hint}")),
+            (json!("0"), format!("amount: must be greater than 0 {hint}")),
+            (
+                json!(TWO_POW_256),
+                format!("amount: must be at most 2^256-1 base units {hint}"),
+            ),
+            // A JSON number is not a uint256 string.
+            (
+                json!(15),
+                format!("amount: must be a string holding a whole number of base units {hint}"),
+            ),
+        ];
+        for (amount, message) in cases {
+            let r = gw
+                .admin_post(
+                    "/admin/v1/balances",
+                    &json!({"wallet": WALLET, "asset": asset, "amount": amount}),
+                )
+                .await;
+            assert_envelope(&r, 400, "VALIDATION_ERROR", "");
+            assert_eq!(r.body["message"], message, "{asset} {amount}");
+        }
     }
-    // A JSON number is not a uint256 string.
-    let r = gw
-        .admin_post(
-            "/admin/v1/balances",
-            &json!({"wallet": WALLET, "asset": "collateral", "amount": 15}),
-        )
-        .await;
-    assert_envelope(&r, 400, "VALIDATION_ERROR", "amount");
-    // 2^256 does not fit.
-    let too_big = "115792089237316195423570985008687907853269984665640564039457584007913129639936";
-    let r = credit(&gw, WALLET, "collateral", too_big).await;
-    assert_envelope(&r, 400, "VALIDATION_ERROR", "amount");
+    // Nothing was credited.
+    let r = credit(&gw, WALLET, "collateral", "1").await;
+    assert_eq!(r.body["available"], "1", "{}", r.text);
 }
 
 #[tokio::test]
 async fn credit_beyond_2_pow_256_is_refused_and_keeps_the_balance() {
     let gw = admin_gateway().await;
-    let max = "115792089237316195423570985008687907853269984665640564039457584007913129639935";
-    let r = credit(&gw, WALLET, "collateral", max).await;
+    let r = credit(&gw, WALLET, "collateral", TWO_POW_256_MINUS_1).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(r.body["available"], max);
+    assert_eq!(r.body["available"], TWO_POW_256_MINUS_1);
     let r = credit(&gw, WALLET, "collateral", "1").await;
-    assert_envelope(&r, 400, "VALIDATION_ERROR", "amount");
+    assert_envelope(
+        &r,
+        400,
+        "VALIDATION_ERROR",
+        "amount: would take the balance beyond 2^256-1 base units (collateral has 18 decimals",
+    );
 }
 
 #[tokio::test]

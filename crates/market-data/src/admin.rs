@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use store::balances::Asset;
 use store::markets::{MarketChange, MarketRecord, TokenSpec, Translation};
 use store::StoreError;
+use types::balance::COLLATERAL_DECIMALS;
 use types::json::non_null;
 use types::{
     ChainId, ConditionId, ContractAddress, InvalidField, MarketKey, MarketStatus, Outcome, Size,
@@ -178,7 +179,56 @@ pub struct UpdateMarket {
 pub struct CreditBalance {
     wallet: Wallet,
     asset: String,
-    amount: Wei,
+    /// Read as it came: its refusal names the asset's decimals, known only once `asset` is.
+    amount: serde_json::Value,
+}
+
+/// How a credited asset counts: its name in messages, what its whole units are called, and
+/// its decimals.
+struct Units {
+    name: String,
+    whole: &'static str,
+    decimals: u8,
+}
+
+impl Units {
+    /// A refusal of the amount an operator can act on: amounts are raw base units, and this is
+    /// what 1.5 whole units are in them (`amount: must be a whole number of base units
+    /// (collateral has 18 decimals: 1.5 collateral is "1500000000000000000")`).
+    fn refuse(&self, reason: &str) -> InvalidField {
+        let Units {
+            name,
+            whole,
+            decimals,
+        } = self;
+        // 1.5 whole units: 15 followed by decimals - 1 zeros.
+        let example = match decimals.checked_sub(1) {
+            Some(zeros) => format!("1.5 {whole} is \"15{}\"", "0".repeat(usize::from(zeros))),
+            None => "a base unit is a whole one".to_owned(),
+        };
+        InvalidField::new(
+            "amount",
+            format!("{reason} ({name} has {decimals} decimals: {example})"),
+        )
+    }
+
+    /// The amount to credit, in base units: a decimal string of digits, above 0, at most
+    /// 2^256-1.
+    fn amount(&self, amount: &serde_json::Value) -> Result<Wei, InvalidField> {
+        let serde_json::Value::String(text) = amount else {
+            return Err(self.refuse("must be a string holding a whole number of base units"));
+        };
+        if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(self.refuse("must be a whole number of base units"));
+        }
+        let amount: Wei = text
+            .parse()
+            .map_err(|_| self.refuse("must be at most 2^256-1 base units"))?;
+        if amount == Wei::ZERO {
+            return Err(self.refuse("must be greater than 0"));
+        }
+        Ok(amount)
+    }
 }
 
 #[derive(Serialize)]
@@ -271,30 +321,48 @@ impl MarketData {
         &self,
         request: CreditBalance,
     ) -> Result<BalanceView, MarketDataError> {
-        let asset = if request.asset == "collateral" {
-            Asset::Collateral
+        let (asset, units) = if request.asset == "collateral" {
+            let units = Units {
+                name: "collateral".to_owned(),
+                whole: "collateral",
+                decimals: COLLATERAL_DECIMALS,
+            };
+            (Asset::Collateral, units)
         } else {
             let token: TokenId = request
                 .asset
                 .parse()
                 .map_err(|_| InvalidField::new("asset", "must be \"collateral\" or a token_id"))?;
-            if self.catalog.market_of_token(&token).is_none() {
+            let decimals = self.catalog.market_of_token(&token).and_then(|market| {
+                [&market.record.yes, &market.record.no]
+                    .into_iter()
+                    .find(|t| t.token_id == token)
+                    .map(|t| t.decimals)
+            });
+            let Some(decimals) = decimals else {
                 return Err(InvalidField::new("asset", "is not a token of any market").into());
-            }
-            Asset::Token(token)
+            };
+            let units = Units {
+                name: format!("token_id {token}"),
+                whole: "tokens",
+                decimals,
+            };
+            (Asset::Token(token), units)
         };
-        if request.amount == Wei::ZERO {
-            return Err(InvalidField::new("amount", "must be greater than 0").into());
-        }
+        let amount = units.amount(&request.amount)?;
         let balance = match self
             .store
-            .credit_balance(request.wallet, asset, request.amount, Timestamp::now())
+            .credit_balance(request.wallet, asset, amount, Timestamp::now())
             .await
         {
-            Err(StoreError::BalanceOutOfRange) => return Err(MarketDataError::BalanceOutOfRange),
+            Err(StoreError::BalanceOutOfRange) => {
+                return Err(units
+                    .refuse("would take the balance beyond 2^256-1 base units")
+                    .into())
+            }
             other => other?,
         };
-        tracing::info!(wallet = %request.wallet, %asset, amount = %request.amount, "balance credited");
+        tracing::info!(wallet = %request.wallet, %asset, %amount, "balance credited");
         Ok(BalanceView {
             wallet: request.wallet,
             asset: asset.to_string(),
@@ -310,5 +378,54 @@ impl MarketData {
             .get(key)
             .ok_or(MarketDataError::CatalogMissing(*key))?;
         Ok(self.market_json(&entry, None))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use types::json::parse_json;
+
+    #[test]
+    fn a_missing_or_null_amount_is_refused_naming_it() {
+        let missing =
+            br#"{"wallet": "0x1111111111111111111111111111111111111111", "asset": "collateral"}"#;
+        let err = parse_json::<CreditBalance>(missing).err().unwrap();
+        assert!(
+            err.to_string().starts_with("body: missing field `amount`"),
+            "{err}"
+        );
+        let null = br#"{"wallet": "0x1111111111111111111111111111111111111111", "asset": "collateral", "amount": null}"#;
+        let parsed = parse_json::<CreditBalance>(null).ok().unwrap();
+        let units = Units {
+            name: "collateral".to_owned(),
+            whole: "collateral",
+            decimals: COLLATERAL_DECIMALS,
+        };
+        assert!(units
+            .amount(&parsed.amount)
+            .unwrap_err()
+            .to_string()
+            .starts_with("amount: must be a string holding a whole number of base units"));
+    }
+
+    #[test]
+    fn the_example_is_one_and_a_half_whole_units_in_base_units() {
+        for (decimals, example) in [(2, "150"), (6, "1500000"), (18, "1500000000000000000")] {
+            let units = Units {
+                name: "token_id 7".to_owned(),
+                whole: "tokens",
+                decimals,
+            };
+            assert_eq!(
+                units
+                    .refuse("must be a whole number of base units")
+                    .to_string(),
+                format!(
+                    "amount: must be a whole number of base units (token_id 7 has {decimals} \
+                     decimals: 1.5 tokens is \"{example}\")"
+                )
+            );
+        }
     }
 }

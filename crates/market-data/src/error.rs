@@ -14,8 +14,6 @@ pub enum MarketDataError {
     MarketExists,
     #[error("tokens: a token_id already belongs to another market")]
     TokenTaken,
-    #[error("amount: would take the balance beyond 2^256-1")]
-    BalanceOutOfRange,
     /// A market this instance just wrote is missing from its catalog (never expected).
     #[error("market {0:?} is missing from the catalog right after its write")]
     CatalogMissing(types::MarketKey),
@@ -28,9 +26,9 @@ impl ContractError for MarketDataError {
         match self {
             MarketDataError::Invalid(e) => e.code(),
             MarketDataError::MarketNotFound => ErrorCode::NotFound,
-            MarketDataError::MarketExists
-            | MarketDataError::TokenTaken
-            | MarketDataError::BalanceOutOfRange => ErrorCode::ValidationError,
+            MarketDataError::MarketExists | MarketDataError::TokenTaken => {
+                ErrorCode::ValidationError
+            }
             MarketDataError::CatalogMissing(_) => ErrorCode::InternalError,
             MarketDataError::Store(e) => e.code(),
         }
