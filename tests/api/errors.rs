@@ -293,6 +293,9 @@ async fn chunked_body_over_1_mib_is_413_payload_too_large() {
     assert_eq!(gw.get("/health").await.status, 200);
 }
 
+/// How a test request proves who sends it.
+type Auth<'a> = dyn Fn(RequestBuilder) -> RequestBuilder + 'a;
+
 /// A body that is not JSON is refused naming where it stops being JSON, and the innermost field
 /// known when there is one, on every route that reads a body: never `?`, the mark
 /// `serde_path_to_error` writes for a key not read yet.
@@ -315,7 +318,7 @@ async fn a_body_that_is_not_json_names_the_position_on_every_route() {
             "body: must be a JSON object; this is not JSON: expected ident at line 1 column 2",
         ),
     ];
-    let routes: [(&str, &dyn Fn(RequestBuilder) -> RequestBuilder, &str, &str); 5] = [
+    let routes: [(&str, &Auth<'_>, &str, &str); 5] = [
         (
             "/admin/v1/markets",
             &admin,
