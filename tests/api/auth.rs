@@ -25,6 +25,8 @@ fn keyed(req: reqwest::RequestBuilder, key: &Value) -> reqwest::RequestBuilder {
 async fn dev_token_loop_works_and_no_secret_reaches_the_log() {
     let dir = tempfile::tempdir().unwrap();
     let dev = [("FS_DEV_MODE", "true")];
+    // The gateway creates the dev key at start; dev-token only reads it.
+    let gw = Gateway::start(dir.path(), &dev);
     let out = run_command(dir.path(), &dev, &["dev-token", "--wallet", WALLET]);
     assert!(
         out.status.success(),
@@ -37,7 +39,6 @@ async fn dev_token_loop_works_and_no_secret_reaches_the_log() {
     let out = run_command(dir.path(), &[], &["dev-token", "--wallet", WALLET]);
     assert_eq!(out.status.code(), Some(2));
 
-    let gw = Gateway::start(dir.path(), &dev);
     let http = reqwest::Client::new();
     let bearer = format!("Bearer {token}");
     let (status, key) = send(
@@ -119,6 +120,90 @@ async fn dev_token_loop_works_and_no_secret_reaches_the_log() {
         (401, Some("AUTH_INVALID")),
         "{body}"
     );
+}
+
+/// `gateway dev-token` run from another directory signs with the running gateway's key when
+/// `--data-dir` names that gateway's data directory.
+#[tokio::test]
+async fn dev_token_from_another_directory_with_data_dir_is_accepted_by_the_gateway() {
+    let gateway_dir = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let dev = [("FS_DEV_MODE", "true")];
+    let gw = Gateway::start(gateway_dir.path(), &dev);
+    let data_dir = gateway_dir.path().join("data");
+    let out = run_command(
+        elsewhere.path(),
+        &dev,
+        &[
+            "dev-token",
+            "--wallet",
+            WALLET,
+            "--data-dir",
+            data_dir.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let (status, key) = send(
+        reqwest::Client::new()
+            .post(gw.url("/v1/auth/api-keys"))
+            .header("authorization", format!("Bearer {token}"))
+            .json(&json!({"permissions": ["read"], "name": "elsewhere"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{key}");
+    assert_eq!(key["wallet"], WALLET);
+    assert!(!elsewhere.path().join("data").exists());
+}
+
+/// Without a dev key where it looks, dev-token fails with exit code 2 naming the absolute path
+/// it looked at, and creates no key there (one no gateway would trust).
+#[tokio::test]
+async fn dev_token_without_a_dev_key_names_the_absolute_path_it_looked_at() {
+    let elsewhere = tempfile::tempdir().unwrap();
+    let dev = [("FS_DEV_MODE", "true")];
+    let out = run_command(elsewhere.path(), &dev, &["dev-token", "--wallet", WALLET]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let looked_at = elsewhere
+        .path()
+        .canonicalize()
+        .unwrap()
+        .join("data/dev-jwt-key.pem");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with(&format!(
+            "error: no dev signing key at {}: ",
+            looked_at.display()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("--data-dir"), "{err}");
+    assert!(!elsewhere.path().join("data").exists());
+
+    let missing = elsewhere.path().join("not-a-data-dir");
+    let out = run_command(
+        elsewhere.path(),
+        &dev,
+        &[
+            "dev-token",
+            "--wallet",
+            WALLET,
+            "--data-dir",
+            missing.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("{}", missing.join("dev-jwt-key.pem").display())),
+        "{err}"
+    );
+    assert!(!missing.exists());
 }
 
 fn redis_reachable() -> bool {
