@@ -1,8 +1,6 @@
 //! Authentication end to end: the dev-mode loop, secrets kept out of the logs, and immediate
 //! invalidation across two gateways sharing one PostgreSQL and one Redis.
 
-use std::time::Duration;
-
 use serde_json::{json, Value};
 
 use crate::auth_harness::{run_command, Gateway};
@@ -206,25 +204,16 @@ async fn dev_token_without_a_dev_key_names_the_absolute_path_it_looked_at() {
     assert!(!missing.exists());
 }
 
-fn redis_reachable() -> bool {
-    std::net::TcpStream::connect_timeout(&"127.0.0.1:6379".parse().unwrap(), Duration::from_secs(1))
-        .is_ok()
-}
-
 #[tokio::test]
+#[ignore = "needs PostgreSQL and Redis"]
 async fn regenerate_and_revoke_on_one_gateway_take_effect_on_another_at_once() {
-    if !redis_reachable() {
-        test_support::unreachable_service("Redis", "127.0.0.1:6379");
-        return;
-    }
-    let Some(schema) = test_support::PgSchema::create().await else {
-        return;
-    };
+    let redis = test_support::require_redis();
+    let schema = test_support::PgSchema::create().await;
     let signing = auth::dev::SigningKey::generate().unwrap();
     let pem = signing.public_pem();
     let env = [
         ("DATABASE_URL", schema.url.as_str()),
-        ("REDIS_URL", "redis://127.0.0.1:6379"),
+        ("REDIS_URL", redis.as_str()),
         ("FS_PRIVY_APP_ID", "two-app"),
         ("FS_PRIVY_VERIFICATION_KEY", pem.as_str()),
         ("FS_API_KEY_PEPPER", PEPPER),
