@@ -171,3 +171,20 @@ async fn environment_overrides_the_config_file() {
         .await;
     assert_envelope(&r, 401, "AUTH_INVALID", "");
 }
+
+#[test]
+fn version_prints_the_package_version_and_exits_0() {
+    for flag in ["--version", "-V"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_gateway"))
+            .arg(flag)
+            .env_clear()
+            .output()
+            .expect("run gateway");
+        assert!(out.status.success(), "{flag}: {}", out.status);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim_end(),
+            format!("gateway {}", env!("CARGO_PKG_VERSION")),
+            "{flag}"
+        );
+    }
+}

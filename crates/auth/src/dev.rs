@@ -12,6 +12,9 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 use types::{Secret, Wallet};
 
 pub const DEV_KID: &str = "fs-dev";
+/// The dev key's file name in the data directory (`gateway dev-token --data-dir`).
+pub const DEV_KEY_FILE: &str = "dev-jwt-key.pem";
+/// Where the server keeps the dev key: under `data/` in its working directory.
 pub const DEV_KEY_PATH: &str = "data/dev-jwt-key.pem";
 pub const DEV_PEPPER_PATH: &str = "data/dev-api-key-pepper";
 /// The audience of dev tokens when `FS_PRIVY_APP_ID` is unset.
@@ -168,6 +171,14 @@ pub fn dev_token(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_dev_key_path_is_its_file_under_data() {
+        assert_eq!(
+            Path::new(DEV_KEY_PATH),
+            Path::new("data").join(DEV_KEY_FILE)
+        );
+    }
 
     #[test]
     fn the_dev_key_persists_and_its_pem_round_trips() {

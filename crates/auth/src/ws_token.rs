@@ -338,31 +338,16 @@ mod tests {
         assert_eq!(local.by_wallet.len(), 1);
     }
 
-    /// Redis from `REDIS_URL` (default the local one), or `None` after reporting it unreachable
-    /// (a failure under CI).
-    async fn redis_tokens() -> Option<WsTokens> {
-        let url = std::env::var("REDIS_URL")
-            .ok()
-            .filter(|u| u.starts_with("redis"))
-            .unwrap_or_else(|| "redis://127.0.0.1:6379".to_owned());
-        let client = redis::Client::open(url.as_str()).ok()?;
-        let reachable = tokio::time::timeout(
-            Duration::from_secs(2),
-            client.get_multiplexed_async_connection(),
-        )
-        .await;
-        if !matches!(reachable, Ok(Ok(_))) {
-            test_support::unreachable_service("Redis", &url);
-            return None;
-        }
-        Some(WsTokens::new(Some(client)))
+    /// Redis from `REDIS_URL` (default the local one); fails the test when it is unreachable.
+    fn redis_tokens() -> WsTokens {
+        let url = test_support::require_redis();
+        WsTokens::new(Some(redis::Client::open(url).expect("a Redis URL")))
     }
 
     #[tokio::test]
+    #[ignore = "needs Redis"]
     async fn redis_tokens_are_capped_per_wallet_and_a_used_token_frees_its_slot() {
-        let Some(t) = redis_tokens().await else {
-            return;
-        };
+        let t = redis_tokens();
         // A wallet of its own in every run: tokens of earlier runs live on in Redis for 60 s.
         let (a, b) = (
             wallet_of(rand::random()),

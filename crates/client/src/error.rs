@@ -1,6 +1,9 @@
 //! The one error type of the SDK, and the parser of the contract's error envelope.
 
 use std::borrow::Cow;
+use std::error::Error as _;
+use std::fmt;
+use std::time::Duration;
 
 use types::responses::ErrorEnvelope;
 use types::ErrorCode;
@@ -25,7 +28,17 @@ pub enum ClientError {
     /// A 2xx answer whose body is not the documented shape.
     #[error("response body does not have the expected shape: {0}")]
     Decode(#[source] serde_json::Error),
-    #[error("transport: {0}")]
+    /// No answer came back from the gateway: the connection failed or the answer did not
+    /// arrive in time. `url` is the gateway's base URL, as given to `Client::new`.
+    #[error("cannot reach {url} ({cause})")]
+    Unreachable {
+        url: String,
+        cause: ConnectionFailure,
+        #[source]
+        source: reqwest::Error,
+    },
+    /// Any other failure of the HTTP layer (the message carries reqwest's chain of causes).
+    #[error("transport: {0}{chain}", chain = chain(.0))]
     Transport(#[from] reqwest::Error),
     /// An authenticated route was called without an API key pair or a JWT.
     #[error("no credentials: set an API key pair (FS_API_KEY + FS_API_SECRET) or a JWT (FS_JWT)")]
@@ -42,7 +55,66 @@ pub enum ClientError {
     Rng(String),
 }
 
+/// Why a request got no answer, for the message and for a bot that retries on some causes only.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConnectionFailure {
+    /// Nothing listens at the address (or a firewall rejects the connection).
+    Refused,
+    /// No complete answer within the client's timeout (`Client::with_timeout`).
+    TimedOut(Duration),
+    /// The host name did not resolve.
+    Dns { host: String },
+    /// The TLS handshake failed: an untrusted certificate, or `https://` on a plain HTTP port.
+    Tls(String),
+    /// Any other failure to connect (network unreachable, reset, ...), as the OS reported it.
+    Other(String),
+}
+
+impl fmt::Display for ConnectionFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConnectionFailure::Refused => f.write_str("connection refused"),
+            ConnectionFailure::TimedOut(d) if d.subsec_millis() == 0 => {
+                write!(f, "timed out after {} s", d.as_secs())
+            }
+            ConnectionFailure::TimedOut(d) => write!(f, "timed out after {} ms", d.as_millis()),
+            ConnectionFailure::Dns { host } => write!(f, "could not resolve host {host}"),
+            ConnectionFailure::Tls(reason) => write!(f, "TLS handshake failed: {reason}"),
+            ConnectionFailure::Other(reason) => f.write_str(reason),
+        }
+    }
+}
+
+/// `: <cause>: <cause>...`: reqwest's own text names the URL but none of the causes.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = String::new();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        next = cause.source();
+    }
+    out
+}
+
 impl ClientError {
+    /// Classifies a failed request: `Unreachable` with its cause when no answer came back from
+    /// `url` (the gateway's base URL) within `timeout`, else `Transport`.
+    pub(crate) fn transport(source: reqwest::Error, url: &str, timeout: Duration) -> ClientError {
+        let cause = if source.is_timeout() {
+            ConnectionFailure::TimedOut(timeout)
+        } else if source.is_connect() {
+            connect_failure(&source, url)
+        } else {
+            return ClientError::Transport(source);
+        };
+        ClientError::Unreachable {
+            url: url.to_owned(),
+            cause,
+            source,
+        }
+    }
+
     pub fn invalid(
         field: impl Into<Cow<'static, str>>,
         reason: impl Into<Cow<'static, str>>,
@@ -101,6 +173,50 @@ impl ClientError {
                 ClientError::UnexpectedStatus { status, body }
             }
         }
+    }
+}
+
+/// The cause of a failed connection, read from reqwest's chain of errors: the innermost
+/// `io::Error` says refused, or carries rustls' error when the TLS handshake failed; a failed
+/// resolution is hyper-util's `ConnectError` with the text "dns error", a type it does not
+/// export.
+fn connect_failure(e: &reqwest::Error, url: &str) -> ConnectionFailure {
+    let mut dns = false;
+    let mut io = None;
+    let mut next = e.source();
+    while let Some(cause) = next {
+        dns |= cause.to_string() == "dns error";
+        if let Some(err) = cause.downcast_ref::<std::io::Error>() {
+            io = Some(err);
+        }
+        next = cause.source();
+    }
+    if dns {
+        let host = reqwest::Url::parse(url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_else(|| url.to_owned());
+        return ConnectionFailure::Dns { host };
+    }
+    let Some(io) = io else {
+        return ConnectionFailure::Other(chain(e).trim_start_matches(": ").to_owned());
+    };
+    if io.kind() == std::io::ErrorKind::ConnectionRefused {
+        return ConnectionFailure::Refused;
+    }
+    match tls_error(io) {
+        Some(tls) => ConnectionFailure::Tls(tls.to_string()),
+        None => ConnectionFailure::Other(io.to_string()),
+    }
+}
+
+/// rustls' error inside `io`: hyper-rustls wraps tokio-rustls' `io::Error` in another one, and
+/// `io::Error::source` skips the wrapped error itself, so the walk goes through `get_ref`.
+fn tls_error(io: &std::io::Error) -> Option<&rustls::Error> {
+    let inner = io.get_ref()?;
+    match inner.downcast_ref::<std::io::Error>() {
+        Some(io) => tls_error(io),
+        None => inner.downcast_ref::<rustls::Error>(),
     }
 }
 

@@ -29,8 +29,9 @@ pub const HEADER_API_SECRET: &str = "fs-api-secret";
 pub const HEADER_IDEMPOTENCY_KEY: &str = "fs-idempotency-key";
 pub const HEADER_CORRELATION_ID: &str = "x-correlation-id";
 
-/// How long one request may take, connection included, before it fails as `Transport`.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long one request may take, connection included, before it fails as
+/// `ClientError::Unreachable` with `ConnectionFailure::TimedOut` (`Client::with_timeout`).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Filters of `GET /v1/markets`.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -79,6 +80,7 @@ pub struct Client {
     http: reqwest::Client,
     base: String,
     credentials: Credentials,
+    timeout: Duration,
 }
 
 impl Client {
@@ -91,14 +93,24 @@ impl Client {
                 "must start with http:// or https://",
             ));
         }
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("fs-client/", env!("CARGO_PKG_VERSION")))
-            .timeout(REQUEST_TIMEOUT)
-            .build()?;
         Ok(Client {
-            http,
+            http: http_client(DEFAULT_TIMEOUT)?,
             base: base.to_owned(),
             credentials,
+            timeout: DEFAULT_TIMEOUT,
+        })
+    }
+
+    /// The same client with another limit on each request, connection included (default
+    /// `DEFAULT_TIMEOUT`); it must be positive.
+    pub fn with_timeout(self, timeout: Duration) -> Result<Client, ClientError> {
+        if timeout.is_zero() {
+            return Err(ClientError::invalid("timeout", "must be positive"));
+        }
+        Ok(Client {
+            http: http_client(timeout)?,
+            timeout,
+            ..self
         })
     }
 
@@ -223,7 +235,8 @@ impl Client {
     }
 
     async fn send<T: DeserializeOwned>(&self, req: RequestBuilder) -> Result<T, ClientError> {
-        let resp = req.send().await?;
+        let transport = |e| ClientError::transport(e, &self.base, self.timeout);
+        let resp = req.send().await.map_err(transport)?;
         let status = resp.status();
         let header = |name: &str| {
             resp.headers()
@@ -233,7 +246,7 @@ impl Client {
         };
         let correlation_id = header(HEADER_CORRELATION_ID);
         let retry_after = header(RETRY_AFTER.as_str()).and_then(|v| v.trim().parse().ok());
-        let body = resp.bytes().await?;
+        let body = resp.bytes().await.map_err(transport)?;
         if !status.is_success() {
             return Err(ClientError::from_response(
                 status.as_u16(),
@@ -244,4 +257,11 @@ impl Client {
         }
         serde_json::from_slice(&body).map_err(ClientError::Decode)
     }
+}
+
+fn http_client(timeout: Duration) -> Result<reqwest::Client, ClientError> {
+    Ok(reqwest::Client::builder()
+        .user_agent(concat!("fs-client/", env!("CARGO_PKG_VERSION")))
+        .timeout(timeout)
+        .build()?)
 }

@@ -25,7 +25,7 @@ pub mod market;
 pub mod order;
 
 pub use credentials::{ApiKey, Credentials, PrivateKey};
-pub use error::ClientError;
+pub use error::{ClientError, ConnectionFailure};
 pub use http::{Client, MarketsQuery, OrdersQuery, StatusFilter};
 pub use market::{Market, MarketInfo, TokenInfo};
 pub use order::{OrderBuilder, OrderSpec, SignedOrder};

@@ -385,3 +385,157 @@ fn order_cancel_prints_why_each_hash_was_not_cancelled() {
         format!("{gone}: ORDER_ALREADY_CANCELLED\n{foreign}: ORDER_NOT_FOUND\n")
     );
 }
+
+/// A local URL where nothing listens: a port the OS gave out, closed again.
+fn closed_port_url() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("http://{}", listener.local_addr().unwrap())
+}
+
+/// Runs `fs-cli markets` against `url` and returns its stderr, after checking the exit code of
+/// a failed request and that nothing reached stdout.
+fn unreachable(url: &str, env: &[(&str, &str)]) -> String {
+    let mut all = vec![("FS_API_URL", url)];
+    all.extend_from_slice(env);
+    let out = fs_cli(&["markets"], &all);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+    text(&out.stderr)
+}
+
+#[test]
+fn a_closed_port_is_reported_as_connection_refused_with_the_url() {
+    let url = closed_port_url();
+    let err = unreachable(&url, &[]);
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "error: cannot reach {url} (connection refused): is the gateway running? \
+             Set FS_API_URL to its address"
+        )
+    );
+}
+
+#[test]
+fn a_host_that_does_not_resolve_is_reported_as_such_with_the_url() {
+    // RFC 2606: `.invalid` never resolves, with or without a network.
+    let url = "http://fs-gateway.invalid:8080";
+    let err = unreachable(url, &[]);
+    assert!(
+        err.starts_with(&format!(
+            "error: cannot reach {url} (could not resolve host fs-gateway.invalid): "
+        )),
+        "{err}"
+    );
+    assert!(err.contains("FS_API_URL"), "{err}");
+}
+
+#[test]
+fn a_gateway_that_never_answers_times_out_after_fs_timeout_secs() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    // Accepts the connection and reads the request, but never answers.
+    let silent = thread::spawn(move || {
+        let (mut sock, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 4096];
+        while matches!(sock.read(&mut buf), Ok(n) if n > 0) {}
+    });
+    let err = unreachable(&url, &[("FS_TIMEOUT_SECS", "1")]);
+    assert!(
+        err.starts_with(&format!(
+            "error: cannot reach {url} (timed out after 1 s): "
+        )),
+        "{err}"
+    );
+    assert!(err.contains("FS_TIMEOUT_SECS"), "{err}");
+    silent.join().unwrap();
+}
+
+#[test]
+fn https_to_a_plain_http_port_is_reported_as_a_failed_tls_handshake() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("https://{}", listener.local_addr().unwrap());
+    // A plain HTTP server: it answers the TLS ClientHello with an HTTP response.
+    let plain = thread::spawn(move || {
+        let (mut sock, _) = listener.accept().unwrap();
+        let _ = sock.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n");
+        let mut buf = [0u8; 4096];
+        while matches!(sock.read(&mut buf), Ok(n) if n > 0) {}
+    });
+    let err = unreachable(&url, &[]);
+    assert!(
+        err.starts_with(&format!(
+            "error: cannot reach {url} (TLS handshake failed: "
+        )),
+        "{err}"
+    );
+    assert!(err.contains("check FS_API_URL's scheme"), "{err}");
+    plain.join().unwrap();
+}
+
+#[test]
+fn fs_timeout_secs_out_of_range_is_refused_naming_the_variable() {
+    for bad in ["0", "3601", "1.5", "soon"] {
+        let out = fs_cli(
+            &["markets"],
+            &[("FS_API_URL", &closed_port_url()), ("FS_TIMEOUT_SECS", bad)],
+        );
+        assert_eq!(out.status.code(), Some(1), "{bad}");
+        let err = text(&out.stderr);
+        assert!(
+            err.starts_with("error: FS_TIMEOUT_SECS: ") && err.contains("1 to 3600"),
+            "{bad}: {err}"
+        );
+    }
+}
+
+#[test]
+fn help_lists_every_environment_variable_with_its_default() {
+    let out = fs_cli(&["--help"], &[]);
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    let line = |var: &str| {
+        help.lines()
+            .find(|l| l.trim_start().starts_with(&format!("{var} ")))
+            .unwrap_or_else(|| panic!("{var} is not listed in:\n{help}"))
+            .to_owned()
+    };
+    assert!(line("FS_API_URL").ends_with("[default: http://127.0.0.1:8080]"));
+    for var in ["FS_API_KEY", "FS_API_SECRET", "FS_JWT", "FS_PRIVATE_KEY"] {
+        assert!(line(var).ends_with("[default: unset]"), "{}", line(var));
+    }
+    assert!(line("FS_TIMEOUT_SECS").ends_with("[default: 30]"));
+}
+
+/// `fs-cli orders` says in its help that it lists open orders unless told otherwise, and asks
+/// for exactly those.
+#[test]
+fn orders_help_shows_the_default_status_and_orders_sends_it() {
+    let out = fs_cli(&["orders", "--help"], &[]);
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    let status = help
+        .lines()
+        .find(|l| l.trim_start().starts_with("--status"))
+        .unwrap_or_else(|| panic!("no --status in:\n{help}"));
+    assert!(status.contains("[default: open]"), "{status}");
+
+    let (url, server) = serve_once(
+        "200 OK",
+        r#"{"data":[],"next_cursor":null,"has_more":false}"#,
+    );
+    let out = fs_cli(&["orders"], &[("FS_API_URL", &url), ("FS_JWT", "a.b.c")]);
+    let head = server.join().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(head.starts_with("GET /v1/orders?status=open "), "{head}");
+}
+
+#[test]
+fn version_prints_the_package_version() {
+    let out = fs_cli(&["--version"], &[]);
+    assert!(out.status.success());
+    assert_eq!(
+        text(&out.stdout).trim_end(),
+        format!("fs-cli {}", env!("CARGO_PKG_VERSION"))
+    );
+}

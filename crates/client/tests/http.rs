@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use client::{
-    Client, ClientError, Credentials, OrderBuilder, OrderSpec, OrdersQuery, StatusFilter,
+    Client, ClientError, ConnectionFailure, Credentials, OrderBuilder, OrderSpec, OrdersQuery,
+    StatusFilter,
 };
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -342,4 +343,66 @@ async fn a_non_envelope_error_keeps_its_status_and_body() {
         matches!(&err, ClientError::UnexpectedStatus { status: 502, body } if body == "upstream down"),
         "{err:?}"
     );
+}
+
+/// The cause and the base URL of an `Unreachable` error, or a panic naming what came instead.
+fn unreachable_cause(err: ClientError, base: &str) -> ConnectionFailure {
+    match err {
+        ClientError::Unreachable { url, cause, .. } => {
+            assert_eq!(url, base);
+            cause
+        }
+        other => panic!("expected Unreachable, got {other:?}"),
+    }
+}
+
+/// A library user gets the cause of a failed connection as a value, not only as text: refused,
+/// a name that does not resolve, a silent server past the client's own timeout.
+#[tokio::test]
+async fn an_unreachable_gateway_is_typed_with_its_cause_and_base_url() {
+    let closed = {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let err = api_key_client(&closed).cancel_all().await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("cannot reach {closed} (connection refused)")
+    );
+    assert_eq!(unreachable_cause(err, &closed), ConnectionFailure::Refused);
+
+    let invalid = "http://fs-gateway.invalid:8080";
+    let err = api_key_client(invalid).cancel_all().await.unwrap_err();
+    assert_eq!(
+        unreachable_cause(err, invalid),
+        ConnectionFailure::Dns {
+            host: "fs-gateway.invalid".to_owned()
+        }
+    );
+
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 4096];
+        while matches!(sock.read(&mut buf).await, Ok(n) if n > 0) {}
+    });
+    let api = api_key_client(&silent)
+        .with_timeout(Duration::from_millis(300))
+        .unwrap();
+    let err = api.cancel_all().await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("cannot reach {silent} (timed out after 300 ms)")
+    );
+    assert_eq!(
+        unreachable_cause(err, &silent),
+        ConnectionFailure::TimedOut(Duration::from_millis(300))
+    );
+    server.await.unwrap();
+
+    assert!(matches!(
+        api_key_client(&silent).with_timeout(Duration::ZERO),
+        Err(ClientError::Invalid { .. })
+    ));
 }

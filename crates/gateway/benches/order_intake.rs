@@ -89,9 +89,15 @@ fn main() -> ExitCode {
     let mut results = Vec::new();
     let mut failed = false;
     for backend in &settings.backends {
-        let Some(database) = Database::create(*backend) else {
-            println!("{}: SKIPPED (PostgreSQL is unreachable)", backend.name());
-            continue;
+        let database = match Database::create(*backend) {
+            Ok(database) => database,
+            Err(why) => {
+                println!(
+                    "{}: SKIPPED (PostgreSQL is unreachable: {why})",
+                    backend.name()
+                );
+                continue;
+            }
         };
         match run_backend(&settings, &database, &mut signed) {
             Ok(figures) => {
@@ -211,13 +217,13 @@ struct Database {
 }
 
 impl Database {
-    /// `None` when PostgreSQL is unreachable (`PgSchema` says why; under `CI=true` it panics).
-    fn create(kind: BackendKind) -> Option<Database> {
+    /// Why not, when PostgreSQL is unreachable.
+    fn create(kind: BackendKind) -> Result<Database, String> {
         let schema = match kind {
             BackendKind::Sqlite => None,
-            BackendKind::Postgres => Some(client_runtime().block_on(PgSchema::create())?),
+            BackendKind::Postgres => Some(client_runtime().block_on(PgSchema::try_create())?),
         };
-        Some(Database { kind, schema })
+        Ok(Database { kind, schema })
     }
 
     /// The gateway's `DATABASE_URL`, when it is not the default.

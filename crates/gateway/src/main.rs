@@ -17,12 +17,17 @@ use store::{Store, StoreError, StoreOptions};
 /// How long shutdown waits for the acceptance writer to commit what it was given.
 const WRITER_DRAIN: Duration = Duration::from_secs(10);
 
-const USAGE: &str =
-    "usage: gateway [--config PATH]\n       gateway dev-token --wallet 0x... [--config PATH]\n\n\
-Runs the Foresight CLOB gateway. Settings come from PATH (default config/default.toml, which may\n\
-be missing) overridden by environment variables; see the README for the list.\n\
-dev-token prints a JWT for the wallet, signed by the dev key under data/, which a gateway in\n\
-dev mode (FS_DEV_MODE=true) started from the same directory accepts.";
+const USAGE: &str = "usage: gateway [--config PATH]
+       gateway dev-token --wallet 0x... [--data-dir DIR] [--config PATH]
+       gateway --version | --help
+
+Runs the Foresight CLOB gateway. Settings come from PATH (default config/default.toml, which may
+be missing) overridden by environment variables; see the README for the list.
+
+dev-token prints a JWT for the wallet, valid 24 h, signed by the dev key that a gateway in dev
+mode (FS_DEV_MODE=true) creates at start as data/dev-jwt-key.pem under its working directory
+and trusts. --data-dir DIR: that gateway's data directory (default: data/ under the current
+directory). dev-token also needs dev mode, and the gateway's FS_PRIVY_APP_ID if it has one.";
 
 /// Why the gateway could not start: one line each.
 #[derive(Debug, thiserror::Error)]
@@ -54,13 +59,16 @@ enum Command {
     DevToken {
         config: Option<PathBuf>,
         wallet: String,
+        data_dir: Option<PathBuf>,
     },
     Help,
+    Version,
 }
 
 fn parse_args(args: &[String]) -> Result<Command, String> {
     let mut config = None;
     let mut wallet = None;
+    let mut data_dir = None;
     let (dev_token, rest) = match args.first().map(String::as_str) {
         Some("dev-token") => (true, &args[1..]),
         _ => (false, args),
@@ -75,19 +83,35 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
             "--wallet" if dev_token => {
                 wallet = Some(it.next().ok_or("--wallet needs an address")?.clone());
             }
+            "--data-dir" if dev_token => {
+                let dir = it.next().ok_or("--data-dir needs a directory")?;
+                data_dir = Some(PathBuf::from(dir));
+            }
             "-h" | "--help" => return Ok(Command::Help),
+            "-V" | "--version" => return Ok(Command::Version),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
     if dev_token {
         let wallet = wallet.ok_or("dev-token needs --wallet 0x...")?;
-        return Ok(Command::DevToken { config, wallet });
+        return Ok(Command::DevToken {
+            config,
+            wallet,
+            data_dir,
+        });
     }
     Ok(Command::Serve { config })
 }
 
-/// `gateway dev-token --wallet 0x..`: prints a JWT signed by the dev key (created if missing).
-fn dev_token(config: &Config, wallet: &str) -> Result<String, String> {
+/// `gateway dev-token --wallet 0x..`: prints a JWT signed by the dev key of the gateway whose
+/// data directory is `data_dir` (default `data/` under the working directory, as the server's).
+/// It never creates the key: a key made here, in the wrong directory, would sign tokens no
+/// gateway trusts.
+fn dev_token(
+    config: &Config,
+    wallet: &str,
+    data_dir: Option<&std::path::Path>,
+) -> Result<String, String> {
     if !config.dev_mode {
         return Err(
             "dev-token needs dev mode (FS_DEV_MODE=true); outside it the dev key is never trusted"
@@ -95,7 +119,23 @@ fn dev_token(config: &Config, wallet: &str) -> Result<String, String> {
         );
     }
     let wallet: types::Wallet = wallet.parse().map_err(|e| format!("--wallet: {e}"))?;
-    let key = auth::dev::load_or_create_key(std::path::Path::new(auth::dev::DEV_KEY_PATH))?;
+    let path = match data_dir {
+        Some(dir) => dir.join(auth::dev::DEV_KEY_FILE),
+        None => PathBuf::from(auth::dev::DEV_KEY_PATH),
+    };
+    if !path.is_file() {
+        let what_to_do = match data_dir {
+            None => "start one in this directory first, or pass --data-dir with its data directory",
+            Some(_) => "pass --data-dir with the data directory of that gateway",
+        };
+        let shown = std::path::absolute(&path).unwrap_or(path);
+        return Err(format!(
+            "no dev signing key at {}: a gateway started with FS_DEV_MODE=true creates it at \
+             start under data/ in its working directory; {what_to_do}",
+            shown.display()
+        ));
+    }
+    let key = auth::dev::load_or_create_key(&path)?;
     let app_id = config
         .privy
         .app_id
@@ -142,13 +182,21 @@ async fn authenticator(config: &Config, store: &Store) -> Result<auth::Authentic
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (config_path, dev_token_wallet) = match parse_args(&args) {
+    let (config_path, dev_token_args) = match parse_args(&args) {
         Ok(Command::Help) => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
         }
+        Ok(Command::Version) => {
+            println!("gateway {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
         Ok(Command::Serve { config }) => (config, None),
-        Ok(Command::DevToken { config, wallet }) => (config, Some(wallet)),
+        Ok(Command::DevToken {
+            config,
+            wallet,
+            data_dir,
+        }) => (config, Some((wallet, data_dir))),
         Err(e) => {
             eprintln!("error: {e}\n\n{USAGE}");
             return ExitCode::from(2);
@@ -162,8 +210,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Some(wallet) = dev_token_wallet {
-        return match dev_token(&config, &wallet) {
+    if let Some((wallet, data_dir)) = dev_token_args {
+        return match dev_token(&config, &wallet, data_dir.as_deref()) {
             Ok(token) => {
                 println!("{token}");
                 ExitCode::SUCCESS
@@ -195,7 +243,11 @@ async fn serve(
         .map_err(StartError::Database)?;
     tracing::info!(database = %store::redact(db_url), backend = ?store.backend(), "database ready");
     if config.dev_mode {
-        tracing::warn!("dev mode is on: never use it in production");
+        let dev_key = std::path::absolute(auth::dev::DEV_KEY_PATH);
+        let dev_key = dev_key
+            .as_deref()
+            .unwrap_or(std::path::Path::new(auth::dev::DEV_KEY_PATH));
+        tracing::warn!(dev_key = %dev_key.display(), "dev mode is on: never use it in production");
         dev_seed::seed(&store).await.map_err(StartError::Database)?;
     }
     let redis = match &config.redis_url {

@@ -1,5 +1,6 @@
-//! Cancels and their releases on both backends (SQLite always, PostgreSQL when reachable): by
-//! hash, by filter and one at a time, only ever of the owner's live orders.
+//! Cancels and their releases on both backends (SQLite; PostgreSQL in the `_on_postgres` tests,
+//! which need `--include-ignored`): by hash, by filter and one at a time, only ever of the owner's
+//! live orders.
 
 #[path = "acceptance_common/mod.rs"]
 mod common;
@@ -10,12 +11,22 @@ use common::*;
 use orders::cancels::{cancel_one, cancel_selected, NotCancelled};
 use store::balances::Asset;
 use store::cancels::CancelSelection;
-use test_support::on_each_backend;
+use test_support::{on_backend, Backend};
 use types::{OrderHash, OrderStatus, Outcome, Side, Size, Timestamp, B256};
 
 #[tokio::test]
 async fn cancel_by_hash_releases_exactly_what_is_left_and_only_for_the_owner() {
-    on_each_backend(|s, _, backend| async move {
+    cancel_by_hash_releases_exactly_what_is_left_and_only_for_the_owner_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn cancel_by_hash_releases_exactly_what_is_left_and_only_for_the_owner_on_postgres() {
+    cancel_by_hash_releases_exactly_what_is_left_and_only_for_the_owner_on(Backend::Postgres).await;
+}
+
+async fn cancel_by_hash_releases_exactly_what_is_left_and_only_for_the_owner_on(backend: Backend) {
+    on_backend(backend, |s, _, backend| async move {
         let (me, other) = (wallet(0xaa), wallet(0xbb));
         s.credit_balance(me, Asset::Collateral, wei(100), T0)
             .await
@@ -137,7 +148,17 @@ async fn cancel_by_hash_releases_exactly_what_is_left_and_only_for_the_owner() {
 
 #[tokio::test]
 async fn cancel_by_filter_matches_market_outcome_and_side() {
-    on_each_backend(|s, _, backend| async move {
+    cancel_by_filter_matches_market_outcome_and_side_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn cancel_by_filter_matches_market_outcome_and_side_on_postgres() {
+    cancel_by_filter_matches_market_outcome_and_side_on(Backend::Postgres).await;
+}
+
+async fn cancel_by_filter_matches_market_outcome_and_side_on(backend: Backend) {
+    on_backend(backend, |s, _, backend| async move {
         let me = wallet(0xaa);
         s.credit_balance(me, Asset::Collateral, wei(1_000), T0)
             .await
@@ -189,7 +210,17 @@ async fn cancel_by_filter_matches_market_outcome_and_side() {
 
 #[tokio::test]
 async fn cancel_one_cancels_a_live_order_and_leaves_a_closed_one() {
-    on_each_backend(|s, _, backend| async move {
+    cancel_one_cancels_a_live_order_and_leaves_a_closed_one_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn cancel_one_cancels_a_live_order_and_leaves_a_closed_one_on_postgres() {
+    cancel_one_cancels_a_live_order_and_leaves_a_closed_one_on(Backend::Postgres).await;
+}
+
+async fn cancel_one_cancels_a_live_order_and_leaves_a_closed_one_on(backend: Backend) {
+    on_backend(backend, |s, _, backend| async move {
         let (me, other) = (wallet(0xaa), wallet(0xbb));
         s.credit_balance(me, Asset::Collateral, wei(100), T0)
             .await

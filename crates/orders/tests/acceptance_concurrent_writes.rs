@@ -1,6 +1,6 @@
-//! Acceptance beside other writers on both backends (SQLite always, PostgreSQL when reachable):
-//! another instance storing a hash or changing a balance, and credits and cancels interleaved
-//! with acceptance in one process.
+//! Acceptance beside other writers on both backends (SQLite; PostgreSQL in the `_on_postgres`
+//! tests, which need `--include-ignored`): another instance storing a hash or changing a balance,
+//! and credits and cancels interleaved with acceptance in one process.
 
 #[path = "acceptance_common/mod.rs"]
 mod common;
@@ -14,7 +14,7 @@ use store::acceptance::{IdempotencyTarget, Submission};
 use store::balances::Asset;
 use store::cancels::CancelSelection;
 use store::{Backend, Store, StoreError};
-use test_support::on_each_backend;
+use test_support::on_backend;
 use types::{OrderHash, Side, U256};
 
 /// Makes the insert of `trigger` store a copy of it under `hash` first, as another instance
@@ -49,7 +49,17 @@ async fn race(url: &str, backend: Backend, trigger: &OrderHash, hash: &OrderHash
 
 #[tokio::test]
 async fn a_hash_stored_by_another_instance_midway_reserves_nothing() {
-    on_each_backend(|s, url, backend| async move {
+    a_hash_stored_by_another_instance_midway_reserves_nothing_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn a_hash_stored_by_another_instance_midway_reserves_nothing_on_postgres() {
+    a_hash_stored_by_another_instance_midway_reserves_nothing_on(Backend::Postgres).await;
+}
+
+async fn a_hash_stored_by_another_instance_midway_reserves_nothing_on(backend: Backend) {
+    on_backend(backend, |s, url, backend| async move {
         if other_instance(&url, backend).await.is_none() {
             return;
         }
@@ -108,7 +118,17 @@ async fn other_instance(url: &str, backend: &str) -> Option<Store> {
 
 #[tokio::test]
 async fn balances_changed_since_the_last_group_are_read_afresh() {
-    on_each_backend(|s, url, backend| async move {
+    balances_changed_since_the_last_group_are_read_afresh_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn balances_changed_since_the_last_group_are_read_afresh_on_postgres() {
+    balances_changed_since_the_last_group_are_read_afresh_on(Backend::Postgres).await;
+}
+
+async fn balances_changed_since_the_last_group_are_read_afresh_on(backend: Backend) {
+    on_backend(backend, |s, url, backend| async move {
         let me = wallet(0xaa);
         s.credit_balance(me, Asset::Collateral, wei(100), T0)
             .await
@@ -163,7 +183,17 @@ async fn balances_changed_since_the_last_group_are_read_afresh() {
 /// database busy, and the ledger stays whole.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writes_beside_acceptance_all_succeed() {
-    on_each_backend(|s, _, backend| async move {
+    writes_beside_acceptance_all_succeed_on(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL"]
+async fn writes_beside_acceptance_all_succeed_on_postgres() {
+    writes_beside_acceptance_all_succeed_on(Backend::Postgres).await;
+}
+
+async fn writes_beside_acceptance_all_succeed_on(backend: Backend) {
+    on_backend(backend, |s, _, backend| async move {
         let me = wallet(0xaa);
         s.credit_balance(me, Asset::Collateral, wei(1_000), T0)
             .await
@@ -209,7 +239,17 @@ async fn writes_beside_acceptance_all_succeed() {
 
 #[tokio::test]
 async fn a_hash_another_instance_stored_is_a_duplicate_in_a_later_group() {
-    on_each_backend(|s, url, backend| async move {
+    a_hash_another_instance_stored_is_a_duplicate_in_a_later_group_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn a_hash_another_instance_stored_is_a_duplicate_in_a_later_group_on_postgres() {
+    a_hash_another_instance_stored_is_a_duplicate_in_a_later_group_on(Backend::Postgres).await;
+}
+
+async fn a_hash_another_instance_stored_is_a_duplicate_in_a_later_group_on(backend: Backend) {
+    on_backend(backend, |s, url, backend| async move {
         let (me, them) = (wallet(0xaa), wallet(0xbb));
         for w in [me, them] {
             s.credit_balance(w, Asset::Collateral, wei(100), T0)

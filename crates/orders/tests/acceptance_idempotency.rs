@@ -1,5 +1,5 @@
-//! Idempotent responses committed in one transaction with the orders they answer, on both
-//! backends: SQLite always, PostgreSQL when reachable.
+//! Idempotent responses committed in one transaction with the orders they answer, on both backends:
+//! SQLite always; PostgreSQL in the `_on_postgres` tests, which need `--include-ignored`.
 
 #[path = "acceptance_common/mod.rs"]
 mod common;
@@ -9,12 +9,22 @@ use orders::acceptance::{accept_group, Holdings};
 use orders::idempotency::{claim_key, IdempotencyClaim};
 use store::acceptance::{IdempotencyTarget, Submission};
 use store::balances::Asset;
-use test_support::on_each_backend;
+use test_support::{on_backend, Backend};
 use types::Side;
 
 #[tokio::test]
 async fn the_idempotent_response_commits_with_the_orders() {
-    on_each_backend(|s, _, backend| async move {
+    the_idempotent_response_commits_with_the_orders_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn the_idempotent_response_commits_with_the_orders_on_postgres() {
+    the_idempotent_response_commits_with_the_orders_on(Backend::Postgres).await;
+}
+
+async fn the_idempotent_response_commits_with_the_orders_on(backend: Backend) {
+    on_backend(backend, |s, _, backend| async move {
         let me = wallet(0xaa);
         s.credit_balance(me, Asset::Collateral, wei(10), T0)
             .await
@@ -57,7 +67,17 @@ async fn the_idempotent_response_commits_with_the_orders() {
 
 #[tokio::test]
 async fn a_response_commits_with_a_group_accepted_against_known_balances() {
-    on_each_backend(|s, _, backend| async move {
+    a_response_commits_with_a_group_accepted_against_known_balances_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn a_response_commits_with_a_group_accepted_against_known_balances_on_postgres() {
+    a_response_commits_with_a_group_accepted_against_known_balances_on(Backend::Postgres).await;
+}
+
+async fn a_response_commits_with_a_group_accepted_against_known_balances_on(backend: Backend) {
+    on_backend(backend, |s, _, backend| async move {
         let me = wallet(0xaa);
         s.credit_balance(me, Asset::Collateral, wei(100), T0)
             .await

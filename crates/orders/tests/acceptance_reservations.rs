@@ -1,6 +1,6 @@
-//! Acceptance on both backends (SQLite always, PostgreSQL when reachable): each reservation
-//! against what the ledger or an external source holds, duplicates, and accepted orders read
-//! back field for field.
+//! Acceptance on both backends (SQLite; PostgreSQL in the `_on_postgres` tests, which need
+//! `--include-ignored`): each reservation against what the ledger or an external source holds,
+//! duplicates, and accepted orders read back field for field.
 
 #[path = "acceptance_common/mod.rs"]
 mod common;
@@ -11,12 +11,22 @@ use common::*;
 use orders::acceptance::{accept_group, Holdings, Refusal};
 use store::balances::Asset;
 use store::orders::OrderRecord;
-use test_support::on_each_backend;
+use test_support::{on_backend, Backend};
 use types::{OrderType, Outcome, Side, Size, Ticks, Timestamp, TokenId, Wallet, Wei, U256};
 
 #[tokio::test]
 async fn each_reservation_sees_what_earlier_orders_of_the_group_left() {
-    on_each_backend(|s, _, backend| async move {
+    each_reservation_sees_what_earlier_orders_of_the_group_left_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn each_reservation_sees_what_earlier_orders_of_the_group_left_on_postgres() {
+    each_reservation_sees_what_earlier_orders_of_the_group_left_on(Backend::Postgres).await;
+}
+
+async fn each_reservation_sees_what_earlier_orders_of_the_group_left_on(backend: Backend) {
+    on_backend(backend, |s, _, backend| async move {
         let (me, other) = (wallet(0xaa), wallet(0xbb));
         s.credit_balance(me, Asset::Collateral, wei(100), T0)
             .await
@@ -92,7 +102,17 @@ async fn each_reservation_sees_what_earlier_orders_of_the_group_left() {
 
 #[tokio::test]
 async fn a_wallet_without_any_balance_is_refused() {
-    on_each_backend(|s, _, backend| async move {
+    a_wallet_without_any_balance_is_refused_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn a_wallet_without_any_balance_is_refused_on_postgres() {
+    a_wallet_without_any_balance_is_refused_on(Backend::Postgres).await;
+}
+
+async fn a_wallet_without_any_balance_is_refused_on(backend: Backend) {
+    on_backend(backend, |s, _, backend| async move {
         let out = accept_group(
             &s,
             &[submission(vec![order(1, wallet(0xaa), Side::Sell, 1)])],
@@ -113,7 +133,17 @@ async fn a_wallet_without_any_balance_is_refused() {
 
 #[tokio::test]
 async fn external_holdings_cap_what_open_orders_may_reserve() {
-    on_each_backend(|s, _, backend| async move {
+    external_holdings_cap_what_open_orders_may_reserve_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn external_holdings_cap_what_open_orders_may_reserve_on_postgres() {
+    external_holdings_cap_what_open_orders_may_reserve_on(Backend::Postgres).await;
+}
+
+async fn external_holdings_cap_what_open_orders_may_reserve_on(backend: Backend) {
+    on_backend(backend, |s, _, backend| async move {
         let me = wallet(0xaa);
         // The ledger knows nothing of this wallet; the external source says it holds 100.
         let mut holdings: Holdings = HashMap::new();
@@ -142,7 +172,17 @@ async fn external_holdings_cap_what_open_orders_may_reserve() {
 
 #[tokio::test]
 async fn accepted_orders_read_back_field_for_field() {
-    on_each_backend(|s, _, backend| async move {
+    accepted_orders_read_back_field_for_field_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn accepted_orders_read_back_field_for_field_on_postgres() {
+    accepted_orders_read_back_field_for_field_on(Backend::Postgres).await;
+}
+
+async fn accepted_orders_read_back_field_for_field_on(backend: Backend) {
+    on_backend(backend, |s, _, backend| async move {
         let me = wallet(0xab);
         s.credit_balance(me, Asset::Collateral, Wei(U256::MAX >> 1), T0)
             .await

@@ -10,12 +10,31 @@ use orders::idempotency::{
 };
 use store::idempotency::IdempotentResponse;
 use store::{Store, StoreOptions};
-use test_support::on_each_backend;
+use test_support::{on_backend, Backend};
 use types::{Side, Timestamp};
 
 #[tokio::test]
 async fn same_key_same_body_replays_the_response_stored_with_the_orders_even_after_a_restart() {
-    on_each_backend(|s, url, backend| async move {
+    same_key_same_body_replays_the_response_stored_with_the_orders_even_after_a_restart_on(
+        Backend::Sqlite,
+    )
+    .await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn same_key_same_body_replays_the_response_stored_with_the_orders_even_after_a_restart_on_postgres(
+) {
+    same_key_same_body_replays_the_response_stored_with_the_orders_even_after_a_restart_on(
+        Backend::Postgres,
+    )
+    .await;
+}
+
+async fn same_key_same_body_replays_the_response_stored_with_the_orders_even_after_a_restart_on(
+    backend: Backend,
+) {
+    on_backend(backend, |s, url, backend| async move {
         let me = wallet(0xaa);
         let t0 = Timestamp(1_000_000);
         assert_eq!(
@@ -103,7 +122,17 @@ async fn same_key_same_body_replays_the_response_stored_with_the_orders_even_aft
 
 #[tokio::test]
 async fn a_claim_that_never_answered_is_released_or_given_up() {
-    on_each_backend(|s, _, backend| async move {
+    a_claim_that_never_answered_is_released_or_given_up_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn a_claim_that_never_answered_is_released_or_given_up_on_postgres() {
+    a_claim_that_never_answered_is_released_or_given_up_on(Backend::Postgres).await;
+}
+
+async fn a_claim_that_never_answered_is_released_or_given_up_on(backend: Backend) {
+    on_backend(backend, |s, _, backend| async move {
         let me = wallet(0xaa);
         let t0 = Timestamp(5_000_000);
         assert_eq!(
@@ -155,7 +184,17 @@ async fn a_claim_that_never_answered_is_released_or_given_up() {
 
 #[tokio::test]
 async fn keys_older_than_the_window_are_purged() {
-    on_each_backend(|s, _, backend| async move {
+    keys_older_than_the_window_are_purged_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn keys_older_than_the_window_are_purged_on_postgres() {
+    keys_older_than_the_window_are_purged_on(Backend::Postgres).await;
+}
+
+async fn keys_older_than_the_window_are_purged_on(backend: Backend) {
+    on_backend(backend, |s, _, backend| async move {
         let me = wallet(0xaa);
         claim_key(&s, me, "old", "b", Timestamp(0)).await.unwrap();
         claim_key(&s, me, "new", "b", Timestamp(10_000))
@@ -178,7 +217,18 @@ async fn keys_older_than_the_window_are_purged() {
 
 #[tokio::test]
 async fn a_wallet_keeps_its_most_recent_keys_and_the_sweep_recounts_and_trims() {
-    on_each_backend(|s, _, backend| async move {
+    a_wallet_keeps_its_most_recent_keys_and_the_sweep_recounts_and_trims_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn a_wallet_keeps_its_most_recent_keys_and_the_sweep_recounts_and_trims_on_postgres() {
+    a_wallet_keeps_its_most_recent_keys_and_the_sweep_recounts_and_trims_on(Backend::Postgres)
+        .await;
+}
+
+async fn a_wallet_keeps_its_most_recent_keys_and_the_sweep_recounts_and_trims_on(backend: Backend) {
+    on_backend(backend, |s, _, backend| async move {
         let (me, other) = (wallet(0xaa), wallet(0xbb));
         let keys = IdempotencyKeys::new(s.clone(), 10);
         let claim = |k: String, at: i64| {

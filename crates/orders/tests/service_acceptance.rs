@@ -1,6 +1,7 @@
 //! Real signed orders through the order service: acceptance with reservations through the
-//! group-commit writer, duplicates, the batch the writer never needs to see, and a balance
-//! source that cannot answer. SQLite always, PostgreSQL when reachable (always under CI).
+//! group-commit writer, duplicates, the batch the writer never needs to see, and a balance source
+//! that cannot answer. SQLite always; PostgreSQL in the `_on_postgres` tests, which need
+//! `--include-ignored`.
 
 // The signing crate's test keys (they sign like a wallet does).
 #[path = "../../signing/tests/common/mod.rs"]
@@ -23,12 +24,26 @@ use serde_json::json;
 use service_common::*;
 use store::balances::{Asset, Balance};
 use store::{Store, StoreOptions};
-use test_support::on_each_backend;
+use test_support::{on_backend, Backend};
 use types::{ConditionId, ErrorCode, OrderStatus, Side, Wallet, Wei};
 
 #[tokio::test]
 async fn a_mixed_batch_accepts_the_valid_orders_and_refuses_each_bad_one_inline() {
-    on_each_backend(|store, url, backend| async move {
+    a_mixed_batch_accepts_the_valid_orders_and_refuses_each_bad_one_inline_on(Backend::Sqlite)
+        .await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn a_mixed_batch_accepts_the_valid_orders_and_refuses_each_bad_one_inline_on_postgres() {
+    a_mixed_batch_accepts_the_valid_orders_and_refuses_each_bad_one_inline_on(Backend::Postgres)
+        .await;
+}
+
+async fn a_mixed_batch_accepts_the_valid_orders_and_refuses_each_bad_one_inline_on(
+    backend: Backend,
+) {
+    on_backend(backend, |store, url, backend| async move {
         let w = World::running(store, url, backend);
         let (alice, bob) = (&w.alice, &w.bob);
         w.credit(alice, Asset::Collateral, e18(100, 0)).await;
@@ -152,7 +167,17 @@ async fn a_mixed_batch_accepts_the_valid_orders_and_refuses_each_bad_one_inline(
 
 #[tokio::test]
 async fn a_reservation_sees_only_what_earlier_orders_of_the_batch_left() {
-    on_each_backend(|store, url, backend| async move {
+    a_reservation_sees_only_what_earlier_orders_of_the_batch_left_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn a_reservation_sees_only_what_earlier_orders_of_the_batch_left_on_postgres() {
+    a_reservation_sees_only_what_earlier_orders_of_the_batch_left_on(Backend::Postgres).await;
+}
+
+async fn a_reservation_sees_only_what_earlier_orders_of_the_batch_left_on(backend: Backend) {
+    on_backend(backend, |store, url, backend| async move {
         let w = World::running(store, url, backend);
         let alice = &w.alice;
         w.credit(alice, Asset::Collateral, e18(10, 0)).await;
@@ -204,7 +229,18 @@ impl BalanceSource for Holds {
 
 #[tokio::test]
 async fn insufficient_balance_says_what_the_order_needs_and_what_is_available_in_whole_units() {
-    on_each_backend(|store, url, backend| async move {
+    insufficient_balance_says_what_the_order_needs_and_what_is_available_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn insufficient_balance_says_what_the_order_needs_and_what_is_available_on_postgres() {
+    insufficient_balance_says_what_the_order_needs_and_what_is_available_on(Backend::Postgres)
+        .await;
+}
+
+async fn insufficient_balance_says_what_the_order_needs_and_what_is_available_on(backend: Backend) {
+    on_backend(backend, |store, url, backend| async move {
         // 10 collateral and 12.34 NO tokens (6 decimals), from the ledger or from a chain.
         let ledger = World::running(store.clone(), url, backend);
         ledger
@@ -260,7 +296,17 @@ async fn insufficient_balance_says_what_the_order_needs_and_what_is_available_in
 
 #[tokio::test]
 async fn an_order_sent_again_later_is_a_duplicate_and_reserves_nothing_more() {
-    on_each_backend(|store, url, backend| async move {
+    an_order_sent_again_later_is_a_duplicate_and_reserves_nothing_more_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn an_order_sent_again_later_is_a_duplicate_and_reserves_nothing_more_on_postgres() {
+    an_order_sent_again_later_is_a_duplicate_and_reserves_nothing_more_on(Backend::Postgres).await;
+}
+
+async fn an_order_sent_again_later_is_a_duplicate_and_reserves_nothing_more_on(backend: Backend) {
+    on_backend(backend, |store, url, backend| async move {
         let w = World::running(store, url, backend);
         let alice = &w.alice;
         w.credit(alice, yes(), e18(50, 0)).await;
@@ -301,7 +347,20 @@ impl BalanceSource for Unreachable {
 
 #[tokio::test]
 async fn an_unreachable_balance_source_is_service_degraded_and_accepts_nothing() {
-    on_each_backend(|store, _url, backend| async move {
+    an_unreachable_balance_source_is_service_degraded_and_accepts_nothing_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn an_unreachable_balance_source_is_service_degraded_and_accepts_nothing_on_postgres() {
+    an_unreachable_balance_source_is_service_degraded_and_accepts_nothing_on(Backend::Postgres)
+        .await;
+}
+
+async fn an_unreachable_balance_source_is_service_degraded_and_accepts_nothing_on(
+    backend: Backend,
+) {
+    on_backend(backend, |store, _url, backend| async move {
         let (writer, handle) =
             acceptance_writer(store.clone(), Unreachable, WriterConfig::default());
         writer.spawn();

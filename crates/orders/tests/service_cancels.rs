@@ -1,5 +1,5 @@
-//! Cancels through the order service and their releases, other wallets' orders, and
-//! cancel-onchain calldata. SQLite always, PostgreSQL when reachable (always under CI).
+//! Cancels through the order service and their releases, other wallets' orders, and cancel-onchain
+//! calldata. SQLite always; PostgreSQL in the `_on_postgres` tests, which need `--include-ignored`.
 
 // The signing crate's test keys (they sign like a wallet does).
 #[path = "../../signing/tests/common/mod.rs"]
@@ -13,14 +13,24 @@ use serde_json::json;
 use service_common::*;
 use signing::calldata::cancelOrderCall;
 use store::balances::{Asset, Balance};
-use test_support::on_each_backend;
+use test_support::{on_backend, Backend};
 use types::{
     ChainId, ContractAddress, ErrorCode, OrderHash, OrderStatus, Outcome, Side, Size, Wei,
 };
 
 #[tokio::test]
 async fn cancels_release_exactly_what_each_order_reserved() {
-    on_each_backend(|store, url, backend| async move {
+    cancels_release_exactly_what_each_order_reserved_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn cancels_release_exactly_what_each_order_reserved_on_postgres() {
+    cancels_release_exactly_what_each_order_reserved_on(Backend::Postgres).await;
+}
+
+async fn cancels_release_exactly_what_each_order_reserved_on(backend: Backend) {
+    on_backend(backend, |store, url, backend| async move {
         let w = World::running(store, url, backend);
         let alice = &w.alice;
         w.credit(alice, Asset::Collateral, e18(20, 0)).await;
@@ -125,7 +135,17 @@ async fn cancels_release_exactly_what_each_order_reserved() {
 
 #[tokio::test]
 async fn another_wallets_orders_are_never_cancelled_or_revealed() {
-    on_each_backend(|store, url, backend| async move {
+    another_wallets_orders_are_never_cancelled_or_revealed_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn another_wallets_orders_are_never_cancelled_or_revealed_on_postgres() {
+    another_wallets_orders_are_never_cancelled_or_revealed_on(Backend::Postgres).await;
+}
+
+async fn another_wallets_orders_are_never_cancelled_or_revealed_on(backend: Backend) {
+    on_backend(backend, |store, url, backend| async move {
         let w = World::running(store, url, backend);
         let (alice, bob) = (&w.alice, &w.bob);
         w.credit(alice, Asset::Collateral, e18(10, 0)).await;
@@ -186,7 +206,26 @@ async fn another_wallets_orders_are_never_cancelled_or_revealed() {
 
 #[tokio::test]
 async fn cancel_onchain_takes_the_order_off_the_book_and_returns_its_cancel_order_call() {
-    on_each_backend(|store, url, backend| async move {
+    cancel_onchain_takes_the_order_off_the_book_and_returns_its_cancel_order_call_on(
+        Backend::Sqlite,
+    )
+    .await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn cancel_onchain_takes_the_order_off_the_book_and_returns_its_cancel_order_call_on_postgres()
+{
+    cancel_onchain_takes_the_order_off_the_book_and_returns_its_cancel_order_call_on(
+        Backend::Postgres,
+    )
+    .await;
+}
+
+async fn cancel_onchain_takes_the_order_off_the_book_and_returns_its_cancel_order_call_on(
+    backend: Backend,
+) {
+    on_backend(backend, |store, url, backend| async move {
         let w = World::running(store, url, backend);
         let alice = &w.alice;
         w.credit(alice, yes(), e18(100, 0)).await;

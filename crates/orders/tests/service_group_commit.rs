@@ -1,6 +1,6 @@
 //! The acceptance writer's group commit: concurrent requests accept each order once, several
-//! writers each decide their own wallets, and a failed commit accepts nothing. SQLite always,
-//! PostgreSQL when reachable (always under CI).
+//! writers each decide their own wallets, and a failed commit accepts nothing. SQLite always;
+//! PostgreSQL in the `_on_postgres` tests, which need `--include-ignored`.
 
 // The signing crate's test keys (they sign like a wallet does).
 #[path = "../../signing/tests/common/mod.rs"]
@@ -14,12 +14,22 @@ use orders::idempotency::{claim_key, IdempotencyClaim};
 use orders::{IdempotencyKey, OrdersQuery, Placed, StatusGroup, WriterConfig};
 use service_common::*;
 use store::balances::{Asset, Balance};
-use test_support::{on_each_backend, poison_order_inserts};
+use test_support::{on_backend, poison_order_inserts, Backend};
 use types::{ErrorCode, Side};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_requests_through_the_group_commit_accept_each_order_once() {
-    on_each_backend(|store, url, backend| async move {
+    concurrent_requests_through_the_group_commit_accept_each_order_once_on(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL"]
+async fn concurrent_requests_through_the_group_commit_accept_each_order_once_on_postgres() {
+    concurrent_requests_through_the_group_commit_accept_each_order_once_on(Backend::Postgres).await;
+}
+
+async fn concurrent_requests_through_the_group_commit_accept_each_order_once_on(backend: Backend) {
+    on_backend(backend, |store, url, backend| async move {
         let config = WriterConfig {
             max_requests: 8,
             ..WriterConfig::default()
@@ -85,7 +95,21 @@ async fn concurrent_requests_through_the_group_commit_accept_each_order_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn several_writers_each_decide_their_own_wallets_and_reserve_exactly_once() {
-    on_each_backend(|store, url, backend| async move {
+    several_writers_each_decide_their_own_wallets_and_reserve_exactly_once_on(Backend::Sqlite)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL"]
+async fn several_writers_each_decide_their_own_wallets_and_reserve_exactly_once_on_postgres() {
+    several_writers_each_decide_their_own_wallets_and_reserve_exactly_once_on(Backend::Postgres)
+        .await;
+}
+
+async fn several_writers_each_decide_their_own_wallets_and_reserve_exactly_once_on(
+    backend: Backend,
+) {
+    on_backend(backend, |store, url, backend| async move {
         let config = WriterConfig {
             writers: 3,
             ..WriterConfig::default()
@@ -151,7 +175,23 @@ async fn several_writers_each_decide_their_own_wallets_and_reserve_exactly_once(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_group_commit_accepts_nothing_and_fails_every_request_of_the_group() {
-    on_each_backend(|store, url, backend| async move {
+    a_failed_group_commit_accepts_nothing_and_fails_every_request_of_the_group_on(Backend::Sqlite)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL"]
+async fn a_failed_group_commit_accepts_nothing_and_fails_every_request_of_the_group_on_postgres() {
+    a_failed_group_commit_accepts_nothing_and_fails_every_request_of_the_group_on(
+        Backend::Postgres,
+    )
+    .await;
+}
+
+async fn a_failed_group_commit_accepts_nothing_and_fails_every_request_of_the_group_on(
+    backend: Backend,
+) {
+    on_backend(backend, |store, url, backend| async move {
         let (w, writer, handle) = World::paused(store, url, backend, WriterConfig::default());
         let w = Arc::new(w);
         let alice = TestKey::named("alice");

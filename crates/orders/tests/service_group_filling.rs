@@ -1,6 +1,6 @@
-//! When a writer that is behind waits to fill a group: for requests still verifying, for no
-//! longer than they verify or than its wait, and never when it was idle. SQLite always,
-//! PostgreSQL when reachable (always under CI).
+//! When a writer that is behind waits to fill a group: for requests still verifying, for no longer
+//! than they verify or than its wait, and never when it was idle. SQLite always; PostgreSQL in the
+//! `_on_postgres` tests, which need `--include-ignored`.
 
 // The signing crate's test keys (they sign like a wallet does).
 #[path = "../../signing/tests/common/mod.rs"]
@@ -16,7 +16,7 @@ use orders::{AcceptanceHandle, Announced, Placed, ServiceError, WriterConfig};
 use service_common::*;
 use store::balances::Asset;
 use store::Store;
-use test_support::on_each_backend;
+use test_support::{on_backend, Backend};
 use types::Side;
 
 /// A writer that fills groups up to `orders` while `verifying` requests are announced, for at
@@ -105,7 +105,26 @@ fn group_totals(handle: &AcceptanceHandle) -> (u64, u64, u64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_writer_behind_waits_for_a_request_still_verifying_and_no_longer_than_it_verifies() {
-    on_each_backend(|store, url, backend| async move {
+    a_writer_behind_waits_for_a_request_still_verifying_and_no_longer_than_it_verifies_on(
+        Backend::Sqlite,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL"]
+async fn a_writer_behind_waits_for_a_request_still_verifying_and_no_longer_than_it_verifies_on_postgres(
+) {
+    a_writer_behind_waits_for_a_request_still_verifying_and_no_longer_than_it_verifies_on(
+        Backend::Postgres,
+    )
+    .await;
+}
+
+async fn a_writer_behind_waits_for_a_request_still_verifying_and_no_longer_than_it_verifies_on(
+    backend: Backend,
+) {
+    on_backend(backend, |store, url, backend| async move {
         let b = behind(store, url, backend, filling(45, 1, LONG), 1).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert!(
@@ -124,7 +143,21 @@ async fn a_writer_behind_waits_for_a_request_still_verifying_and_no_longer_than_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_waiting_group_takes_the_requests_that_arrive_and_commits_them_together() {
-    on_each_backend(|store, url, backend| async move {
+    a_waiting_group_takes_the_requests_that_arrive_and_commits_them_together_on(Backend::Sqlite)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL"]
+async fn a_waiting_group_takes_the_requests_that_arrive_and_commits_them_together_on_postgres() {
+    a_waiting_group_takes_the_requests_that_arrive_and_commits_them_together_on(Backend::Postgres)
+        .await;
+}
+
+async fn a_waiting_group_takes_the_requests_that_arrive_and_commits_them_together_on(
+    backend: Backend,
+) {
+    on_backend(backend, |store, url, backend| async move {
         // Waits for three orders; the announced request stays verifying throughout.
         let b = behind(store, url, backend, filling(3, 1, LONG), 1).await;
         // Two more requests arrive while the group waits; each is announced while it verifies.
@@ -145,7 +178,23 @@ async fn a_waiting_group_takes_the_requests_that_arrive_and_commits_them_togethe
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_writer_does_not_wait_for_too_few_requests_verifying_nor_when_it_was_idle() {
-    on_each_backend(|store, url, backend| async move {
+    a_writer_does_not_wait_for_too_few_requests_verifying_nor_when_it_was_idle_on(Backend::Sqlite)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL"]
+async fn a_writer_does_not_wait_for_too_few_requests_verifying_nor_when_it_was_idle_on_postgres() {
+    a_writer_does_not_wait_for_too_few_requests_verifying_nor_when_it_was_idle_on(
+        Backend::Postgres,
+    )
+    .await;
+}
+
+async fn a_writer_does_not_wait_for_too_few_requests_verifying_nor_when_it_was_idle_on(
+    backend: Backend,
+) {
+    on_backend(backend, |store, url, backend| async move {
         // Behind, but one request verifying where it takes two to keep a group waiting.
         let mut b = behind(store, url, backend, filling(45, 2, LONG), 1).await;
         committed(b.first, "with one request verifying").await;
@@ -163,7 +212,17 @@ async fn a_writer_does_not_wait_for_too_few_requests_verifying_nor_when_it_was_i
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_waiting_group_commits_when_its_wait_is_over() {
-    on_each_backend(|store, url, backend| async move {
+    a_waiting_group_commits_when_its_wait_is_over_on(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL"]
+async fn a_waiting_group_commits_when_its_wait_is_over_on_postgres() {
+    a_waiting_group_commits_when_its_wait_is_over_on(Backend::Postgres).await;
+}
+
+async fn a_waiting_group_commits_when_its_wait_is_over_on(backend: Backend) {
+    on_backend(backend, |store, url, backend| async move {
         // The announced request stays verifying, as far as the writer can tell.
         let wait = Duration::from_millis(200);
         let b = behind(store, url, backend, filling(45, 1, wait), 1).await;

@@ -1,6 +1,6 @@
-//! Idempotency keys through the order service: a replay of the response committed with the
-//! orders, and a request whose key is still in flight. SQLite always, PostgreSQL when reachable
-//! (always under CI).
+//! Idempotency keys through the order service: a replay of the response committed with the orders,
+//! and a request whose key is still in flight. SQLite always; PostgreSQL in the `_on_postgres`
+//! tests, which need `--include-ignored`.
 
 // The signing crate's test keys (they sign like a wallet does).
 #[path = "../../signing/tests/common/mod.rs"]
@@ -14,12 +14,23 @@ use orders::{IdempotencyKey, Placed, WriterConfig};
 use serde_json::Value;
 use service_common::*;
 use store::balances::Asset;
-use test_support::on_each_backend;
+use test_support::{on_backend, Backend};
 use types::{ErrorCode, Side};
 
 #[tokio::test]
 async fn the_same_key_and_body_replays_the_response_committed_with_the_orders() {
-    on_each_backend(|store, url, backend| async move {
+    the_same_key_and_body_replays_the_response_committed_with_the_orders_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn the_same_key_and_body_replays_the_response_committed_with_the_orders_on_postgres() {
+    the_same_key_and_body_replays_the_response_committed_with_the_orders_on(Backend::Postgres)
+        .await;
+}
+
+async fn the_same_key_and_body_replays_the_response_committed_with_the_orders_on(backend: Backend) {
+    on_backend(backend, |store, url, backend| async move {
         let w = World::running(store, url, backend);
         let alice = &w.alice;
         w.credit(alice, Asset::Collateral, e18(10, 0)).await;
@@ -113,7 +124,17 @@ async fn answered_once(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_whose_key_is_in_flight_waits_and_replays_the_first_answer() {
-    on_each_backend(|store, url, backend| async move {
+    a_request_whose_key_is_in_flight_waits_and_replays_the_first_answer_on(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL"]
+async fn a_request_whose_key_is_in_flight_waits_and_replays_the_first_answer_on_postgres() {
+    a_request_whose_key_is_in_flight_waits_and_replays_the_first_answer_on(Backend::Postgres).await;
+}
+
+async fn a_request_whose_key_is_in_flight_waits_and_replays_the_first_answer_on(backend: Backend) {
+    on_backend(backend, |store, url, backend| async move {
         let (w, writer, handle) = World::paused(store, url, backend, WriterConfig::default());
         let w = Arc::new(w);
         w.credit(&w.alice, Asset::Collateral, e18(10, 0)).await;
@@ -140,7 +161,26 @@ async fn a_request_whose_key_is_in_flight_waits_and_replays_the_first_answer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_whose_key_stays_in_flight_past_the_wait_is_a_409_and_changes_nothing() {
-    on_each_backend(|store, url, backend| async move {
+    a_request_whose_key_stays_in_flight_past_the_wait_is_a_409_and_changes_nothing_on(
+        Backend::Sqlite,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL"]
+async fn a_request_whose_key_stays_in_flight_past_the_wait_is_a_409_and_changes_nothing_on_postgres(
+) {
+    a_request_whose_key_stays_in_flight_past_the_wait_is_a_409_and_changes_nothing_on(
+        Backend::Postgres,
+    )
+    .await;
+}
+
+async fn a_request_whose_key_stays_in_flight_past_the_wait_is_a_409_and_changes_nothing_on(
+    backend: Backend,
+) {
+    on_backend(backend, |store, url, backend| async move {
         let (mut w, writer, handle) = World::paused(store, url, backend, WriterConfig::default());
         w.service = w.service.with_in_flight_wait(Duration::from_millis(50));
         let w = Arc::new(w);

@@ -1,10 +1,11 @@
-//! API keys and wallet bindings on both backends: SQLite always, PostgreSQL when reachable.
+//! API keys and wallet bindings on both backends: SQLite always; PostgreSQL in the `_on_postgres`
+//! tests, which need `--include-ignored`.
 
 use store::api_keys::{
     count_live_keys, insert_api_key, lock_key_owner, ApiKeyChange, ApiKeyRecord,
 };
 use store::Store;
-use test_support::on_each_backend;
+use test_support::{on_backend, Backend};
 use types::{Timestamp, Wallet};
 
 fn wallet(n: u8) -> Wallet {
@@ -41,7 +42,17 @@ async fn insert(s: &Store, k: &ApiKeyRecord, now: Timestamp) -> u32 {
 
 #[tokio::test]
 async fn keys_round_trip_and_only_live_keys_count_as_live() {
-    on_each_backend(|s, _, backend| async move {
+    keys_round_trip_and_only_live_keys_count_as_live_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn keys_round_trip_and_only_live_keys_count_as_live_on_postgres() {
+    keys_round_trip_and_only_live_keys_count_as_live_on(Backend::Postgres).await;
+}
+
+async fn keys_round_trip_and_only_live_keys_count_as_live_on(backend: Backend) {
+    on_backend(backend, |s, _, backend| async move {
         let now = Timestamp(1_000_000);
         let (a, b) = (wallet(1), wallet(2));
         assert_eq!(insert(&s, &key("k1", a, 1), now).await, 0);
@@ -74,7 +85,17 @@ async fn keys_round_trip_and_only_live_keys_count_as_live() {
 
 #[tokio::test]
 async fn a_listing_holds_every_live_key_and_only_the_last_ended_ones() {
-    on_each_backend(|s, _, backend| async move {
+    a_listing_holds_every_live_key_and_only_the_last_ended_ones_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn a_listing_holds_every_live_key_and_only_the_last_ended_ones_on_postgres() {
+    a_listing_holds_every_live_key_and_only_the_last_ended_ones_on(Backend::Postgres).await;
+}
+
+async fn a_listing_holds_every_live_key_and_only_the_last_ended_ones_on(backend: Backend) {
+    on_backend(backend, |s, _, backend| async move {
         let a = wallet(3);
         // Keys 0..6 end one after the other: 0, 1, 2 revoked at 100 + n, 3, 4, 5 expired at 100 + n.
         for n in 0..6i64 {
@@ -119,7 +140,17 @@ async fn a_listing_holds_every_live_key_and_only_the_last_ended_ones() {
 
 #[tokio::test]
 async fn another_wallets_key_cannot_be_changed_regenerated_or_revoked() {
-    on_each_backend(|s, _, backend| async move {
+    another_wallets_key_cannot_be_changed_regenerated_or_revoked_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn another_wallets_key_cannot_be_changed_regenerated_or_revoked_on_postgres() {
+    another_wallets_key_cannot_be_changed_regenerated_or_revoked_on(Backend::Postgres).await;
+}
+
+async fn another_wallets_key_cannot_be_changed_regenerated_or_revoked_on(backend: Backend) {
+    on_backend(backend, |s, _, backend| async move {
         let now = Timestamp(5);
         let (a, b) = (wallet(1), wallet(2));
         insert(&s, &key("k1", a, 1), now).await;
@@ -174,7 +205,17 @@ async fn another_wallets_key_cannot_be_changed_regenerated_or_revoked() {
 
 #[tokio::test]
 async fn last_used_only_moves_forward_and_bindings_upsert() {
-    on_each_backend(|s, _, backend| async move {
+    last_used_only_moves_forward_and_bindings_upsert_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn last_used_only_moves_forward_and_bindings_upsert_on_postgres() {
+    last_used_only_moves_forward_and_bindings_upsert_on(Backend::Postgres).await;
+}
+
+async fn last_used_only_moves_forward_and_bindings_upsert_on(backend: Backend) {
+    on_backend(backend, |s, _, backend| async move {
         let a = wallet(3);
         insert(&s, &key("k1", a, 1), Timestamp(1)).await;
         s.touch_api_keys(&[("k1".into(), Timestamp(50))])

@@ -1,7 +1,8 @@
-//! Orders on both backends: SQLite always, PostgreSQL when reachable.
+//! Orders on both backends: SQLite always; PostgreSQL in the `_on_postgres` tests, which need
+//! `--include-ignored`.
 
 use store::orders::{OrderCursor, OrderFilter, OrderRecord};
-use test_support::on_each_backend;
+use test_support::{on_backend, Backend};
 use types::{
     ChainId, ConditionId, MarketKey, OrderHash, OrderStatus, OrderType, Outcome, Side, Size, Ticks,
     Timestamp, TokenId, Wallet, Wei, B256, U256,
@@ -52,7 +53,17 @@ fn order(seed: u8, owner: Wallet, m: MarketKey, created_at: i64) -> OrderRecord 
 
 #[tokio::test]
 async fn an_order_reads_back_exactly_as_written() {
-    on_each_backend(|s, _, backend| async move {
+    an_order_reads_back_exactly_as_written_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn an_order_reads_back_exactly_as_written_on_postgres() {
+    an_order_reads_back_exactly_as_written_on(Backend::Postgres).await;
+}
+
+async fn an_order_reads_back_exactly_as_written_on(backend: Backend) {
+    on_backend(backend, |s, _, backend| async move {
         let mut a = order(1, wallet(0xaa), market(1), 1_000);
         a.expiration = U256::MAX;
         a.book_added_at = None;
@@ -78,7 +89,20 @@ async fn an_order_reads_back_exactly_as_written() {
 
 #[tokio::test]
 async fn a_stored_hash_is_never_stored_twice_and_the_rest_of_the_batch_commits() {
-    on_each_backend(|s, _, backend| async move {
+    a_stored_hash_is_never_stored_twice_and_the_rest_of_the_batch_commits_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn a_stored_hash_is_never_stored_twice_and_the_rest_of_the_batch_commits_on_postgres() {
+    a_stored_hash_is_never_stored_twice_and_the_rest_of_the_batch_commits_on(Backend::Postgres)
+        .await;
+}
+
+async fn a_stored_hash_is_never_stored_twice_and_the_rest_of_the_batch_commits_on(
+    backend: Backend,
+) {
+    on_backend(backend, |s, _, backend| async move {
         let a = order(1, wallet(0xaa), market(1), 1_000);
         s.insert_orders(std::slice::from_ref(&a), None)
             .await
@@ -107,7 +131,17 @@ async fn a_stored_hash_is_never_stored_twice_and_the_rest_of_the_batch_commits()
 
 #[tokio::test]
 async fn a_wallets_orders_list_newest_first_filtered_and_paged() {
-    on_each_backend(|s, _, backend| async move {
+    a_wallets_orders_list_newest_first_filtered_and_paged_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn a_wallets_orders_list_newest_first_filtered_and_paged_on_postgres() {
+    a_wallets_orders_list_newest_first_filtered_and_paged_on(Backend::Postgres).await;
+}
+
+async fn a_wallets_orders_list_newest_first_filtered_and_paged_on(backend: Backend) {
+    on_backend(backend, |s, _, backend| async move {
         let me = wallet(0xaa);
         // Six orders of mine, two sharing a timestamp; one of someone else.
         let mut mine = vec![
@@ -210,7 +244,17 @@ async fn a_wallets_orders_list_newest_first_filtered_and_paged() {
 
 #[tokio::test]
 async fn order_state_changes_are_stored() {
-    on_each_backend(|s, _, backend| async move {
+    order_state_changes_are_stored_on(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn order_state_changes_are_stored_on_postgres() {
+    order_state_changes_are_stored_on(Backend::Postgres).await;
+}
+
+async fn order_state_changes_are_stored_on(backend: Backend) {
+    on_backend(backend, |s, _, backend| async move {
         let a = order(1, wallet(0xaa), market(1), 1_000);
         s.insert_orders(std::slice::from_ref(&a), None)
             .await
@@ -241,7 +285,23 @@ async fn order_state_changes_are_stored() {
 
 #[tokio::test]
 async fn an_order_is_read_by_its_owner_only_and_unknown_and_foreign_hashes_both_miss() {
-    on_each_backend(|s, _, backend| async move {
+    an_order_is_read_by_its_owner_only_and_unknown_and_foreign_hashes_both_miss_on(Backend::Sqlite)
+        .await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL"]
+async fn an_order_is_read_by_its_owner_only_and_unknown_and_foreign_hashes_both_miss_on_postgres() {
+    an_order_is_read_by_its_owner_only_and_unknown_and_foreign_hashes_both_miss_on(
+        Backend::Postgres,
+    )
+    .await;
+}
+
+async fn an_order_is_read_by_its_owner_only_and_unknown_and_foreign_hashes_both_miss_on(
+    backend: Backend,
+) {
+    on_backend(backend, |s, _, backend| async move {
         let mine = order(3, wallet(0xaa), market(1), 1_000);
         s.insert_orders(std::slice::from_ref(&mine), None)
             .await

@@ -13,16 +13,7 @@ use types::{Outcome, Side, Timestamp};
 use crate::harness::{assert_envelope, Gateway, Resp, DEMO_CONDITION_ID};
 use crate::trading::{assert_inline, item, limit, market_info, Trader, DEV_ENV};
 
-const REDIS_URL: &str = "redis://127.0.0.1:6379";
 const HOUR_MS: i64 = 60 * 60 * 1000;
-
-fn redis_reachable() -> bool {
-    std::net::TcpStream::connect_timeout(
-        &"127.0.0.1:6379".parse().expect("an address"),
-        Duration::from_secs(1),
-    )
-    .is_ok()
-}
 
 /// A label no earlier run used: tokens live on in Redis for a minute after a run.
 fn fresh_label(prefix: &str) -> String {
@@ -79,12 +70,10 @@ async fn live_ws_tokens_are_capped_per_wallet_in_process() {
 }
 
 #[tokio::test]
+#[ignore = "needs Redis"]
 async fn live_ws_tokens_are_capped_per_wallet_in_redis() {
-    if !redis_reachable() {
-        test_support::unreachable_service("Redis", "127.0.0.1:6379");
-        return;
-    }
-    let env = [DEV_ENV[0], DEV_ENV[1], ("REDIS_URL", REDIS_URL)];
+    let redis = test_support::require_redis();
+    let env = [DEV_ENV[0], DEV_ENV[1], ("REDIS_URL", redis.as_str())];
     let gw = Gateway::start(&env).await;
     let a = Trader::with_permissions(&gw, &env, &fresh_label("ws-cap-a"), &["read"]).await;
     let b = Trader::with_permissions(&gw, &env, &fresh_label("ws-cap-b"), &["trade"]).await;
@@ -150,10 +139,9 @@ async fn idempotency_keys_older_than_24_hours_are_purged_on_sqlite() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL"]
 async fn idempotency_keys_older_than_24_hours_are_purged_on_postgres() {
-    let Some(schema) = test_support::PgSchema::create().await else {
-        return;
-    };
+    let schema = test_support::PgSchema::create().await;
     let gw = Gateway::start(&[
         ("DATABASE_URL", schema.url.as_str()),
         ("FS_IDEMPOTENCY_SWEEP_SECS", "1"),

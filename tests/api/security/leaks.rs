@@ -197,10 +197,9 @@ async fn unknown_and_foreign_order_hashes_answer_alike_and_in_equal_time() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL"]
 async fn unknown_and_foreign_order_hashes_answer_alike_and_in_equal_time_on_postgres() {
-    let Some(schema) = test_support::PgSchema::create().await else {
-        return;
-    };
+    let schema = test_support::PgSchema::create().await;
     let mut env = DEV_ENV.to_vec();
     env.push(("DATABASE_URL", schema.url.as_str()));
     unknown_and_foreign_hashes_take_equal_time(&env).await;

@@ -1,34 +1,56 @@
 //! `fs-cli`: the gateway's REST API from a shell or a bot's script. JSON on stdout, errors on
 //! stderr with a non-zero exit code, secrets never printed.
 //!
-//! Settings come from the environment: `FS_API_URL` (default `http://127.0.0.1:8080`),
-//! `FS_API_KEY` + `FS_API_SECRET` and/or `FS_JWT`, `FS_PRIVATE_KEY` (hex, for `order place`
-//! and `wallet`).
+//! Settings come from the environment (listed with their defaults by `fs-cli --help`): the
+//! workspace's clap has no `env` feature, and a bot's script sets variables, not flags.
 //!
-//! Exit codes: 0 success; 1 the request failed (transport, API error, bad input); 2 usage
-//! (clap); 3 `order place` was answered but at least one order was refused (the results on
-//! stdout say which and why).
+//! Exit codes: 0 success; 1 the request failed (unreachable gateway, API error, bad input); 2
+//! usage (clap); 3 `order place` was answered but at least one order was refused (the results
+//! on stdout say which and why).
 //!
 //! `order cancel` also prints `<hash>: <REASON>` on stderr for each hash not cancelled (its
 //! `not_cancelled`); that is an answer, not a failure: the exit code stays 0.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use client::{
-    Client, ClientError, Credentials, MarketsQuery, OrderBuilder, OrderSpec, OrdersQuery,
-    PrivateKey, StatusFilter,
+    Client, ClientError, ConnectionFailure, Credentials, MarketsQuery, OrderBuilder, OrderSpec,
+    OrdersQuery, PrivateKey, StatusFilter,
 };
 use serde::Serialize;
 use types::{ChainId, ConditionId, MarketStatus, OrderHash, OrderType, Outcome, Side, Size, Ticks};
 
 const DEFAULT_API_URL: &str = "http://127.0.0.1:8080";
+/// The accepted range of `FS_TIMEOUT_SECS`.
+const TIMEOUT_SECS: std::ops::RangeInclusive<u64> = 1..=3600;
+
+/// The `--help` section on the environment: every variable the CLI reads, with its default.
+fn environment_help() -> String {
+    format!(
+        "Environment:
+  FS_API_URL       the gateway's base URL, http:// or https:// [default: {DEFAULT_API_URL}]
+  FS_API_KEY       API key id, sent with FS_API_SECRET (set both or neither) [default: unset]
+  FS_API_SECRET    API key secret [default: unset]
+  FS_JWT           a Privy JWT, sent when no key pair is set [default: unset]
+  FS_PRIVATE_KEY   hex of the wallet's private key, for `order place` and `wallet` [default: unset]
+  FS_TIMEOUT_SECS  the longest one request may take, {}-{} [default: {}]
+
+Output is JSON on stdout. Exit codes: 0 success; 1 the request failed (the reason on stderr);
+2 usage; 3 `order place` was answered but the order was refused.",
+        TIMEOUT_SECS.start(),
+        TIMEOUT_SECS.end(),
+        client::http::DEFAULT_TIMEOUT.as_secs()
+    )
+}
 
 #[derive(Parser)]
 #[command(
     name = "fs-cli",
     version,
-    about = "Foresight CLOB gateway from the command line"
+    about = "Foresight CLOB gateway from the command line",
+    after_help = environment_help()
 )]
 struct Cli {
     #[command(subcommand)]
@@ -60,8 +82,10 @@ enum Command {
     Order(OrderCommand),
     /// List the caller's orders (`GET /v1/orders`).
     Orders {
-        #[arg(long, value_enum)]
-        status: Option<StatusArg>,
+        /// open: OPEN and PARTIALLY_FILLED; filled: MATCHED and FILLED; cancelled: CANCELLED,
+        /// EXPIRED and MATCH_FAILED.
+        #[arg(long, value_enum, default_value_t = StatusArg::Open)]
+        status: StatusArg,
         #[arg(long, value_parser = parse_condition_id, requires = "chain_id")]
         condition_id: Option<ConditionId>,
         #[arg(long, value_parser = parse_chain_id)]
@@ -217,6 +241,23 @@ fn credentials() -> Result<Credentials, ClientError> {
     })
 }
 
+fn timeout() -> Result<Duration, ClientError> {
+    let Some(text) = env("FS_TIMEOUT_SECS") else {
+        return Ok(client::http::DEFAULT_TIMEOUT);
+    };
+    match text.trim().parse::<u64>() {
+        Ok(secs) if TIMEOUT_SECS.contains(&secs) => Ok(Duration::from_secs(secs)),
+        _ => Err(ClientError::invalid(
+            "FS_TIMEOUT_SECS",
+            format!(
+                "{text:?} is not a whole number of seconds from {} to {}",
+                TIMEOUT_SECS.start(),
+                TIMEOUT_SECS.end()
+            ),
+        )),
+    }
+}
+
 fn private_key() -> Result<PrivateKey, ClientError> {
     let hex = env("FS_PRIVATE_KEY").ok_or_else(|| {
         ClientError::invalid(
@@ -240,7 +281,7 @@ fn print<T: Serialize>(value: &T) -> Result<(), ClientError> {
 async fn run(cli: Cli) -> Result<(), Failure> {
     let api = || {
         let url = env("FS_API_URL").unwrap_or_else(|| DEFAULT_API_URL.to_owned());
-        Client::new(&url, credentials()?)
+        Client::new(&url, credentials()?)?.with_timeout(timeout()?)
     };
     match cli.command {
         Command::Wallet => print(&serde_json::json!({ "wallet": private_key()?.wallet() }))?,
@@ -268,16 +309,16 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             cursor,
             limit,
         } => {
-            let status = status.map(|s| match s {
+            let status = match status {
                 StatusArg::Open => StatusFilter::Open,
                 StatusArg::Filled => StatusFilter::Filled,
                 StatusArg::Cancelled => StatusFilter::Cancelled,
                 StatusArg::All => StatusFilter::All,
-            });
+            };
             let query = OrdersQuery {
                 condition_id,
                 chain_id,
-                status,
+                status: Some(status),
                 cursor,
                 limit,
             };
@@ -345,13 +386,32 @@ async fn place(api: &Client, args: PlaceArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// What to check when the gateway could not be reached: the settings that decide it.
+fn hint(cause: &ConnectionFailure) -> &'static str {
+    match cause {
+        ConnectionFailure::Refused | ConnectionFailure::Other(_) => {
+            "is the gateway running? Set FS_API_URL to its address"
+        }
+        ConnectionFailure::Dns { .. } => "check the host name in FS_API_URL",
+        ConnectionFailure::TimedOut(_) => {
+            "is FS_API_URL the gateway's address? FS_TIMEOUT_SECS sets how long to wait"
+        }
+        ConnectionFailure::Tls(_) => {
+            "check FS_API_URL's scheme: https:// needs the gateway's TLS port, http:// a plain one"
+        }
+    }
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Client(e)) => {
-            eprintln!("error: {e}");
+            match &e {
+                ClientError::Unreachable { cause, .. } => eprintln!("error: {e}: {}", hint(cause)),
+                _ => eprintln!("error: {e}"),
+            }
             ExitCode::from(1)
         }
         Err(Failure::Refused) => {
