@@ -169,18 +169,18 @@ where
 {
     match backend {
         Backend::Sqlite => {
-            let dir = tempfile::tempdir().unwrap();
+            let dir = tempfile::tempdir().expect("create a temp dir");
             let url = format!("sqlite://{}/nested/dir/gw.db", dir.path().display());
             let sqlite = Store::connect(&url, &StoreOptions::default())
                 .await
-                .unwrap();
+                .expect("open a SQLite store");
             check(sqlite, url, "sqlite").await;
         }
         Backend::Postgres => {
             let schema = PgSchema::create().await;
             let pg = Store::connect(&schema.url, &StoreOptions::default())
                 .await
-                .unwrap();
+                .expect("open a PostgreSQL store on the test's schema");
             check(pg.clone(), schema.url.clone(), "postgres").await;
             pg.close().await;
         }
@@ -190,7 +190,9 @@ where
 /// Makes every insert of the order with this hash fail inside the database, as a lost
 /// connection or a full disk would fail a transaction midway.
 pub async fn poison_order_inserts(url: &str, backend: Backend, hash: &impl std::fmt::Display) {
-    let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+    let mut conn = sqlx::AnyConnection::connect(url)
+        .await
+        .expect("connect to plant the trigger");
     let sql = match backend {
         Backend::Sqlite => format!(
             "CREATE TRIGGER poison BEFORE INSERT ON orders WHEN NEW.order_hash = '{hash}' \
@@ -203,8 +205,11 @@ pub async fn poison_order_inserts(url: &str, backend: Backend, hash: &impl std::
              CREATE TRIGGER poison BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION poison();"
         ),
     };
-    sqlx::raw_sql(&sql).execute(&mut conn).await.unwrap();
-    conn.close().await.unwrap();
+    sqlx::raw_sql(&sql)
+        .execute(&mut conn)
+        .await
+        .expect("plant the trigger");
+    conn.close().await.expect("close the connection");
 }
 
 #[cfg(test)]
