@@ -9,6 +9,11 @@
 //! NAT or an office egress); the address's limit stops one address spraying many key ids.
 //! Only failures count, so a client whose credentials are good is never throttled.
 //!
+//! A check and the failure it may record take the lock separately, so attempts in flight at the
+//! same moment all pass the check: a subject can exceed its limit by the attempts it has in
+//! flight at once, which the per-address connection cap bounds. The gateway passes IPv6
+//! addresses as their /64 network, so one client cannot spread its failures over addresses.
+//!
 //! The table is bounded: ordered by window start, so expired windows are dropped from its front
 //! and, when it is full of live windows, the oldest ones are evicted. Never cleared whole: that
 //! would un-throttle every address at once, so filling it would be a way to reset it.

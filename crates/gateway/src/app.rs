@@ -117,12 +117,13 @@ async fn no_route() -> Result<HttpResponse, ApiError> {
 }
 
 /// Request headers a browser may send cross-origin: every header the API reads.
-const CORS_REQUEST_HEADERS: [&str; 6] = [
+const CORS_REQUEST_HEADERS: [&str; 7] = [
     "authorization",
-    "fs-api-key",
-    "fs-api-secret",
-    "fs-idempotency-key",
     "content-type",
+    crate::extractors::auth::API_KEY_HEADER,
+    crate::extractors::auth::API_SECRET_HEADER,
+    crate::extractors::auth::ID_TOKEN_HEADER,
+    orders::request::IDEMPOTENCY_HEADER,
     crate::error::CORRELATION_HEADER,
 ];
 

@@ -108,7 +108,6 @@ pub async fn read_in_time(
             .await
             .map(ServiceResponse::map_into_boxed_body);
     }
-    req.set_payload(Payload::None);
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)

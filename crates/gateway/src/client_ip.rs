@@ -18,10 +18,6 @@ use ipnet::IpNet;
 pub struct TrustedProxies(Vec<IpNet>);
 
 impl TrustedProxies {
-    pub fn new(nets: Vec<IpNet>) -> TrustedProxies {
-        TrustedProxies(nets)
-    }
-
     /// Parses a comma-separated list of IP addresses and CIDR networks (`10.0.0.1, 10.1.0.0/16`);
     /// the error names the entry that is neither.
     pub fn parse(list: &str) -> Result<TrustedProxies, String> {
@@ -112,6 +108,19 @@ pub fn client_ip(req: &HttpRequest) -> Option<IpAddr> {
     })
 }
 
+/// What limits count against for a client at `ip`: an IPv4 address, or the /64 network of an
+/// IPv6 one. One subscriber usually holds a whole /64, so counting single IPv6 addresses would
+/// give one client 2^64 budgets, and let it push everyone else's windows out of the throttle.
+pub fn limit_key(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => {
+            let network = u128::from(v6) & !((1u128 << 64) - 1);
+            IpAddr::V6(std::net::Ipv6Addr::from(network))
+        }
+        v4 => v4,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +138,24 @@ mod tests {
             req = req.append_header(("x-forwarded-for", *value));
         }
         req.to_http_request()
+    }
+
+    #[test]
+    fn limits_count_ipv6_by_its_64_network_and_ipv4_by_address() {
+        assert_eq!(
+            limit_key(ip("2001:db8:1:2:aaaa:bbbb:cccc:dddd")),
+            ip("2001:db8:1:2::")
+        );
+        assert_eq!(
+            limit_key(ip("2001:db8:1:2::1")),
+            limit_key(ip("2001:db8:1:2:ffff::"))
+        );
+        assert_ne!(
+            limit_key(ip("2001:db8:1:2::1")),
+            limit_key(ip("2001:db8:1:3::1"))
+        );
+        assert_eq!(limit_key(ip("198.51.100.7")), ip("198.51.100.7"));
+        assert_eq!(limit_key(ip("::ffff:198.51.100.7")), ip("198.51.100.7"));
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! At most `FS_MAX_CONNECTIONS_PER_IP` open connections per source IP.
+//! At most `FS_MAX_CONNECTIONS_PER_IP` open connections per source IP (an IPv6 source counts by
+//! its /64 network, [`crate::client_ip::limit_key`]).
 //!
 //! actix accepts every connection before any code of ours runs, so the cap cannot refuse at
 //! accept. Instead each connection takes a [`Slot`] when it opens (`HttpServer::on_connect`),
@@ -55,6 +56,7 @@ impl ConnectionCap {
         if self.trusted.contains(ip) {
             return None;
         }
+        let ip = crate::client_ip::limit_key(ip);
         // A panic while the lock is held cannot leave the map half-updated: each change is one
         // insert or removal.
         let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
@@ -70,7 +72,9 @@ impl ConnectionCap {
     /// Connections open from `ip` now.
     pub fn open_from(&self, ip: IpAddr) -> usize {
         let open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
-        open.get(&ip.to_canonical()).copied().unwrap_or(0)
+        open.get(&crate::client_ip::limit_key(ip))
+            .copied()
+            .unwrap_or(0)
     }
 
     fn close(&self, ip: IpAddr) {

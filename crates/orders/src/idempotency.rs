@@ -167,10 +167,6 @@ impl IdempotencyKeys {
         }
     }
 
-    pub fn max_per_wallet(&self) -> u32 {
-        self.max_per_wallet
-    }
-
     /// What a trim keeps: nine tenths of the bound, at least 1 (the key just claimed).
     fn keep_after_trim(&self) -> u32 {
         (self.max_per_wallet - self.max_per_wallet / 10).max(1)

@@ -159,10 +159,11 @@ pub async fn order_statuses(
     wallet: Wallet,
     hashes: &[OrderHash],
 ) -> Result<HashMap<OrderHash, OrderStatus>, StoreError> {
-    // On SQLite a hash the index does not know is stored by no one.
+    // A hash the embedded index does not know still runs the statement, with a key that names
+    // no row: an unknown hash and another wallet's take the same time.
     let keys: Vec<OrderKey> = hashes
         .iter()
-        .filter_map(|h| order_key(tx.hash_index(), h))
+        .map(|h| order_key_or_no_row(tx.hash_index(), h))
         .collect();
     let Some(first) = keys.first() else {
         return Ok(HashMap::new());

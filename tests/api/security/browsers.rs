@@ -9,11 +9,12 @@ use crate::harness::{assert_envelope, market_path, Gateway, Resp, DEMO_CONDITION
 use crate::trading::{Trader, DEV_ENV};
 
 const ORIGIN: &str = "https://app.example.com";
-/// Every request header the API reads.
-const API_HEADERS: [&str; 6] = [
+/// Every request header the API reads (`privy-id-token` names the wallet beside a JWT).
+const API_HEADERS: [&str; 7] = [
     "authorization",
     "fs-api-key",
     "fs-api-secret",
+    "privy-id-token",
     "fs-idempotency-key",
     "content-type",
     "x-correlation-id",

@@ -83,7 +83,7 @@ fn check_admin(req: &HttpRequest) -> Result<Admin, AdminAuthError> {
         .ok_or(AdminAuthError::Disabled)?;
     let throttle = req
         .app_data::<web::Data<Authenticator>>()
-        .zip(crate::client_ip::client_ip(req))
+        .zip(crate::client_ip::client_ip(req).map(crate::client_ip::limit_key))
         .map(|(auth, ip)| (auth, [Subject::Ip(ip)]));
     if let Some((auth, subjects)) = &throttle {
         if let Err(retry_after_secs) = auth.failed_attempts().check(subjects) {

@@ -72,7 +72,7 @@ where
             let Some(auth) = req.app_data::<web::Data<Authenticator>>().cloned() else {
                 return Ok(req.error_response(ApiError::from(HttpError::Unwired("Authenticator"))));
             };
-            let ip = crate::client_ip::client_ip(req.request());
+            let ip = crate::client_ip::client_ip(req.request()).map(crate::client_ip::limit_key);
             let outcome = match presented(req.request()) {
                 Ok(p) => auth.authorize(p, ip, access).await,
                 Err(e) => Err(e),
