@@ -402,6 +402,13 @@ impl Resp {
     }
 }
 
+/// The value of one sample in a `/metrics` text, by its series (name and labels as printed).
+pub fn metric_sample<T: std::str::FromStr>(metrics: &str, series: &str) -> Option<T> {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
 /// Checks the whole error envelope: the HTTP status, exactly the four fields, `status_code`
 /// equal to the status, the code, a message containing `message_contains`, and a non-empty
 /// `correlation_id` equal to the `x-correlation-id` header.

@@ -3,6 +3,7 @@
 use serde_json::json;
 use types::{Outcome, Side};
 
+use crate::harness::metric_sample;
 use crate::trading::{item, limit};
 
 use super::funded;
@@ -10,18 +11,14 @@ use super::funded;
 use Outcome::Yes;
 use Side::Buy;
 
-/// The value of an unlabelled sample in a `/metrics` text.
-fn sample(metrics: &str, name: &str) -> Option<u64> {
-    metrics
-        .lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-}
-
 #[tokio::test]
 async fn metrics_count_the_group_commits_and_the_orders_that_reached_them() {
     let (gw, a, market) = funded("metrics").await;
     let before = gw.get("/metrics").await;
-    assert_eq!(sample(&before.text, "acceptance_groups_total"), Some(0));
+    assert_eq!(
+        metric_sample::<u64>(&before.text, "acceptance_groups_total"),
+        Some(0)
+    );
 
     let two = [
         item(&a.sign(&market, &limit(Yes, Buy, 40, 1_000))),
@@ -51,8 +48,20 @@ async fn metrics_count_the_group_commits_and_the_orders_that_reached_them() {
         after.text
     );
     // Sequential requests on an idle gateway are committed one group each, at once.
-    assert_eq!(sample(&after.text, "acceptance_groups_total"), Some(2));
-    assert_eq!(sample(&after.text, "acceptance_requests_total"), Some(2));
-    assert_eq!(sample(&after.text, "acceptance_orders_total"), Some(3));
-    assert_eq!(sample(&after.text, "acceptance_queued_requests"), Some(0));
+    assert_eq!(
+        metric_sample::<u64>(&after.text, "acceptance_groups_total"),
+        Some(2)
+    );
+    assert_eq!(
+        metric_sample::<u64>(&after.text, "acceptance_requests_total"),
+        Some(2)
+    );
+    assert_eq!(
+        metric_sample::<u64>(&after.text, "acceptance_orders_total"),
+        Some(3)
+    );
+    assert_eq!(
+        metric_sample::<u64>(&after.text, "acceptance_queued_requests"),
+        Some(0)
+    );
 }

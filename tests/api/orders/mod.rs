@@ -44,7 +44,7 @@ fn now_secs() -> u64 {
 }
 
 /// A dev gateway, a trader with read+trade and plenty of collateral, and the demo market.
-async fn funded(label: &str) -> (Gateway, Trader, client::MarketInfo) {
+pub(crate) async fn funded(label: &str) -> (Gateway, Trader, client::MarketInfo) {
     let gw = dev_gateway().await;
     let trader = Trader::new(&gw, label).await;
     trader.credit(&gw, shares(1_000_000)).await;

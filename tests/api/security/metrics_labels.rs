@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use futures_util::stream::{self, StreamExt};
 use reqwest::Method;
 
-use crate::harness::Gateway;
+use crate::harness::{metric_sample, Gateway};
 
 /// The series of a `/metrics` text: every sample line without its value.
 fn series(metrics: &str) -> BTreeSet<String> {
@@ -18,13 +18,6 @@ fn series(metrics: &str) -> BTreeSet<String> {
                 .to_owned()
         })
         .collect()
-}
-
-/// The value of one sample line, such as `http_requests_total{...}`.
-fn sample(metrics: &str, series: &str) -> Option<f64> {
-    metrics
-        .lines()
-        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
 }
 
 /// What the flood sends: made-up methods (any token is a valid method) on an unmatched path, on
@@ -73,6 +66,7 @@ async fn made_up_methods_and_unmatched_paths_never_add_series() {
     assert_eq!(before_series.len(), after_series.len());
     // The flood was counted, under the one label each for unknown methods and routes.
     let unmatched = r#"http_requests_total{method="other",route="unmatched",status="404"}"#;
-    let grew = sample(&after, unmatched).unwrap_or(0.0) - sample(&before, unmatched).unwrap_or(0.0);
+    let grew = metric_sample::<f64>(&after, unmatched).unwrap_or(0.0)
+        - metric_sample::<f64>(&before, unmatched).unwrap_or(0.0);
     assert_eq!(grew, (FLOOD / 4) as f64, "{unmatched} in:\n{after}");
 }

@@ -6,14 +6,7 @@
 use std::time::Duration;
 
 use super::raw_http::{addr, loopback, Conn};
-use crate::harness::Gateway;
-
-/// The value of one sample line of a `/metrics` text.
-fn sample(metrics: &str, series: &str) -> Option<u64> {
-    metrics
-        .lines()
-        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
-}
+use crate::harness::{metric_sample, Gateway};
 
 /// Malformed requests and the status actix answers each with.
 fn malformed() -> Vec<(&'static str, Vec<u8>, u16)> {
@@ -74,7 +67,7 @@ async fn requests_the_parser_refuses_get_a_4xx_and_no_error_log_line() {
     }
     let metrics = gw.get("/metrics").await.text;
     assert_eq!(
-        sample(
+        metric_sample::<u64>(
             &metrics,
             r#"http_connection_errors_total{kind="head_too_large"}"#
         ),
@@ -82,7 +75,7 @@ async fn requests_the_parser_refuses_get_a_4xx_and_no_error_log_line() {
         "{metrics}"
     );
     assert_eq!(
-        sample(
+        metric_sample::<u64>(
             &metrics,
             r#"http_connection_errors_total{kind="malformed_request"}"#
         ),

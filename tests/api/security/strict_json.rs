@@ -2,30 +2,14 @@
 //! object with nothing after it, a present field has its type (`null` is not "absent"), and
 //! only the body `{}` cancels every open order.
 
-use alloy_primitives::U256;
 use client::{OrderView, StatusFilter};
 use reqwest::Method;
 use serde_json::{json, Value};
 use types::{Outcome, Side};
 
-use crate::harness::{
-    assert_envelope, condition_id, market_body, Gateway, Resp, ADMIN_TOKEN, DEMO_CONDITION_ID,
-};
-use crate::trading::{dev_gateway, item, limit, market_info, Trader};
-
-/// A dev gateway, a trader with 1,000 collateral and the demo market.
-async fn funded(label: &str) -> (Gateway, Trader, client::MarketInfo) {
-    let gw = dev_gateway().await;
-    let trader = Trader::new(&gw, label).await;
-    trader
-        .credit(
-            &gw,
-            U256::from(1_000u64) * U256::from(10u64).pow(U256::from(18u8)),
-        )
-        .await;
-    let market = market_info(&gw, DEMO_CONDITION_ID).await;
-    (gw, trader, market)
-}
+use crate::harness::{assert_envelope, condition_id, market_body, Gateway, Resp, ADMIN_TOKEN};
+use crate::orders::funded;
+use crate::trading::{dev_gateway, item, limit, Trader};
 
 /// A dev gateway and a trader holding two open orders on the demo market.
 async fn trader_with_open_orders(label: &str) -> (Gateway, Trader, Vec<OrderView>) {
