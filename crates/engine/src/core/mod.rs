@@ -28,12 +28,14 @@
 //! reservation and a SELL never receives less than its signed price; collateral and each
 //! outcome token are conserved, the fee wallet's rounding share included.
 //!
-//! Not yet here: fees, market status (`PAUSED`, `CLOSED`, `RESOLVED`), rebuilding a book from
+//! Not yet here: fees on fills ([`fees`] computes one side's fee, but orders do not carry their
+//! signed amounts yet), market status (`PAUSED`, `CLOSED`, `RESOLVED`), rebuilding a book from
 //! stored resting orders.
 
 pub mod amounts;
 pub mod book;
 pub mod events;
+pub mod fees;
 pub mod matching;
 pub mod order;
 pub mod price;
@@ -44,6 +46,7 @@ mod tests;
 pub use amounts::Scale;
 pub use book::Book;
 pub use events::{CancelReason, Event, Fill, Leg, MatchKind, OrderUpdate, Rounding};
+pub use fees::FeeTerms;
 pub use matching::{CoreError, Market};
 pub use order::{Command, NewOrder};
 pub use price::{yes_terms, BookSide, Price};
