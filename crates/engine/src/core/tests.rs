@@ -19,7 +19,7 @@ fn wallet(n: u8) -> Wallet {
 }
 
 fn price(p: u8) -> Price {
-    Price::new(p).unwrap()
+    Price::new(p).expect("a price from 0 to 100")
 }
 
 /// Order `n` of wallet `w`: `side` `outcome` at `p` ticks for `size` hundredths.
@@ -29,7 +29,7 @@ fn order(n: u8, w: u8, side: Side, outcome: Outcome, p: u8, size: u64) -> NewOrd
         wallet: wallet(w),
         outcome,
         side,
-        price: Ticks::new(p).unwrap(),
+        price: Ticks::new(p).expect("a price from 1 to 99"),
         size: Size::from_hundredths(size),
         order_type: OrderType::Limit,
     }
@@ -44,12 +44,12 @@ fn market_order(n: u8, w: u8, side: Side, outcome: Outcome, p: u8, size: u64) ->
 
 /// A market on 4 decimals, where one hundredth-tick is one base unit of collateral.
 fn market() -> Market {
-    Market::new(Scale::new(4).unwrap())
+    Market::new(Scale::new(4).expect("4 decimals"))
 }
 
 fn run(m: &mut Market, command: Command) -> Vec<Event> {
     let mut events = Vec::new();
-    m.apply(command, &mut events).unwrap();
+    m.apply(command, &mut events).expect("the command applies");
     events
 }
 
@@ -76,7 +76,7 @@ fn last_update(events: &[Event], n: u8) -> OrderUpdate {
             Event::Order(u) if u.order == hash(n) => Some(*u),
             _ => None,
         })
-        .unwrap()
+        .expect("an update of that order")
 }
 
 fn levels(events: &[Event]) -> Vec<(BookSide, u8, u64)> {
@@ -370,7 +370,7 @@ fn a_no_order_at_one_rests_at_zero_and_its_counterpart_executes_at_zero() {
 #[test]
 fn rounding_goes_against_each_order_and_the_remainder_to_the_fee_wallet() {
     // 2 decimals: a hundredth of a share is one base unit, at 0.55 it costs 0.55 of a unit.
-    let mut m = Market::new(Scale::new(2).unwrap());
+    let mut m = Market::new(Scale::new(2).expect("2 decimals"));
     place(&mut m, order(1, 1, SELL, YES, 55, 3));
     let f = fills(&place(&mut m, order(2, 2, BUY, YES, 55, 1)))[0];
     // The buyer pays ceil(0.55) = 1, the seller receives floor(0.55) = 0.
