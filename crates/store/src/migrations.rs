@@ -62,6 +62,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0009_orders_by_wallet_live_and_closed.sql"),
         include_str!("../migrations/postgres/0009_orders_by_wallet_live_and_closed.sql"),
     ),
+    (
+        10,
+        "matching engine",
+        include_str!("../migrations/sqlite/0010_matching_engine.sql"),
+        include_str!("../migrations/postgres/0010_matching_engine.sql"),
+    ),
 ];
 
 pub(crate) fn migrator(backend: Backend) -> Migrator {
