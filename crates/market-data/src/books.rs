@@ -7,11 +7,11 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use types::{MarketKey, Size, Ticks};
+use types::{MarketKey, Price, Size};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BookLevel {
-    pub price: Ticks,
+    pub price: Price,
     pub size: Size,
 }
 
@@ -23,15 +23,15 @@ pub struct BookState {
     pub bids: Vec<BookLevel>,
     /// Lowest price first.
     pub asks: Vec<BookLevel>,
-    pub last_price: Option<Ticks>,
+    pub last_price: Option<Price>,
 }
 
 /// The figures a ticker shows, derived from a book.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ticker {
-    pub best_bid: Option<Ticks>,
-    pub best_ask: Option<Ticks>,
-    pub last_price: Option<Ticks>,
+    pub best_bid: Option<Price>,
+    pub best_ask: Option<Price>,
+    pub last_price: Option<Price>,
     /// `best_ask - best_bid` in ticks.
     pub spread: Option<u8>,
     /// The YES display price in thousandths (a midpoint can fall on half a tick).
@@ -105,7 +105,7 @@ mod tests {
 
     fn level(p: u8, s: u64) -> BookLevel {
         BookLevel {
-            price: Ticks::new(p).unwrap(),
+            price: Price::new(p).unwrap(),
             size: Size::from_hundredths(s),
         }
     }
@@ -141,7 +141,7 @@ mod tests {
         let book = BookState {
             bids: vec![level(20, 100)],
             asks: vec![level(80, 100)],
-            last_price: Some(Ticks::new(61).unwrap()),
+            last_price: Some(Price::new(61).unwrap()),
             ..Default::default()
         };
         assert_eq!(

@@ -4,7 +4,7 @@ use serde::Serialize;
 use store::markets::{MarketRecord, TokenSpec};
 use store::trades::TradePrint;
 use types::{
-    ChainId, ConditionId, ContractAddress, MarketStatus, Outcome, Size, Ticks, Timestamp, TokenId,
+    ChainId, ConditionId, ContractAddress, MarketStatus, Outcome, Price, Size, Timestamp, TokenId,
 };
 
 use crate::books::{thousandths_to_decimal, BookLevel, BookState, Ticker};
@@ -82,7 +82,7 @@ pub fn close_market_with_ticker(out: &mut String, ticker: &Ticker) {
     fn num(out: &mut String, v: Option<String>) {
         out.push_str(v.as_deref().unwrap_or("null"));
     }
-    let price = |t: Option<Ticks>| t.map(|t| t.to_string());
+    let price = |t: Option<Price>| t.map(|t| t.to_string());
     out.push_str(",\"ticker\":{\"bestBid\":");
     num(out, price(ticker.best_bid));
     out.push_str(",\"bestAsk\":");
@@ -131,7 +131,7 @@ pub fn tokens_view(m: &MarketRecord) -> TokensView {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct LevelView {
-    price: Ticks,
+    price: Price,
     remaining_size: Size,
 }
 
@@ -168,9 +168,9 @@ pub fn book_view(m: &MarketRecord, book: &BookState, now: Timestamp) -> BookView
 pub struct TickerView {
     condition_id: ConditionId,
     chain_id: ChainId,
-    best_bid: Option<Ticks>,
-    best_ask: Option<Ticks>,
-    last_price: Option<Ticks>,
+    best_bid: Option<Price>,
+    best_ask: Option<Price>,
+    last_price: Option<Price>,
     spread: Option<String>,
     display_price_yes: Option<String>,
     display_price_no: Option<String>,
@@ -196,7 +196,7 @@ pub fn ticker_view(m: &MarketRecord, t: &Ticker, now: Timestamp) -> TickerView {
 #[derive(Serialize)]
 pub struct TradeView {
     trade_id: String,
-    price: Ticks,
+    price: Price,
     size: Size,
     side: &'static str,
     timestamp: Timestamp,

@@ -39,6 +39,10 @@ pub enum StoreError {
     Corrupt(String),
     #[error("already exists")]
     Conflict,
+    /// A matcher batch found its market's sequence moved on: another writer committed a batch
+    /// of the market since this one read it (the fence, docs/engine.md).
+    #[error("the sequence of market {market} is no longer at {expected}")]
+    Fenced { market: String, expected: u64 },
     /// A balance change that would go below zero or above 2^256-1.
     #[error("balance out of range")]
     BalanceOutOfRange,

@@ -1,7 +1,7 @@
 //! Public trade prints, newest first. The matching engine appends them; market data reads them.
 
 use sqlx::Row;
-use types::{ChainId, ConditionId, Side, Size, Ticks, Timestamp};
+use types::{ChainId, ConditionId, Price, Side, Size, Timestamp};
 
 use crate::error::{parse_col, StoreError};
 use crate::Store;
@@ -11,8 +11,8 @@ pub struct TradePrint {
     pub trade_id: String,
     pub condition_id: ConditionId,
     pub chain_id: ChainId,
-    /// YES terms.
-    pub price: Ticks,
+    /// YES terms (0.00 when a NO order at 1.00 was the resting side).
+    pub price: Price,
     pub size: Size,
     /// The taker's side, YES terms.
     pub taker_side: Side,
@@ -80,7 +80,7 @@ impl Store {
                     chain_id,
                     price: u8::try_from(ticks)
                         .ok()
-                        .and_then(Ticks::new)
+                        .and_then(Price::new)
                         .ok_or_else(|| StoreError::Corrupt(format!("price_ticks = {ticks}")))?,
                     size: Size::from_hundredths(
                         u64::try_from(size)
