@@ -214,7 +214,10 @@ impl Book {
         price: Price,
         priority: u64,
     ) {
-        debug_assert!(priority >= self.next_priority, "pushed out of priority order");
+        debug_assert!(
+            priority >= self.next_priority,
+            "pushed out of priority order"
+        );
         // Priorities count up from 0 by one per resting order: 2^64 is out of reach.
         self.next_priority = priority.saturating_add(1);
         let remaining = order.size.hundredths() - filled.hundredths();

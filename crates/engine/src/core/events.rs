@@ -5,6 +5,12 @@ use types::{OrderHash, OrderStatus, Outcome, Side, Size, Wallet, Wei};
 
 use super::price::{BookSide, Price};
 
+// Fills are most of what a matching command reports and the caller reuses one `Vec` for every
+// command: a `Box` would allocate per fill to shrink the other events, which are fewer.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a fill inline costs less than an allocation per fill"
+)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
     /// A trade between the incoming order and one resting order.

@@ -152,9 +152,10 @@ impl Market {
             outcome: o.outcome,
             price,
             collateral: self.scale.fill_collateral(o.side, before, added),
-            fee: o.fee_terms().fee(tokens).expect(
-                "placement checked the order's terms, under which every fee is computable",
-            ),
+            fee: o
+                .fee_terms()
+                .fee(tokens)
+                .expect("its terms were checked when placed or restored: every fee is computable"),
         };
         let fill = Fill {
             maker: leg(&maker_order, maker_price, maker_notional, maker_added),

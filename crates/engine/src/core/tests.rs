@@ -434,7 +434,10 @@ fn rounding_goes_against_each_order_and_the_remainder_to_the_fee_wallet() {
 fn a_buy_pays_its_fee_in_tokens_from_its_own_signed_price() {
     let mut m = market();
     place(&mut m, order(1, 1, SELL, YES, 55, 100));
-    let f = fills(&place(&mut m, with_fee(order(2, 2, BUY, YES, 60, 100), 100)))[0];
+    let f = fills(&place(
+        &mut m,
+        with_fee(order(2, 2, BUY, YES, 60, 100), 100),
+    ))[0];
     // On its signed price 0.60, not the execution price 0.55: 1 share is 10000 tokens, and
     // 100 bps * min(0.60, 0.40) * 10000 / 0.60 = 66.6 tokens, rounded down.
     assert_eq!(f.taker.fee, wei(66));
@@ -447,7 +450,10 @@ fn a_buy_pays_its_fee_in_tokens_from_its_own_signed_price() {
 fn a_sell_pays_its_fee_in_collateral_from_its_own_signed_price() {
     let mut m = market();
     place(&mut m, order(1, 1, BUY, YES, 60, 100));
-    let f = fills(&place(&mut m, with_fee(order(2, 2, SELL, YES, 40, 100), 100)))[0];
+    let f = fills(&place(
+        &mut m,
+        with_fee(order(2, 2, SELL, YES, 40, 100), 100),
+    ))[0];
     // It receives 0.60 a share, and pays 100 bps * min(0.40, 0.60) on 1 share at 4 decimals:
     // 40 base units of collateral.
     assert_eq!(f.taker.collateral, wei(6_000));
@@ -459,7 +465,10 @@ fn a_sell_pays_its_fee_in_collateral_from_its_own_signed_price() {
 fn both_sides_of_a_mint_pay_their_fee_in_their_own_tokens() {
     let mut m = market();
     place(&mut m, with_fee(order(1, 1, BUY, NO, 40, 100), 100));
-    let f = fills(&place(&mut m, with_fee(order(2, 2, BUY, YES, 60, 100), 100)))[0];
+    let f = fills(&place(
+        &mut m,
+        with_fee(order(2, 2, BUY, YES, 60, 100), 100),
+    ))[0];
     assert_eq!(f.kind, MatchKind::Mint);
     // NO at 0.40: 100 bps * 0.40 * 10000 / 0.40 = 100; YES at 0.60: 66.
     assert_eq!((f.maker.fee, f.taker.fee), (wei(100), wei(66)));
