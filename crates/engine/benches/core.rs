@@ -4,8 +4,9 @@
 //! levels of the middle, 15% place one priced up to six levels through the middle with 2 to
 //! 21 shares, which sweeps several levels (a quarter of them `MARKET`; plain, mint and merge
 //! alike, since YES and NO orders are drawn alike), and a quarter cancel an order still on the
-//! book. Resting outpaces cancels and fills, so the book deepens to a few hundred thousand
-//! orders: a harder case than a live market's. The commands are generated first, then replayed
+//! book. Every order pays a fee of 100 bps, so each fill computes both sides' fees (a market
+//! without fees skips that). Resting outpaces cancels and fills, so the book deepens to a few
+//! hundred thousand orders: a harder case than a live market's. The commands are generated first, then replayed
 //! on a fresh market and timed; the figure is compared with the target of 1,000,000
 //! commands/s.
 //!
@@ -20,6 +21,7 @@ use types::{OrderHash, OrderType, Outcome, Side, Size, Ticks, Wallet};
 const COMMANDS: usize = 2_000_000;
 const ROUNDS: usize = 5;
 const TARGET: f64 = 1_000_000.0;
+const FEE_RATE_BPS: u32 = 100;
 
 /// xorshift64*: enough randomness for a workload, and the same workload on every run.
 struct Rng(u64);
@@ -60,7 +62,8 @@ fn workload() -> Vec<Command> {
     let mid: i64 = 50;
     // The workload is generated against a market of its own, so that cancels name resting
     // orders.
-    let mut scratch = Market::new(Scale::new(18).expect("18 decimals"));
+    let scale = Scale::new(18).expect("18 decimals");
+    let mut scratch = Market::new(scale);
     while commands.len() < COMMANDS {
         let roll = rng.below(100);
         if roll < 25 {
@@ -105,18 +108,24 @@ fn workload() -> Vec<Command> {
             100 * (1 + rng.below(10))
         };
         let n = commands.len() as u64;
+        let price = Ticks::new(own_price.clamp(1, 100) as u8).expect("clamped to 1..=100");
+        let size = Size::from_hundredths(size);
+        let (maker_amount, taker_amount) = scale.signed_amounts(side, price, size);
         let order = NewOrder {
             hash: hash(n),
             wallet: wallets[rng.below(wallets.len() as u64) as usize],
             outcome,
             side,
-            price: Ticks::new(own_price.clamp(1, 100) as u8).expect("clamped to 1..=100"),
-            size: Size::from_hundredths(size),
+            price,
+            size,
             order_type: if crossing && rng.below(4) == 0 {
                 OrderType::Market
             } else {
                 OrderType::Limit
             },
+            maker_amount,
+            taker_amount,
+            fee_rate_bps: FEE_RATE_BPS,
         };
         placed.push(order.hash);
         apply(&mut scratch, Command::Place(order));

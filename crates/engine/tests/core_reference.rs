@@ -1,15 +1,17 @@
 //! The matching core against a small, obviously correct reference matcher, command by command,
 //! on random command streams; and the invariants of the core's module docs on every step.
 
+mod common;
+
 use std::collections::{BTreeSet, HashMap};
 
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::U256;
 use engine::core::{
     yes_terms, BookSide, CancelReason, Command, CoreError, Event, Fill, Leg, Market, MatchKind,
     NewOrder, OrderUpdate, Price, Rounding, Scale,
 };
 use proptest::prelude::*;
-use types::{OrderHash, OrderStatus, OrderType, Outcome, Side, Size, Ticks, Wallet, Wei};
+use types::{OrderHash, OrderStatus, OrderType, Outcome, Side, Size, Wallet, Wei};
 
 /// A resting order of the reference: a plain record in a `Vec`.
 #[derive(Clone)]
@@ -68,11 +70,46 @@ impl Reference {
         }
     }
 
+    /// The base units of `size` hundredths of a share.
+    fn tokens(&self, size: u64) -> U256 {
+        U256::from(size) * U256::from(10u8).pow(U256::from(self.decimals - 2))
+    }
+
+    /// api.md 5.3, from the definition: on its own signed price `P`, a BUY pays
+    /// `bps * min(P, 1 - P) * tokens / (P * 10000)` tokens, a SELL
+    /// `bps * min(P, 1 - P) * tokens / (10000 * ONE)` collateral, rounded down.
+    fn fee(o: &NewOrder, tokens: U256) -> U256 {
+        let one = U256::from(10u64.pow(18));
+        let (m, t) = (o.maker_amount.0, o.taker_amount.0);
+        let p = match o.side {
+            Side::Buy => m * one / t,
+            Side::Sell => t * one / m,
+        };
+        if o.fee_rate_bps == 0 || p.is_zero() {
+            return U256::ZERO;
+        }
+        let cheaper = p.min(one - p);
+        let bps = U256::from(o.fee_rate_bps);
+        match o.side {
+            Side::Buy => bps * cheaper * tokens / (p * U256::from(10_000u32)),
+            Side::Sell => bps * cheaper * tokens / (U256::from(10_000u32) * one),
+        }
+    }
+
+    /// The core takes only orders signed as acceptance checks them, at a rate up to 100%.
+    fn terms_hold(&self, o: &NewOrder) -> bool {
+        let signed = signing::signed_amounts(o.side, o.price, o.size, self.decimals)
+            .expect("small sizes fit");
+        o.fee_rate_bps <= 10_000
+            && o.maker_amount.0 == signed.maker
+            && o.taker_amount.0 == signed.taker
+    }
+
     fn leg(&self, o: &NewOrder, at: Price, notional: u128, size: u64) -> Leg {
         let price = if o.outcome == Outcome::Yes {
             at
         } else {
-            Price::new(100 - at.get()).unwrap()
+            Price::new(100 - at.get()).expect("a complement of 0..=100")
         };
         let added = u128::from(size) * u128::from(price.get());
         Leg {
@@ -84,6 +121,7 @@ impl Reference {
             collateral: Wei(
                 self.collateral(o.side, notional + added) - self.collateral(o.side, notional)
             ),
+            fee: Wei(Reference::fee(o, self.tokens(size))),
         }
     }
 
@@ -97,23 +135,24 @@ impl Reference {
             Command::Place(o) => self.place(o, out),
             Command::Cancel(h) => self.take_off(h, CancelReason::Requested, out),
             Command::Expire(h) => self.take_off(h, CancelReason::Expired, out),
-            Command::CancelWallet(w) => {
-                let mut mine: Vec<(u64, OrderHash)> = self
-                    .resting
-                    .iter()
-                    .filter(|r| r.order.wallet == w)
-                    .map(|r| (r.priority, r.order.hash))
-                    .collect();
-                mine.sort();
-                for (_, h) in mine {
-                    self.take_off(h, CancelReason::Requested, out)?;
-                }
-                Ok(())
-            }
+            Command::CancelWallet {
+                wallet,
+                outcome,
+                side,
+            } => self.take_off_all(
+                |o| {
+                    o.wallet == wallet
+                        && outcome.is_none_or(|x| x == o.outcome)
+                        && side.is_none_or(|x| x == o.side)
+                },
+                CancelReason::Requested,
+                out,
+            ),
+            Command::CancelAll => self.take_off_all(|_| true, CancelReason::MarketClosed, out),
         };
         for (s, p) in std::mem::take(&mut self.touched) {
             let side = if s == 0 { BookSide::Bid } else { BookSide::Ask };
-            let price = Price::new(p).unwrap();
+            let price = Price::new(p).expect("a level of 0..=100");
             let total: u64 = self
                 .resting
                 .iter()
@@ -127,6 +166,26 @@ impl Reference {
             });
         }
         result
+    }
+
+    /// Takes off every resting order that `which` selects, oldest first.
+    fn take_off_all(
+        &mut self,
+        which: impl Fn(&NewOrder) -> bool,
+        reason: CancelReason,
+        out: &mut Vec<Event>,
+    ) -> Result<(), CoreError> {
+        let mut chosen: Vec<(u64, OrderHash)> = self
+            .resting
+            .iter()
+            .filter(|r| which(&r.order))
+            .map(|r| (r.priority, r.order.hash))
+            .collect();
+        chosen.sort();
+        for (_, h) in chosen {
+            self.take_off(h, reason, out)?;
+        }
+        Ok(())
     }
 
     fn take_off(
@@ -157,6 +216,9 @@ impl Reference {
         }
         if o.size == Size::ZERO {
             return Err(CoreError::ZeroSize(o.hash));
+        }
+        if !self.terms_hold(&o) {
+            return Err(CoreError::InvalidTerms(o.hash));
         }
         let (side, limit) = yes_terms(o.side, o.outcome, o.price);
         let mut filled = 0u64;
@@ -198,7 +260,7 @@ impl Reference {
                 taker: taker_leg,
                 kind,
                 size: Size::from_hundredths(size),
-                tokens: Wei(U256::from(size) * U256::from(10u8).pow(U256::from(self.decimals - 2))),
+                tokens: Wei(self.tokens(size)),
             }));
             filled += size;
             notional += u128::from(size) * u128::from(taker_leg.price.get());
@@ -252,55 +314,96 @@ fn at_side(taker: BookSide) -> BookSide {
     taker.opposite()
 }
 
-/// Balances of every wallet, the fee wallet's rounding share, and the collateral locked behind
-/// minted pairs; signed, because the test does not model reservations.
+/// What one holder has, signed because the test does not model deposits or reservations.
+#[derive(Default, Clone, Copy)]
+struct Holdings {
+    collateral: i128,
+    yes: i128,
+    no: i128,
+}
+
+impl Holdings {
+    fn tokens(&mut self, outcome: Outcome) -> &mut i128 {
+        match outcome {
+            Outcome::Yes => &mut self.yes,
+            Outcome::No => &mut self.no,
+        }
+    }
+}
+
+/// Every wallet's holdings, the fee wallet's (its fees and its rounding share), and the
+/// collateral locked behind minted pairs, moved by each fill as the matcher will move them.
 #[derive(Default)]
 struct Ledger {
-    collateral: HashMap<Wallet, i128>,
-    yes: HashMap<Wallet, i128>,
-    no: HashMap<Wallet, i128>,
-    fee_wallet: i128,
+    wallets: HashMap<Wallet, Holdings>,
+    fee_wallet: Holdings,
+    /// The fee wallet's rounding share so far (`Fill::rounding`), apart from its fees.
+    rounding: i128,
     locked: i128,
-    /// Per order: collateral paid (BUY) or received (SELL), and size filled.
+    /// Per order: collateral paid (BUY) or received (SELL) before fees, and size filled.
     per_order: HashMap<OrderHash, (i128, u64)>,
 }
 
 fn int(w: Wei) -> i128 {
-    i128::try_from(u128::try_from(w.0).unwrap()).unwrap()
+    i128::try_from(u128::try_from(w.0).expect("amounts fit u128")).expect("amounts fit i128")
 }
 
 impl Ledger {
-    fn leg(&mut self, leg: &Leg, tokens: i128, size: u64) {
-        let c = int(leg.collateral);
-        let (dc, dt) = match leg.side {
-            Side::Buy => (-c, tokens),
-            Side::Sell => (c, -tokens),
-        };
-        *self.collateral.entry(leg.wallet).or_default() += dc;
-        let book = if leg.outcome == Outcome::Yes {
-            &mut self.yes
-        } else {
-            &mut self.no
-        };
-        *book.entry(leg.wallet).or_default() += dt;
+    /// One side: a BUY pays collateral and gets its tokens less its fee; a SELL gives tokens
+    /// and gets collateral less its fee. No fee is more than what its side receives.
+    fn leg(&mut self, leg: &Leg, tokens: i128, size: u64) -> Result<(), TestCaseError> {
+        let (c, fee) = (int(leg.collateral), int(leg.fee));
+        let holder = self.wallets.entry(leg.wallet).or_default();
+        match leg.side {
+            Side::Buy => {
+                prop_assert!(fee <= tokens, "{:?}: a fee above the tokens received", leg);
+                holder.collateral -= c;
+                *holder.tokens(leg.outcome) += tokens - fee;
+                *self.fee_wallet.tokens(leg.outcome) += fee;
+            }
+            Side::Sell => {
+                prop_assert!(fee <= c, "{:?}: a fee above the collateral received", leg);
+                holder.collateral += c - fee;
+                *holder.tokens(leg.outcome) -= tokens;
+                self.fee_wallet.collateral += fee;
+            }
+        }
         let o = self.per_order.entry(leg.order).or_default();
         o.0 += c;
         o.1 += size;
+        Ok(())
     }
 
-    fn fill(&mut self, f: &Fill) -> i128 {
+    /// Moves a fill; returns the fee wallet's rounding share of it.
+    fn fill(&mut self, f: &Fill) -> Result<i128, TestCaseError> {
         let tokens = int(f.tokens);
-        self.leg(&f.maker, tokens, f.size.hundredths());
-        self.leg(&f.taker, tokens, f.size.hundredths());
+        self.leg(&f.maker, tokens, f.size.hundredths())?;
+        self.leg(&f.taker, tokens, f.size.hundredths())?;
         match f.kind {
             MatchKind::Mint => self.locked += tokens,
             MatchKind::Merge => self.locked -= tokens,
             MatchKind::Plain => {}
         }
-        // What the wallets and the lock lost or gained in collateral: the fee wallet's share.
-        let before = self.fee_wallet;
-        self.fee_wallet = -(self.collateral.values().sum::<i128>() + self.locked);
-        self.fee_wallet - before
+        let share = match f.rounding() {
+            Rounding::Exact => 0,
+            Rounding::ToFeeWallet(w) => int(w),
+            Rounding::FromFeeWallet(w) => -int(w),
+        };
+        self.fee_wallet.collateral += share;
+        self.rounding += share;
+        Ok(share)
+    }
+
+    /// Every asset is where it was, summed over all wallets, the fee wallet and the lock: no
+    /// collateral appeared or vanished, and every YES and NO token held (fees included) was
+    /// minted against collateral still locked.
+    fn check_conservation(&self) -> Result<(), TestCaseError> {
+        let holders = || self.wallets.values().chain([&self.fee_wallet]);
+        let collateral: i128 = holders().map(|h| h.collateral).sum();
+        prop_assert_eq!(collateral + self.locked, 0);
+        prop_assert_eq!(holders().map(|h| h.yes).sum::<i128>(), self.locked);
+        prop_assert_eq!(holders().map(|h| h.no).sum::<i128>(), self.locked);
+        Ok(())
     }
 }
 
@@ -330,49 +433,14 @@ fn check_limits(
     Ok(())
 }
 
-fn hash(n: u8) -> OrderHash {
-    OrderHash(B256::with_last_byte(n))
-}
-
-fn order_strategy() -> impl Strategy<Value = NewOrder> {
-    (
-        0u8..48,
-        0u8..4,
-        prop::bool::ANY,
-        prop::bool::ANY,
-        prop_oneof![3 => 40u8..=60, 1 => 1u8..=100],
-        prop_oneof![8 => 1u64..=400, 1 => Just(0u64)],
-        prop::sample::select(vec![OrderType::Limit, OrderType::Gtd, OrderType::Market]),
-    )
-        .prop_map(|(h, w, buy, yes, p, size, order_type)| NewOrder {
-            hash: hash(h),
-            wallet: Wallet(Address::with_last_byte(w)),
-            outcome: if yes { Outcome::Yes } else { Outcome::No },
-            side: if buy { Side::Buy } else { Side::Sell },
-            price: Ticks::new(p).unwrap(),
-            size: Size::from_hundredths(size),
-            order_type,
-        })
-}
-
-fn command_strategy() -> impl Strategy<Value = Command> {
-    prop_oneof![
-        12 => order_strategy().prop_map(Command::Place),
-        3 => (0u8..48).prop_map(|h| Command::Cancel(hash(h))),
-        1 => (0u8..48).prop_map(|h| Command::Expire(hash(h))),
-        1 => (0u8..4).prop_map(|w| Command::CancelWallet(Wallet(Address::with_last_byte(w)))),
-    ]
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
     #[test]
     fn the_core_does_what_the_reference_matcher_does_and_keeps_every_invariant(
-        decimals in prop::sample::select(vec![2u8, 3, 4, 6, 18]),
-        commands in prop::collection::vec(command_strategy(), 1..250),
+        (decimals, commands) in common::streams(250),
     ) {
-        let scale = Scale::new(decimals).unwrap();
+        let scale = Scale::new(decimals).expect("decimals in range");
         let mut core = Market::new(scale);
         let mut reference = Reference::new(decimals);
         let mut ledger = Ledger::default();
@@ -390,19 +458,13 @@ proptest! {
             for e in &got {
                 match e {
                     Event::Fill(f) => {
-                        let share = ledger.fill(f);
-                        let expected = match f.rounding() {
-                            Rounding::Exact => 0,
-                            Rounding::ToFeeWallet(w) => int(w),
-                            Rounding::FromFeeWallet(w) => -int(w),
-                        };
-                        prop_assert_eq!(share, expected);
+                        let share = ledger.fill(f)?;
                         prop_assert!(share.abs() <= 1);
                         if decimals >= 4 {
                             prop_assert_eq!(share, 0);
                         }
-                        // The fee wallet's running share never goes negative.
-                        prop_assert!(ledger.fee_wallet >= 0);
+                        // The fee wallet's running rounding share never goes negative.
+                        prop_assert!(ledger.rounding >= 0);
                     }
                     Event::Order(u) => {
                         let o = sizes[&u.order];
@@ -446,10 +508,7 @@ proptest! {
                 from_deltas.sort_by_key(|(p, _)| if side == BookSide::Bid { -i32::from(*p) } else { i32::from(*p) });
                 prop_assert_eq!(depth, from_deltas);
             }
-            // Each outcome token is conserved: every YES and NO held was minted against
-            // collateral that is still locked.
-            prop_assert_eq!(ledger.yes.values().sum::<i128>(), ledger.locked);
-            prop_assert_eq!(ledger.no.values().sum::<i128>(), ledger.locked);
+            ledger.check_conservation()?;
         }
         for (hash, record) in &ledger.per_order {
             check_limits(&sizes[hash], *record, &scale)?;

@@ -20,7 +20,7 @@
 //! a unit an earlier fill of the same orders left there. Every asset is conserved.
 
 use alloy_primitives::U256;
-use types::{Side, Size, Wei};
+use types::{Side, Size, Ticks, Wei};
 
 /// The base units of a market's outcome tokens, which the signed amounts also use for
 /// collateral: `decimals` from 2 (a hundredth of a share is one base unit) to 36.
@@ -59,6 +59,20 @@ impl Scale {
         Wei(U256::from(size.hundredths()) * self.per_hundredth)
     }
 
+    /// `(maker_amount, taker_amount)` of an order of `side` for `size` at `price`, as it signs
+    /// them (api.md 5.1): with `shares` its size in base units, a BUY gives
+    /// `ceil(shares * ticks / 100)` collateral for `shares`, a SELL `shares` for
+    /// `floor(shares * ticks / 100)`. No overflow: `shares < 2^64 * 10^34 < 2^177`.
+    pub fn signed_amounts(self, side: Side, price: Ticks, size: Size) -> (Wei, Wei) {
+        let shares = self.tokens(size).0;
+        let notional = shares * U256::from(price.get());
+        let hundred = U256::from(100u8);
+        match side {
+            Side::Buy => (Wei(notional.div_ceil(hundred)), Wei(shares)),
+            Side::Sell => (Wei(shares), Wei(notional / hundred)),
+        }
+    }
+
     /// What an order of `side` has paid or received in total for `notional` (hundredths times
     /// ticks), rounded against it: up for a BUY, down for a SELL.
     pub fn collateral(self, side: Side, notional: u128) -> Wei {
@@ -94,6 +108,7 @@ impl Scale {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn wei(v: u64) -> Wei {
         Wei(U256::from(v))
@@ -136,5 +151,28 @@ mod tests {
         assert_eq!(Scale::new(1), None);
         assert_eq!(Scale::new(37), None);
         assert!(Scale::new(36).is_some());
+    }
+
+    proptest! {
+        /// The core checks an order's signed amounts with the formula acceptance checked them
+        /// with.
+        #[test]
+        fn signed_amounts_are_the_ones_acceptance_checks(
+            decimals in Scale::DECIMALS,
+            ticks in 1u8..=100,
+            hundredths in any::<u64>(),
+            buy in any::<bool>(),
+        ) {
+            let side = if buy { Side::Buy } else { Side::Sell };
+            let price = Ticks::new(ticks).expect("1..=100 ticks");
+            let size = Size::from_hundredths(hundredths);
+            let scale = Scale::new(decimals).expect("decimals in range");
+            let want = signing::signed_amounts(side, price, size, decimals)
+                .expect("every size fits at up to 36 decimals");
+            prop_assert_eq!(
+                scale.signed_amounts(side, price, size),
+                (Wei(want.maker), Wei(want.taker))
+            );
+        }
     }
 }

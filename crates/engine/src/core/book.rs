@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use slab::Slab;
-use types::{OrderHash, Size, Wallet};
+use types::{OrderHash, Size};
 
 use super::order::NewOrder;
 use super::price::{BookSide, Price};
@@ -165,12 +165,13 @@ impl Book {
             .map(move |p| (p, self.level_total(side, p)))
     }
 
-    /// The resting orders of a wallet, in priority order.
-    pub fn slots_of_wallet(&self, wallet: Wallet) -> Vec<Slot> {
+    /// The resting orders that `keep` selects, in priority order. It scans the whole book:
+    /// for cancels by wallet or of everything, rarer than placements.
+    pub fn slots_where(&self, keep: impl Fn(&Resting) -> bool) -> Vec<Slot> {
         let mut slots: Vec<Slot> = self
             .orders
             .iter()
-            .filter(|(_, r)| r.order.wallet == wallet)
+            .filter(|(_, r)| keep(r))
             .map(|(slot, _)| slot)
             .collect();
         slots.sort_by_key(|s| self.orders[*s].priority);
@@ -182,7 +183,12 @@ impl Book {
         self.orders.iter().map(|(_, r)| r)
     }
 
-    /// Puts an order at the back of its level; returns its priority.
+    /// The priority the next order to rest gets: above every priority ever given on this book.
+    pub fn next_priority(&self) -> u64 {
+        self.next_priority
+    }
+
+    /// Puts an order at the back of its level with the next priority; returns that priority.
     pub fn push(
         &mut self,
         order: NewOrder,
@@ -192,7 +198,28 @@ impl Book {
         price: Price,
     ) -> u64 {
         let priority = self.next_priority;
-        self.next_priority += 1;
+        self.push_at(order, filled, notional, side, price, priority);
+        priority
+    }
+
+    /// Puts an order at the back of its level with a priority it was given before, for a
+    /// rebuilt book. Orders must come in increasing priority, from `next_priority()` up, so
+    /// that the back of each level is its newest order; the next priority follows this one.
+    pub(super) fn push_at(
+        &mut self,
+        order: NewOrder,
+        filled: Size,
+        notional: u128,
+        side: BookSide,
+        price: Price,
+        priority: u64,
+    ) {
+        debug_assert!(
+            priority >= self.next_priority,
+            "pushed out of priority order"
+        );
+        // Priorities count up from 0 by one per resting order: 2^64 is out of reach.
+        self.next_priority = priority.saturating_add(1);
         let remaining = order.size.hundredths() - filled.hundredths();
         let tail = self.ladder(side).levels[usize::from(price.get())].tail;
         let slot = self.orders.insert(Resting {
@@ -217,7 +244,6 @@ impl Book {
         level.tail = Some(slot);
         level.total += remaining;
         ladder.occupied |= 1u128 << price.get();
-        priority
     }
 
     /// Records a fill of `size` at `added` notional on a resting order; the order stays on

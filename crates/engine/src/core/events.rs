@@ -5,6 +5,12 @@ use types::{OrderHash, OrderStatus, Outcome, Side, Size, Wallet, Wei};
 
 use super::price::{BookSide, Price};
 
+// Fills are most of what a matching command reports and the caller reuses one `Vec` for every
+// command: a `Box` would allocate per fill to shrink the other events, which are fewer.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a fill inline costs less than an allocation per fill"
+)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
     /// A trade between the incoming order and one resting order.
@@ -60,12 +66,19 @@ pub struct Leg {
     pub outcome: Outcome,
     /// The execution price in this order's own outcome terms (the resting order's price).
     pub price: Price,
-    /// Collateral this side pays (BUY) or receives (SELL), in base units.
+    /// Collateral this side pays (BUY) or receives (SELL), in base units, before its fee.
     pub collateral: Wei,
+    /// This side's fee for the fee wallet, from its own order's terms ([`FeeTerms`]), in what
+    /// it receives: a BUY gets `tokens - fee` outcome tokens, a SELL `collateral - fee`
+    /// collateral. Never more than that (`fees` module docs).
+    ///
+    /// [`FeeTerms`]: super::fees::FeeTerms
+    pub fee: Wei,
 }
 
 /// A trade of `size` between a resting order (the maker) and the incoming one (the taker).
-/// Each side moves `tokens` of its own outcome: a BUY receives them, a SELL gives them.
+/// Each side moves `tokens` of its own outcome: a BUY receives them (less its fee), a SELL
+/// gives them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Fill {
     pub maker: Leg,
@@ -77,7 +90,7 @@ pub struct Fill {
 }
 
 /// The fee wallet's share of a fill's rounding (`amounts` module docs): at most one base unit
-/// of collateral either way, zero from 4 decimals up.
+/// of collateral either way, zero from 4 decimals up. It comes on top of the legs' fees.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Rounding {
     Exact,
@@ -127,6 +140,8 @@ pub enum CancelReason {
     MarketRemainder,
     /// A `GTD` order's expiration came.
     Expired,
+    /// The market was closed or resolved: every resting order goes.
+    MarketClosed,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -8,7 +8,19 @@
 //! outcome tokens, a SELL `floor(bps * min(P, ONE - P) * tokens / (10000 * ONE))` collateral:
 //! each in what it receives. Rounding is down, for the order.
 //!
-//! Not yet applied to fills: the core's orders do not carry their signed amounts and rate.
+//! **Always computable, never more than what is received.** The core refuses an order whose
+//! signed amounts are not those of its price and size (`Scale::signed_amounts`, as acceptance
+//! checked them) or whose rate is above [`FeeTerms::MAX_RATE_BPS`]. For such an order:
+//! - the denominators are its `shares`, not zero (a zero size is refused too);
+//! - nothing overflows: `shares < 2^177` (a `u64` of hundredths at up to 36 decimals), so
+//!   `maker_amount * ONE < 2^237` and `bps * min(P, ONE - P) * tokens < 2^14 * 2^59 * 2^177`;
+//! - a BUY's fee is at most `tokens * min(P, ONE - P) / P <= tokens`;
+//! - a SELL's fee is at most `tokens * P / ONE <= tokens * ticks / 100`, the fill's exact
+//!   collateral at its limit, and it executes at its limit or better; being whole, the fee is
+//!   then at most that exact collateral rounded down, which the rounding rule never pays less.
+//!
+//! So [`FeeTerms::fee`] returns `Some` for every fill of a placed order, and what each side
+//! receives less its fee is never negative.
 
 use alloy_primitives::U256;
 use types::{Side, Wei};
@@ -26,6 +38,9 @@ pub struct FeeTerms {
 }
 
 impl FeeTerms {
+    /// The highest rate the core accepts: 100%. The contract's own cap is lower.
+    pub const MAX_RATE_BPS: u32 = 10_000;
+
     /// `P`, the order's signed price scaled by `ONE`; `None` when its denominator is zero.
     pub fn signed_price(&self) -> Option<U256> {
         let (num, den) = match self.side {
@@ -36,11 +51,15 @@ impl FeeTerms {
     }
 
     /// The fee on a fill that moves `tokens`: outcome tokens for a BUY, collateral for a SELL.
-    /// Zero at a zero rate or a zero price; `None` only if the product overflows 256 bits,
-    /// which no amount of a 36-decimal token under the contract's bounds reaches.
+    /// Zero at a zero rate or a zero price; `None` when the signed price has a zero
+    /// denominator or a product overflows 256 bits, neither of which an order the core accepted
+    /// reaches (module docs).
     pub fn fee(&self, tokens: Wei) -> Option<Wei> {
+        if self.fee_rate_bps == 0 {
+            return Some(Wei::ZERO);
+        }
         let p = self.signed_price()?;
-        if self.fee_rate_bps == 0 || p.is_zero() {
+        if p.is_zero() {
             return Some(Wei::ZERO);
         }
         let spread = p.min(ONE.saturating_sub(p));

@@ -1,6 +1,6 @@
 //! The rules of docs/engine.md "Matching core", applied to one market's book.
 
-use types::{OrderHash, OrderStatus, OrderType, Size, Wallet};
+use types::{OrderHash, OrderStatus, OrderType, Outcome, Side, Size, Wallet};
 
 use super::amounts::Scale;
 use super::book::{Book, Resting, Slot};
@@ -17,6 +17,10 @@ pub enum CoreError {
     NotOnBook(OrderHash),
     #[error("order {0} has a zero size")]
     ZeroSize(OrderHash),
+    #[error(
+        "order {0}'s signed amounts are not those of its price and size, or its fee rate is above 10000 bps"
+    )]
+    InvalidTerms(OrderHash),
 }
 
 /// One market: its book, the base units of its tokens, and the rules.
@@ -58,6 +62,10 @@ impl Market {
         &self.book
     }
 
+    pub(super) fn book_mut(&mut self) -> &mut Book {
+        &mut self.book
+    }
+
     pub fn scale(&self) -> Scale {
         self.scale
     }
@@ -68,8 +76,16 @@ impl Market {
             Command::Place(order) => self.place(order, events),
             Command::Cancel(hash) => self.cancel(hash, CancelReason::Requested, events),
             Command::Expire(hash) => self.cancel(hash, CancelReason::Expired, events),
-            Command::CancelWallet(wallet) => {
-                self.cancel_wallet(wallet, events);
+            Command::CancelWallet {
+                wallet,
+                outcome,
+                side,
+            } => {
+                self.cancel_wallet(wallet, outcome, side, events);
+                Ok(())
+            }
+            Command::CancelAll => {
+                self.cancel_all(events);
                 Ok(())
             }
         };
@@ -83,6 +99,9 @@ impl Market {
         }
         if order.size == Size::ZERO {
             return Err(CoreError::ZeroSize(order.hash));
+        }
+        if !order.terms_hold(self.scale) {
+            return Err(CoreError::InvalidTerms(order.hash));
         }
         let (side, limit) = yes_terms(order.side, order.outcome, order.price);
         let mut taker = Taker {
@@ -124,6 +143,8 @@ impl Market {
         let taker_price = at.in_terms_of(taker.order.outcome);
         let maker_added = u128::from(size) * u128::from(maker_price.get());
         let taker_added = u128::from(size) * u128::from(taker_price.get());
+        let size = Size::from_hundredths(size);
+        let tokens = self.scale.tokens(size);
         let leg = |o: &NewOrder, price: Price, before: u128, added: u128| Leg {
             order: o.hash,
             wallet: o.wallet,
@@ -131,14 +152,17 @@ impl Market {
             outcome: o.outcome,
             price,
             collateral: self.scale.fill_collateral(o.side, before, added),
+            fee: o
+                .fee_terms()
+                .fee(tokens)
+                .expect("its terms were checked when placed or restored: every fee is computable"),
         };
-        let size = Size::from_hundredths(size);
         let fill = Fill {
             maker: leg(&maker_order, maker_price, maker_notional, maker_added),
             taker: leg(&taker.order, taker_price, taker.notional, taker_added),
             kind: MatchKind::of(maker_order.side, taker.order.side),
             size,
-            tokens: self.scale.tokens(size),
+            tokens,
         };
         events.push(Event::Fill(fill));
         taker.filled += size.hundredths();
@@ -205,9 +229,26 @@ impl Market {
         Ok(())
     }
 
-    fn cancel_wallet(&mut self, wallet: Wallet, events: &mut Vec<Event>) {
-        for slot in self.book.slots_of_wallet(wallet) {
+    fn cancel_wallet(
+        &mut self,
+        wallet: Wallet,
+        outcome: Option<Outcome>,
+        side: Option<Side>,
+        events: &mut Vec<Event>,
+    ) {
+        let slots = self.book.slots_where(|r| {
+            r.order.wallet == wallet
+                && outcome.is_none_or(|o| r.order.outcome == o)
+                && side.is_none_or(|s| r.order.side == s)
+        });
+        for slot in slots {
             self.take_off(slot, CancelReason::Requested, events);
+        }
+    }
+
+    fn cancel_all(&mut self, events: &mut Vec<Event>) {
+        for slot in self.book.slots_where(|_| true) {
+            self.take_off(slot, CancelReason::MarketClosed, events);
         }
     }
 

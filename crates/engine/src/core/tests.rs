@@ -22,17 +22,45 @@ fn price(p: u8) -> Price {
     Price::new(p).expect("a price from 0 to 100")
 }
 
-/// Order `n` of wallet `w`: `side` `outcome` at `p` ticks for `size` hundredths.
-fn order(n: u8, w: u8, side: Side, outcome: Outcome, p: u8, size: u64) -> NewOrder {
+fn four_decimals() -> Scale {
+    Scale::new(4).expect("4 decimals")
+}
+
+/// Order `n` of wallet `w` on a market of `scale`: `side` `outcome` at `p` ticks for `size`
+/// hundredths, signed as acceptance checks it, without a fee.
+fn order_on(
+    scale: Scale,
+    n: u8,
+    w: u8,
+    side: Side,
+    outcome: Outcome,
+    p: u8,
+    size: u64,
+) -> NewOrder {
+    let price = Ticks::new(p).expect("a price from 1 to 100");
+    let size = Size::from_hundredths(size);
+    let (maker_amount, taker_amount) = scale.signed_amounts(side, price, size);
     NewOrder {
         hash: hash(n),
         wallet: wallet(w),
         outcome,
         side,
-        price: Ticks::new(p).expect("a price from 1 to 99"),
-        size: Size::from_hundredths(size),
+        price,
+        size,
         order_type: OrderType::Limit,
+        maker_amount,
+        taker_amount,
+        fee_rate_bps: 0,
     }
+}
+
+/// The same on the 4-decimal market of [`market`].
+fn order(n: u8, w: u8, side: Side, outcome: Outcome, p: u8, size: u64) -> NewOrder {
+    order_on(four_decimals(), n, w, side, outcome, p, size)
+}
+
+fn with_fee(o: NewOrder, fee_rate_bps: u32) -> NewOrder {
+    NewOrder { fee_rate_bps, ..o }
 }
 
 fn market_order(n: u8, w: u8, side: Side, outcome: Outcome, p: u8, size: u64) -> NewOrder {
@@ -44,7 +72,7 @@ fn market_order(n: u8, w: u8, side: Side, outcome: Outcome, p: u8, size: u64) ->
 
 /// A market on 4 decimals, where one hundredth-tick is one base unit of collateral.
 fn market() -> Market {
-    Market::new(Scale::new(4).expect("4 decimals"))
+    Market::new(four_decimals())
 }
 
 fn run(m: &mut Market, command: Command) -> Vec<Event> {
@@ -87,6 +115,25 @@ fn levels(events: &[Event]) -> Vec<(BookSide, u8, u64)> {
             _ => None,
         })
         .collect()
+}
+
+/// The orders updated by `events`, in order.
+fn updated(events: &[Event]) -> Vec<OrderHash> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Order(u) => Some(u.order),
+            _ => None,
+        })
+        .collect()
+}
+
+fn cancel_wallet(w: u8, outcome: Option<Outcome>, side: Option<Side>) -> Command {
+    Command::CancelWallet {
+        wallet: wallet(w),
+        outcome,
+        side,
+    }
 }
 
 fn wei(v: u64) -> Wei {
@@ -324,15 +371,8 @@ fn cancel_wallet_takes_off_only_that_wallets_orders_oldest_first() {
     place(&mut m, order(1, 1, BUY, YES, 40, 100));
     place(&mut m, order(2, 2, BUY, YES, 41, 100));
     place(&mut m, order(3, 1, SELL, YES, 60, 100));
-    let e = run(&mut m, Command::CancelWallet(wallet(1)));
-    let cancelled: Vec<OrderHash> = e
-        .iter()
-        .filter_map(|e| match e {
-            Event::Order(u) => Some(u.order),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(cancelled, vec![hash(1), hash(3)]);
+    let e = run(&mut m, cancel_wallet(1, None, None));
+    assert_eq!(updated(&e), vec![hash(1), hash(3)]);
     assert_eq!(m.book().len(), 1);
     assert!(m.book().contains(&hash(2)));
 }
@@ -370,20 +410,215 @@ fn a_no_order_at_one_rests_at_zero_and_its_counterpart_executes_at_zero() {
 #[test]
 fn rounding_goes_against_each_order_and_the_remainder_to_the_fee_wallet() {
     // 2 decimals: a hundredth of a share is one base unit, at 0.55 it costs 0.55 of a unit.
-    let mut m = Market::new(Scale::new(2).expect("2 decimals"));
-    place(&mut m, order(1, 1, SELL, YES, 55, 3));
-    let f = fills(&place(&mut m, order(2, 2, BUY, YES, 55, 1)))[0];
+    let two = Scale::new(2).expect("2 decimals");
+    let order = |n, w, side, p, size| order_on(two, n, w, side, YES, p, size);
+    let mut m = Market::new(two);
+    place(&mut m, order(1, 1, SELL, 55, 3));
+    let f = fills(&place(&mut m, order(2, 2, BUY, 55, 1)))[0];
     // The buyer pays ceil(0.55) = 1, the seller receives floor(0.55) = 0.
     assert_eq!((f.taker.collateral, f.maker.collateral), (wei(1), wei(0)));
     assert_eq!(f.rounding(), Rounding::ToFeeWallet(wei(1)));
     // The seller's second hundredth takes its total to floor(1.10) = 1; a new buyer pays 1.
-    let f = fills(&place(&mut m, order(3, 3, BUY, YES, 55, 1)))[0];
+    let f = fills(&place(&mut m, order(3, 3, BUY, 55, 1)))[0];
     assert_eq!((f.taker.collateral, f.maker.collateral), (wei(1), wei(1)));
     // The buyer that takes the last hundredth at 0.55 after a first at 0.55 pays
     // ceil(1.10) - ceil(0.55) = 1, the seller floor(1.65) - floor(1.10) = 0.
-    place(&mut m, order(4, 4, SELL, YES, 55, 1));
-    let e = place(&mut m, order(5, 5, BUY, YES, 55, 2));
+    place(&mut m, order(4, 4, SELL, 55, 1));
+    let e = place(&mut m, order(5, 5, BUY, 55, 2));
     let paid: Vec<Wei> = fills(&e).iter().map(|f| f.taker.collateral).collect();
     // Order 5 pays ceil(0.55) then ceil(1.10) - 1: 2 in all, its reservation ceil(2 * 0.55).
     assert_eq!(paid, vec![wei(1), wei(1)]);
+}
+
+#[test]
+fn a_buy_pays_its_fee_in_tokens_from_its_own_signed_price() {
+    let mut m = market();
+    place(&mut m, order(1, 1, SELL, YES, 55, 100));
+    let f = fills(&place(
+        &mut m,
+        with_fee(order(2, 2, BUY, YES, 60, 100), 100),
+    ))[0];
+    // On its signed price 0.60, not the execution price 0.55: 1 share is 10000 tokens, and
+    // 100 bps * min(0.60, 0.40) * 10000 / 0.60 = 66.6 tokens, rounded down.
+    assert_eq!(f.taker.fee, wei(66));
+    assert_eq!(f.taker.collateral, wei(5_500));
+    // The seller's order has no fee.
+    assert_eq!(f.maker.fee, Wei::ZERO);
+}
+
+#[test]
+fn a_sell_pays_its_fee_in_collateral_from_its_own_signed_price() {
+    let mut m = market();
+    place(&mut m, order(1, 1, BUY, YES, 60, 100));
+    let f = fills(&place(
+        &mut m,
+        with_fee(order(2, 2, SELL, YES, 40, 100), 100),
+    ))[0];
+    // It receives 0.60 a share, and pays 100 bps * min(0.40, 0.60) on 1 share at 4 decimals:
+    // 40 base units of collateral.
+    assert_eq!(f.taker.collateral, wei(6_000));
+    assert_eq!(f.taker.fee, wei(40));
+    assert_eq!(f.maker.fee, Wei::ZERO);
+}
+
+#[test]
+fn both_sides_of_a_mint_pay_their_fee_in_their_own_tokens() {
+    let mut m = market();
+    place(&mut m, with_fee(order(1, 1, BUY, NO, 40, 100), 100));
+    let f = fills(&place(
+        &mut m,
+        with_fee(order(2, 2, BUY, YES, 60, 100), 100),
+    ))[0];
+    assert_eq!(f.kind, MatchKind::Mint);
+    // NO at 0.40: 100 bps * 0.40 * 10000 / 0.40 = 100; YES at 0.60: 66.
+    assert_eq!((f.maker.fee, f.taker.fee), (wei(100), wei(66)));
+}
+
+#[test]
+fn there_is_no_fee_at_a_zero_rate() {
+    let mut m = market();
+    place(&mut m, order(1, 1, SELL, YES, 30, 100));
+    let f = fills(&place(&mut m, order(2, 2, BUY, YES, 70, 100)))[0];
+    assert_eq!((f.maker.fee, f.taker.fee), (Wei::ZERO, Wei::ZERO));
+}
+
+#[test]
+fn an_order_whose_signed_terms_are_not_its_price_and_size_is_refused() {
+    let mut m = market();
+    let o = order(1, 1, BUY, YES, 40, 100);
+    let drifted = NewOrder {
+        maker_amount: Wei(o.maker_amount.0 + U256::from(1u8)),
+        ..o
+    };
+    let mut events = Vec::new();
+    assert_eq!(
+        m.apply(Command::Place(drifted), &mut events),
+        Err(CoreError::InvalidTerms(hash(1)))
+    );
+    assert_eq!(
+        m.apply(Command::Place(with_fee(o, 10_001)), &mut events),
+        Err(CoreError::InvalidTerms(hash(1)))
+    );
+    assert!(events.is_empty());
+    assert!(m.book().is_empty());
+    place(&mut m, with_fee(o, 10_000));
+    assert!(m.book().contains(&hash(1)));
+}
+
+#[test]
+fn cancel_all_takes_every_order_off_oldest_first_as_market_closed() {
+    let mut m = market();
+    place(&mut m, order(1, 1, BUY, YES, 40, 100));
+    place(&mut m, order(2, 2, SELL, NO, 45, 100));
+    place(&mut m, order(3, 1, SELL, YES, 60, 100));
+    place(&mut m, order(4, 3, BUY, YES, 40, 100));
+    let e = run(&mut m, Command::CancelAll);
+    assert_eq!(updated(&e), vec![hash(1), hash(2), hash(3), hash(4)]);
+    for n in 1..=4 {
+        let u = last_update(&e, n);
+        assert_eq!(
+            (u.status, u.reason),
+            (OrderStatus::Cancelled, Some(CancelReason::MarketClosed))
+        );
+    }
+    assert!(m.book().is_empty());
+    assert_eq!(
+        levels(&e),
+        vec![
+            (BookSide::Bid, 40, 0),
+            (BookSide::Bid, 55, 0),
+            (BookSide::Ask, 60, 0)
+        ]
+    );
+}
+
+#[test]
+fn cancel_wallet_with_a_filter_takes_off_only_that_outcome_and_side() {
+    let mut m = market();
+    place(&mut m, order(1, 1, BUY, YES, 40, 100));
+    place(&mut m, order(2, 1, SELL, NO, 45, 100));
+    place(&mut m, order(3, 1, BUY, NO, 30, 100));
+    place(&mut m, order(4, 2, BUY, YES, 41, 100));
+    place(&mut m, order(5, 1, SELL, YES, 80, 100));
+    // The order's own outcome and side, not its side of the YES-terms book.
+    let e = run(&mut m, cancel_wallet(1, Some(NO), Some(BUY)));
+    assert_eq!(updated(&e), vec![hash(3)]);
+    let e = run(&mut m, cancel_wallet(1, None, Some(SELL)));
+    assert_eq!(updated(&e), vec![hash(2), hash(5)]);
+    let e = run(&mut m, cancel_wallet(1, Some(YES), None));
+    assert_eq!(updated(&e), vec![hash(1)]);
+    assert_eq!(m.book().len(), 1);
+    assert!(m.book().contains(&hash(4)));
+}
+
+#[test]
+fn a_restored_book_keeps_each_orders_place_and_rounding() {
+    let mut m = market();
+    place(&mut m, order(1, 1, SELL, YES, 55, 100));
+    place(&mut m, order(2, 2, BUY, NO, 45, 100)); // an ask at 0.55, behind order 1
+    place(&mut m, order(3, 3, SELL, YES, 55, 100));
+    place(&mut m, order(4, 4, SELL, YES, 56, 100));
+    place(&mut m, order(5, 5, BUY, YES, 55, 30));
+    place(&mut m, order(6, 6, BUY, YES, 10, 100));
+    run(&mut m, Command::Cancel(hash(6)));
+    let mut saved: Vec<SavedOrder> = m.book().iter().map(SavedOrder::from).collect();
+    saved.sort_by_key(|s| std::cmp::Reverse(s.priority));
+    let (mut restored, refused) = Market::restore(four_decimals(), saved);
+    assert!(refused.is_empty());
+    assert_eq!(depth(&restored, BookSide::Ask), depth(&m, BookSide::Ask));
+    let filled = restored
+        .book()
+        .get(&hash(1))
+        .expect("order 1 restored")
+        .filled;
+    assert_eq!(filled.hundredths(), 30);
+    // The next order rests after the largest restored priority (order 4's, 3).
+    assert_eq!(restored.book().next_priority(), 4);
+    let taker = order(7, 7, BUY, YES, 56, 400);
+    let e = place(&mut restored, taker);
+    let makers: Vec<OrderHash> = fills(&e).iter().map(|f| f.maker.order).collect();
+    assert_eq!(makers, vec![hash(1), hash(2), hash(3), hash(4)]);
+    assert_eq!(fills(&e), fills(&place(&mut m, taker)));
+}
+
+#[test]
+fn restore_leaves_out_what_could_not_have_been_on_the_book() {
+    let saved = |o: NewOrder, filled: u64, priority: u64| SavedOrder {
+        order: o,
+        filled: Size::from_hundredths(filled),
+        notional: u128::from(filled) * u128::from(o.price.get()),
+        priority,
+    };
+    let bid = order(1, 1, BUY, YES, 40, 100);
+    let (m, refused) = Market::restore(
+        four_decimals(),
+        [
+            saved(bid, 0, 0),
+            saved(order(1, 2, BUY, YES, 30, 100), 0, 1),
+            saved(order(2, 2, BUY, YES, 30, 100), 0, 0),
+            saved(order(3, 2, BUY, YES, 30, 100), 101, 2),
+            saved(order(4, 2, BUY, YES, 30, 100), 100, 3),
+            saved(with_fee(order(5, 2, BUY, YES, 30, 100), 10_001), 0, 4),
+            SavedOrder {
+                notional: 31 * 10,
+                ..saved(order(6, 2, BUY, YES, 30, 100), 10, 5)
+            },
+            saved(order(7, 2, SELL, YES, 40, 100), 0, 6),
+            saved(order(8, 2, SELL, YES, 41, 100), 0, 7),
+        ],
+    );
+    assert_eq!(
+        refused,
+        vec![
+            RestoreError::DuplicatePriority(hash(2), 0),
+            RestoreError::DuplicateOrder(hash(1)),
+            RestoreError::OverFilled(hash(3)),
+            RestoreError::NothingRemaining(hash(4)),
+            RestoreError::InvalidTerms(hash(5)),
+            RestoreError::Notional(hash(6)),
+            RestoreError::Crosses(hash(7)),
+        ]
+    );
+    assert_eq!(m.book().len(), 2);
+    assert_eq!(m.book().next_priority(), 8);
 }
