@@ -7,7 +7,9 @@
 //! the table.
 
 use serde::Serialize;
-use types::{MarketKey, OrderHash, OrderStatus, Outcome, Price, Side, Size, Timestamp, Wallet, Wei};
+use types::{
+    MarketKey, OrderHash, OrderStatus, Outcome, Price, Side, Size, Timestamp, Wallet, Wei,
+};
 
 /// One batch of one market.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -60,6 +60,7 @@ pub struct AppState {
     pub admin_token: Option<web::Data<AdminToken>>,
     pub auth: web::Data<Authenticator>,
     pub orders: web::Data<OrderService>,
+    pub engine: web::Data<engine::Engine>,
 }
 
 impl AppState {
@@ -69,6 +70,7 @@ impl AppState {
         admin_token: Option<Secret<String>>,
         auth: Arc<Authenticator>,
         orders: OrderService,
+        engine: engine::Engine,
         connection_errors: ConnectionErrors,
     ) -> Arc<AppState> {
         Arc::new(AppState {
@@ -78,6 +80,7 @@ impl AppState {
             admin_token: admin_token.map(|t| web::Data::new(AdminToken::new(&t))),
             auth: web::Data::from(auth),
             orders: web::Data::new(orders),
+            engine: web::Data::new(engine),
         })
     }
 }
@@ -108,7 +111,9 @@ fn configure(state: &AppState, cfg: &mut web::ServiceConfig) {
         .app_data(state.orders.clone())
         .configure(order_routes::configure);
     if let Some(token) = &state.admin_token {
-        cfg.app_data(token.clone()).configure(admin::configure);
+        cfg.app_data(token.clone())
+            .app_data(state.engine.clone())
+            .configure(admin::configure);
     }
 }
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
-use types::Secret;
+use types::{Secret, Wallet};
 
 use crate::client_ip::TrustedProxies;
 
@@ -69,6 +69,8 @@ pub struct Config {
     pub idempotency_sweep: Duration,
     /// Idempotency keys a wallet keeps at most; its oldest go first.
     pub idempotency_keys_per_wallet: u32,
+    /// Where trading fees and rounding remainders are credited.
+    pub fee_wallet: Wallet,
 }
 
 /// The file's keys: the environment variable names in lower case, without `FS_`.
@@ -99,6 +101,7 @@ struct FileConfig {
     trusted_proxies: Option<String>,
     idempotency_sweep_secs: Option<u64>,
     idempotency_keys_per_wallet: Option<u64>,
+    fee_wallet: Option<String>,
 }
 
 /// One setting's value and the name to blame when it is wrong.
@@ -425,6 +428,13 @@ impl Config {
             u64::from(orders::idempotency::DEFAULT_KEYS_PER_WALLET),
             1..=1_000_000,
         )?;
+        let fee_wallet = match s.pick("FS_FEE_WALLET", "fee_wallet", f.fee_wallet) {
+            None => Wallet::ZERO,
+            Some(r) => r
+                .value
+                .parse()
+                .map_err(|_| bad(&r, "must be 0x followed by 40 hex characters"))?,
+        };
         Ok(Config {
             http_addr,
             ws_addr,
@@ -445,6 +455,7 @@ impl Config {
             trusted_proxies,
             idempotency_sweep: Duration::from_secs(sweep_secs),
             idempotency_keys_per_wallet: u32::try_from(keys_per_wallet).unwrap_or(u32::MAX),
+            fee_wallet,
         })
     }
 }

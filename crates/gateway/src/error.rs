@@ -83,6 +83,9 @@ pub enum HttpError {
     /// limit's 413, ...): its status says which code it is.
     #[error("{}", status_message(*.0))]
     Status(StatusCode),
+    /// A market's matcher could not carry out an operator's change.
+    #[error(transparent)]
+    Engine(engine::EngineError),
 }
 
 fn status_message(status: StatusCode) -> &'static str {
@@ -110,6 +113,10 @@ impl ContractError for HttpError {
             HttpError::BodyTimeout(_) => ErrorCode::RequestTimeout,
             HttpError::BodyUnreadable(_) => ErrorCode::ValidationError,
             HttpError::TooManyConnections(_) => ErrorCode::RateLimited,
+            HttpError::Engine(engine::EngineError::Unavailable | engine::EngineError::Stopped) => {
+                ErrorCode::ServiceDegraded
+            }
+            HttpError::Engine(_) => ErrorCode::InternalError,
             HttpError::Status(status) => match status.as_u16() {
                 400 => ErrorCode::ValidationError,
                 401 => ErrorCode::AuthMissing,

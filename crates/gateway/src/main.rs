@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use engine::{Engine, EngineConfig};
 use gateway::config::Config;
 use gateway::redis_probe::RedisProbe;
 use gateway::routes::ops::Readiness;
@@ -45,6 +46,8 @@ enum StartError {
     Server(std::io::Error),
     #[error("auth: {0}")]
     Auth(String),
+    #[error("matching engine: {0}")]
+    Engine(engine::EngineError),
 }
 
 /// `: <cause>` when an error keeps its cause apart from its message.
@@ -260,6 +263,20 @@ async fn serve(
         .await
         .map_err(StartError::Database)?;
     let refresher = catalog.spawn_refresher(config.market_refresh);
+    let books = Arc::new(BookViews::new());
+    // Every book is rebuilt before the gateway listens: `/ready` answers with every book in place.
+    let engine = Engine::start(
+        store.clone(),
+        catalog.records(),
+        books.clone(),
+        Arc::new(engine::InternalLedger),
+        EngineConfig {
+            fee_wallet: config.fee_wallet,
+            ..EngineConfig::default()
+        },
+    )
+    .await
+    .map_err(StartError::Engine)?;
     let (writer, acceptance) = orders::acceptance_writer(
         store.clone(),
         orders::InternalLedger,
@@ -269,11 +286,12 @@ async fn serve(
             ..orders::WriterConfig::default()
         },
     );
-    let writer = writer.spawn();
+    let writer = writer.hand_off_to(engine.clone()).spawn();
     let order_service = orders::OrderService::new(
         store.clone(),
         Arc::new(catalog_markets::CatalogMarkets(catalog.clone())),
         acceptance,
+        engine.clone(),
     )
     .with_keys_per_wallet(config.idempotency_keys_per_wallet);
     let idempotency_sweeper = actix_web::rt::spawn(
@@ -283,7 +301,7 @@ async fn serve(
     );
     let market_data = MarketData {
         catalog,
-        books: Arc::new(BookViews::new()),
+        books,
         store: store.clone(),
     };
     let readiness = Readiness {
@@ -298,6 +316,7 @@ async fn serve(
         config.admin_token.clone(),
         authenticator.clone(),
         order_service,
+        engine.clone(),
         connection_errors,
     );
 
@@ -354,6 +373,8 @@ async fn serve(
         Ok(Err(e)) => tracing::error!(error = %e, "the acceptance writer stopped abnormally"),
         Err(_) => tracing::error!("the acceptance writer did not stop in time"),
     }
+    // Every accepted order is with its matcher: each finishes what it holds before the store closes.
+    engine.shutdown().await;
     auth_background.abort();
     authenticator.flush_last_used().await;
     store.close().await;

@@ -240,8 +240,11 @@ pub struct BalanceView {
 }
 
 impl MarketData {
-    /// Creates a market and returns its JSON, as `GET /v1/markets/{condition_id}` shows it.
-    pub async fn create_market(&self, request: CreateMarket) -> Result<String, MarketDataError> {
+    /// Creates a market and returns it and its JSON, as `GET /v1/markets/{condition_id}` shows it.
+    pub async fn create_market(
+        &self,
+        request: CreateMarket,
+    ) -> Result<(MarketRecord, String), MarketDataError> {
         let record = request.into_record(Timestamp::now())?;
         let key = MarketKey {
             condition_id: record.condition_id,
@@ -261,17 +264,17 @@ impl MarketData {
             Err(e) => return Err(e.into()),
         }
         tracing::info!(condition_id = %key.condition_id, chain_id = %key.chain_id, "market created");
-        self.catalog.apply(vec![record]);
-        self.written_market_json(&key)
+        self.catalog.apply(vec![record.clone()]);
+        Ok((record, self.written_market_json(&key)?))
     }
 
-    /// Changes a market's status or translations and returns its JSON.
+    /// Changes a market's status or translations and returns it and its JSON.
     pub async fn update_market(
         &self,
         path_condition_id: &str,
         q: &MarketQuery,
         request: UpdateMarket,
-    ) -> Result<String, MarketDataError> {
+    ) -> Result<(MarketRecord, String), MarketDataError> {
         let condition_id = params::condition_id(path_condition_id)?;
         let chain_id = match (q.chain_id.as_deref(), request.chain_id) {
             (Some(raw), from_body) => {
@@ -309,11 +312,12 @@ impl MarketData {
             .await?
             .ok_or(MarketDataError::MarketNotFound)?;
         tracing::info!(%condition_id, %chain_id, status = %updated.status, "market updated");
-        self.catalog.apply(vec![updated]);
-        self.written_market_json(&MarketKey {
+        self.catalog.apply(vec![updated.clone()]);
+        let json = self.written_market_json(&MarketKey {
             condition_id,
             chain_id,
-        })
+        })?;
+        Ok((updated, json))
     }
 
     /// Adds to a wallet's available balance of collateral or of a market's token.

@@ -114,6 +114,15 @@ impl MarketCatalog {
         snapshot.by_key.get(key).cloned()
     }
 
+    /// Every market, newest first.
+    pub fn records(&self) -> Vec<MarketRecord> {
+        self.current()
+            .ordered
+            .iter()
+            .map(|e| e.record.clone())
+            .collect()
+    }
+
     /// The market an outcome token belongs to.
     pub fn market_of_token(&self, token: &TokenId) -> Option<Arc<MarketEntry>> {
         let snapshot = self.snapshot.read().unwrap_or_else(|e| e.into_inner());

@@ -26,6 +26,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use engine::Engine;
 use store::acceptance::{IdempotencyTarget, Submission as StoreSubmission};
 use store::balances::Asset;
 use store::orders::OrderRecord;
@@ -297,6 +298,9 @@ pub struct AcceptanceWriter<B> {
 /// One partition's writer: its queue and what it commits with.
 struct PartitionWriter<B> {
     rx: mpsc::Receiver<Job>,
+    /// Where accepted orders go once committed, before their requests are answered: a cancel
+    /// a client sends after the answer then reaches the matcher after the order.
+    engine: Option<Engine>,
     verifying: Arc<Verifying>,
     stats: Arc<Counters>,
     store: Store,
@@ -325,6 +329,7 @@ pub fn acceptance_writer<B: BalanceSource>(
         });
         partitions.push(PartitionWriter {
             rx,
+            engine: None,
             verifying: partition_verifying.clone(),
             stats: stats.clone(),
             store: store.clone(),
@@ -345,6 +350,15 @@ pub fn acceptance_writer<B: BalanceSource>(
 }
 
 impl<B: BalanceSource> AcceptanceWriter<B> {
+    /// Hands every accepted order to `engine` once its group has committed (without an
+    /// engine, orders are stored and never matched: acceptance on its own, as its tests use it).
+    pub fn hand_off_to(mut self, engine: Engine) -> AcceptanceWriter<B> {
+        for p in &mut self.partitions {
+            p.engine = Some(engine.clone());
+        }
+        self
+    }
+
     /// Spawns every partition's writer; the handle ends when all of them have stopped.
     pub fn spawn(self) -> tokio::task::JoinHandle<()> {
         tokio::spawn(self.run())
@@ -437,6 +451,16 @@ impl<B: BalanceSource> PartitionWriter<B> {
             .map(|job| std::mem::take(&mut job.batch.stored))
             .collect();
         let result = self.accept(&group, &stored).await;
+        if let (Ok(all), Some(engine)) = (&result, &self.engine) {
+            let accepted = stored.iter().zip(all).flat_map(|(s, outcomes)| {
+                s.orders()
+                    .iter()
+                    .zip(outcomes)
+                    .filter(|(_, outcome)| outcome.is_ok())
+                    .map(|(record, _)| record.clone())
+            });
+            engine.hand_off(accepted.collect::<Vec<_>>()).await;
+        }
         for (i, (mut job, stored)) in group.into_iter().zip(stored).enumerate() {
             job.batch.stored = stored;
             let outcomes = match &result {

@@ -1,16 +1,16 @@
-//! Cancelling a wallet's live orders: status `CANCELLED` and the remaining reservation back to
-//! the available balance, in one transaction the store's cancel functions are composed in.
-//! Only the wallet's own `OPEN` and `PARTIALLY_FILLED` orders are ever touched.
+//! Cancelling a wallet's live orders through their markets' matchers: each matcher takes
+//! them off its book and commits their status (`CANCELLED`) and the release of what they held
+//! reserved before the cancel answers. Only the wallet's own `OPEN` and `PARTIALLY_FILLED`
+//! orders are ever touched.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use store::balances::{lock_balances, write_balances, Asset, Balance};
-use store::cancels::{
-    cancel_live_order, lock_live_orders, lock_order, order_statuses, CancelSelection,
-};
-use store::orders::OrderRecord;
-use store::{Store, StoreError, Tx};
-use types::{OrderHash, OrderStatus, Timestamp, Wallet, Wei};
+use engine::{CancelTarget, Engine};
+use store::cancels::CancelSelection;
+use store::Store;
+use types::{MarketKey, OrderHash, OrderStatus, Wallet};
+
+use crate::error::ServiceError;
 
 /// What one cancel did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -60,63 +60,63 @@ impl NotCancelled {
 /// Cancels the selected live orders of `wallet`; returns the hashes actually cancelled and,
 /// for a list of hashes, why each other one was not.
 pub async fn cancel_selected(
+    engine: &Engine,
     store: &Store,
     wallet: Wallet,
     selection: &CancelSelection,
-    now: Timestamp,
-) -> Result<Cancelled, StoreError> {
-    if matches!(selection, CancelSelection::Hashes(h) if h.is_empty()) {
+) -> Result<Cancelled, ServiceError> {
+    match selection {
+        CancelSelection::Hashes(listed) => cancel_listed(engine, store, wallet, listed).await,
+        CancelSelection::Matching {
+            market,
+            outcome,
+            side,
+        } => {
+            let markets = match market {
+                Some(m) => vec![*m],
+                None => store.live_markets_of(wallet).await?,
+            };
+            let target = CancelTarget::Matching {
+                outcome: *outcome,
+                side: *side,
+            };
+            let mut hashes = Vec::new();
+            for m in markets {
+                hashes.extend(cancel_in(engine, m, wallet, target.clone()).await?);
+            }
+            hashes.sort();
+            Ok(Cancelled {
+                hashes,
+                not_cancelled: BTreeMap::new(),
+            })
+        }
+    }
+}
+
+async fn cancel_listed(
+    engine: &Engine,
+    store: &Store,
+    wallet: Wallet,
+    listed: &[OrderHash],
+) -> Result<Cancelled, ServiceError> {
+    if listed.is_empty() {
         return Ok(Cancelled::default());
     }
-    let mut conn = store.write_connection().await?;
-    let mut tx = conn.begin().await?;
-    let cancelled = cancel_selected_in(&mut tx, wallet, selection, now).await;
-    tx.finish(cancelled).await
-}
-
-/// Cancels one order of `wallet` if it is live. Returns the order as it was before, or `None`
-/// when the wallet has no order with this hash; a closed order is left unchanged.
-pub async fn cancel_one(
-    store: &Store,
-    wallet: Wallet,
-    hash: &OrderHash,
-    now: Timestamp,
-) -> Result<Option<OrderRecord>, StoreError> {
-    let mut conn = store.write_connection().await?;
-    let mut tx = conn.begin().await?;
-    let found = cancel_one_in(&mut tx, wallet, hash, now).await;
-    tx.finish(found).await
-}
-
-async fn cancel_selected_in(
-    tx: &mut Tx<'_>,
-    wallet: Wallet,
-    selection: &CancelSelection,
-    now: Timestamp,
-) -> Result<Cancelled, StoreError> {
-    let live = lock_live_orders(tx, wallet, selection).await?;
-    let mut releases: BTreeMap<(Wallet, Asset), Wei> = BTreeMap::new();
-    for order in &live {
-        cancel_live_order(tx, &order.hash, now).await?;
-        let total = releases.entry((wallet, order.asset)).or_default();
-        *total = total
-            .checked_add(order.reserved)
-            .ok_or(StoreError::BalanceOutOfRange)?;
+    let found = store.orders_among(wallet, listed).await?;
+    let mut by_market: BTreeMap<MarketKey, Vec<OrderHash>> = BTreeMap::new();
+    for (hash, (market, status)) in &found {
+        if status.is_live() {
+            by_market.entry(*market).or_default().push(*hash);
+        }
     }
-    releases.retain(|_, amount| !amount.0.is_zero());
-    if !releases.is_empty() {
-        release(tx, &releases, now).await?;
+    let mut cancelled = BTreeSet::new();
+    for (market, hashes) in by_market {
+        cancelled.extend(cancel_in(engine, market, wallet, CancelTarget::Hashes(hashes)).await?);
     }
-    let CancelSelection::Hashes(listed) = selection else {
-        return Ok(Cancelled {
-            hashes: live.iter().map(|l| l.hash).collect(),
-            not_cancelled: BTreeMap::new(),
-        });
-    };
-    let mut hashes: Vec<OrderHash> = Vec::with_capacity(live.len());
-    let mut missed: Vec<OrderHash> = Vec::new();
+    let mut hashes = Vec::with_capacity(cancelled.len());
+    let mut missed = Vec::new();
     for h in listed {
-        if live.iter().any(|l| l.hash == *h) {
+        if cancelled.contains(h) {
             if !hashes.contains(h) {
                 hashes.push(*h);
             }
@@ -124,12 +124,11 @@ async fn cancel_selected_in(
             missed.push(*h);
         }
     }
-    // A closed order stays closed, so its status needs no lock; one closed by a concurrent
-    // cancel since the lock above reads as cancelled, which it is.
-    let statuses = order_statuses(tx, wallet, &missed).await?;
+    // Read after the matchers committed: an order filled or cancelled meanwhile says so.
+    let statuses = store.orders_among(wallet, &missed).await?;
     let not_cancelled = missed
         .into_iter()
-        .map(|h| (h, NotCancelled::of(statuses.get(&h).copied())))
+        .map(|h| (h, NotCancelled::of(statuses.get(&h).map(|(_, s)| *s))))
         .collect();
     Ok(Cancelled {
         hashes,
@@ -137,55 +136,20 @@ async fn cancel_selected_in(
     })
 }
 
-async fn cancel_one_in(
-    tx: &mut Tx<'_>,
+/// One market's part of a cancel, through its matcher.
+pub(crate) async fn cancel_in(
+    engine: &Engine,
+    market: MarketKey,
     wallet: Wallet,
-    hash: &OrderHash,
-    now: Timestamp,
-) -> Result<Option<OrderRecord>, StoreError> {
-    let Some(order) = lock_order(tx, wallet, hash).await? else {
-        return Ok(None);
-    };
-    if order.status.is_live() {
-        cancel_live_order(tx, hash, now).await?;
-        if !order.reserved.0.is_zero() {
-            let amount = BTreeMap::from([((wallet, order.reserved_asset()), order.reserved)]);
-            release(tx, &amount, now).await?;
-        }
-    }
-    Ok(Some(order))
+    target: CancelTarget,
+) -> Result<Vec<OrderHash>, ServiceError> {
+    engine
+        .cancel(market, wallet, target)
+        .await
+        .map_err(ServiceError::from)
 }
 
-/// Returns each amount from reserved to available (cancels and expiries), locking every
-/// balance involved with one [`lock_balances`].
-async fn release(
-    tx: &mut Tx<'_>,
-    amounts: &BTreeMap<(Wallet, Asset), Wei>,
-    now: Timestamp,
-) -> Result<(), StoreError> {
-    let pairs: Vec<(Wallet, Asset)> = amounts.keys().copied().collect();
-    let current = lock_balances(tx, &pairs).await?;
-    let mut updated = BTreeMap::new();
-    for (pair, amount) in amounts {
-        let (wallet, asset) = pair;
-        let balance = current.get(pair).copied().unwrap_or_default();
-        let reserved = balance.reserved.checked_sub(*amount).ok_or_else(|| {
-            StoreError::Corrupt(format!(
-                "{wallet} {asset}: releasing {amount} but only {} is reserved",
-                balance.reserved
-            ))
-        })?;
-        let available = balance
-            .available
-            .checked_add(*amount)
-            .ok_or(StoreError::BalanceOutOfRange)?;
-        updated.insert(
-            *pair,
-            Balance {
-                available,
-                reserved,
-            },
-        );
-    }
-    write_balances(tx, &updated, now).await
+/// Whether a closed order counts as filled for a cancel.
+pub(crate) fn is_filled(status: OrderStatus) -> bool {
+    matches!(status, OrderStatus::Matched | OrderStatus::Filled)
 }

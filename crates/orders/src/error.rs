@@ -228,6 +228,9 @@ pub enum ServiceError {
     MarketMissing(MarketKey),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A market's matcher could not carry out a cancel.
+    #[error(transparent)]
+    Engine(#[from] engine::EngineError),
 }
 
 impl ContractError for ServiceError {
@@ -250,6 +253,10 @@ impl ContractError for ServiceError {
                 AcceptError::Unavailable | AcceptError::BalancesUnavailable | AcceptError::Stopped,
             ) => ErrorCode::ServiceDegraded,
             ServiceError::Store(e) => e.code(),
+            ServiceError::Engine(
+                engine::EngineError::Unavailable | engine::EngineError::Stopped,
+            ) => ErrorCode::ServiceDegraded,
+            ServiceError::Engine(_) => ErrorCode::InternalError,
         }
     }
 }

@@ -8,13 +8,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use alloy_primitives::{hex, keccak256};
+use engine::{CancelTarget, Engine};
 use store::cancels::CancelSelection;
 use store::orders::{OrderCursor, OrderFilter, OrderRecord};
 use store::Store;
-use types::{Cursor, MarketKey, OrderHash, OrderStatus, Timestamp, Wallet};
+use types::{Cursor, MarketKey, OrderHash, Timestamp, Wallet};
 
 use crate::accept::{AcceptanceHandle, Submission};
-use crate::cancels::{cancel_one, cancel_selected};
+use crate::cancels::{cancel_in, cancel_selected, is_filled};
 use crate::error::ServiceError;
 use crate::idempotency::{IdempotencyClaim, IdempotencyKeys, DEFAULT_KEYS_PER_WALLET};
 use crate::onchain::cancel_order_calldata;
@@ -63,6 +64,7 @@ pub struct OrderService {
     markets: Arc<dyn MarketLookup + Send + Sync>,
     domains: Arc<DomainCache>,
     writer: AcceptanceHandle,
+    engine: Engine,
     in_flight_wait: Duration,
     keys: Arc<IdempotencyKeys>,
 }
@@ -82,8 +84,10 @@ impl OrderService {
         store: Store,
         markets: Arc<dyn MarketLookup + Send + Sync>,
         writer: AcceptanceHandle,
+        engine: Engine,
     ) -> OrderService {
         OrderService {
+            engine,
             keys: Arc::new(IdempotencyKeys::new(store.clone(), DEFAULT_KEYS_PER_WALLET)),
             store,
             markets,
@@ -196,9 +200,8 @@ impl OrderService {
         &self,
         wallet: Wallet,
         selection: &CancelSelection,
-        now: Timestamp,
     ) -> Result<CancelResponse, ServiceError> {
-        let cancelled = cancel_selected(&self.store, wallet, selection, now).await?;
+        let cancelled = cancel_selected(&self.engine, &self.store, wallet, selection).await?;
         Ok(CancelResponse {
             cancelled_count: cancelled.hashes.len(),
             order_hashes: cancelled.hashes,
@@ -218,15 +221,23 @@ impl OrderService {
         &self,
         wallet: Wallet,
         hash: &OrderHash,
-        now: Timestamp,
     ) -> Result<OnchainCancelView, ServiceError> {
-        let order = cancel_one(&self.store, wallet, hash, now)
+        let mut order = self
+            .store
+            .order_of(wallet, hash)
             .await?
             .ok_or(ServiceError::OrderNotFound)?;
-        if matches!(order.status, OrderStatus::Matched | OrderStatus::Filled) {
+        let key = market_of(&order);
+        if order.status.is_live() {
+            cancel_in(&self.engine, key, wallet, CancelTarget::Hashes(vec![*hash])).await?;
+            // Filled meanwhile, or cancelled: the status the matcher committed decides.
+            if let Some(now) = self.store.order_of(wallet, hash).await? {
+                order = now;
+            }
+        }
+        if is_filled(order.status) {
             return Err(ServiceError::OrderAlreadyFilled(order.status));
         }
-        let key = market_of(&order);
         let market = self
             .markets
             .market(&key)

@@ -39,7 +39,10 @@ impl Store {
     /// the matcher gave them, then the ones not processed yet in acceptance order (creation
     /// time, then hash: orders of one acceptance group share a millisecond). A row that does not
     /// read back fails the load: a book must not be rebuilt without one of its orders.
-    pub async fn live_orders(&self, market: Option<&MarketKey>) -> Result<Vec<LiveOrder>, StoreError> {
+    pub async fn live_orders(
+        &self,
+        market: Option<&MarketKey>,
+    ) -> Result<Vec<LiveOrder>, StoreError> {
         let mut sql = format!(
             "SELECT {COLUMNS}, book_priority, filled_notional FROM orders WHERE {LIVE_STATUSES}"
         );
@@ -80,11 +83,12 @@ impl Store {
 
     /// The seq of the last batch committed for the market; `None` when there is no such market.
     pub async fn market_seq(&self, market: &MarketKey) -> Result<Option<u64>, StoreError> {
-        let row = sqlx::query("SELECT last_seq FROM markets WHERE condition_id = $1 AND chain_id = $2")
-            .bind(market.condition_id.to_string())
-            .bind(market.chain_id.0 as i64)
-            .fetch_optional(&self.read)
-            .await?;
+        let row =
+            sqlx::query("SELECT last_seq FROM markets WHERE condition_id = $1 AND chain_id = $2")
+                .bind(market.condition_id.to_string())
+                .bind(market.chain_id.0 as i64)
+                .fetch_optional(&self.read)
+                .await?;
         row.map(|r| {
             let seq = r.try_get::<i64, _>("last_seq")?;
             u64::try_from(seq).map_err(|_| StoreError::Corrupt(format!("last_seq = {seq}")))
@@ -150,7 +154,10 @@ pub async fn write_order_progress(
             .execute(&mut *tx.inner)
             .await?;
         if done.rows_affected() != 1 {
-            return Err(StoreError::Corrupt(format!("order {} is not stored", o.hash)));
+            return Err(StoreError::Corrupt(format!(
+                "order {} is not stored",
+                o.hash
+            )));
         }
     }
     Ok(())

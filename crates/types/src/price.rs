@@ -68,9 +68,15 @@ mod tests {
     #[test]
     fn prices_read_as_two_decimals_from_zero_to_one() {
         assert_eq!(Price::ZERO.to_string(), "0.00");
-        assert_eq!(Price::new(5).map(|p| p.to_string()).as_deref(), Some("0.05"));
+        assert_eq!(
+            Price::new(5).map(|p| p.to_string()).as_deref(),
+            Some("0.05")
+        );
         assert_eq!(Price::ONE.to_string(), "1.00");
         assert_eq!(Price::new(101), None);
-        assert_eq!(Price::new(30).map(|p| p.in_terms_of(Outcome::No)), Price::new(70));
+        assert_eq!(
+            Price::new(30).map(|p| p.in_terms_of(Outcome::No)),
+            Price::new(70)
+        );
     }
 }

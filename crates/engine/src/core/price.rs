@@ -4,52 +4,10 @@
 //! YES terms, so a NO order sits at `1 - q`: BUY NO at 1.00 becomes an ask at 0.00, and a fill
 //! against it executes at 0.00 for the YES side. That is why this type, unlike `Ticks`, has 0.
 
-use std::fmt;
-
 use types::{Outcome, Side, Ticks};
 
-/// A price in hundredths, `0..=100`.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
-pub struct Price(u8);
-
-impl Price {
-    pub const ZERO: Price = Price(0);
-    pub const ONE: Price = Price(100);
-
-    pub fn new(hundredths: u8) -> Option<Price> {
-        (hundredths <= 100).then_some(Price(hundredths))
-    }
-
-    pub fn get(self) -> u8 {
-        self.0
-    }
-
-    /// The same price seen from the other outcome: `1 - p`.
-    pub fn complement(self) -> Price {
-        Price(100 - self.0)
-    }
-
-    /// This price in the terms of `outcome`, given in YES terms (and the reverse: the map is its
-    /// own inverse).
-    pub fn in_terms_of(self, outcome: Outcome) -> Price {
-        match outcome {
-            Outcome::Yes => self,
-            Outcome::No => self.complement(),
-        }
-    }
-}
-
-impl From<Ticks> for Price {
-    fn from(t: Ticks) -> Price {
-        Price(t.get())
-    }
-}
-
-impl fmt::Display for Price {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{:02}", self.0 / 100, self.0 % 100)
-    }
-}
+/// Prices from 0.00 to 1.00; shared with the views and the store, which show and keep them.
+pub use types::Price;
 
 /// The two sides of a YES-terms book.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -93,6 +51,10 @@ pub fn yes_terms(side: Side, outcome: Outcome, price: Ticks) -> (BookSide, Price
 mod tests {
     use super::*;
 
+    fn p(v: u8) -> Price {
+        Price::new(v).expect("a price from 0 to 100")
+    }
+
     fn t(v: u8) -> Ticks {
         Ticks::new(v).unwrap()
     }
@@ -101,20 +63,20 @@ mod tests {
     fn no_orders_sit_at_the_complement_on_the_opposite_side() {
         use Outcome::{No, Yes};
         use Side::{Buy, Sell};
-        assert_eq!(yes_terms(Buy, Yes, t(55)), (BookSide::Bid, Price(55)));
-        assert_eq!(yes_terms(Sell, Yes, t(55)), (BookSide::Ask, Price(55)));
-        assert_eq!(yes_terms(Buy, No, t(40)), (BookSide::Ask, Price(60)));
-        assert_eq!(yes_terms(Sell, No, t(40)), (BookSide::Bid, Price(60)));
+        assert_eq!(yes_terms(Buy, Yes, t(55)), (BookSide::Bid, p(55)));
+        assert_eq!(yes_terms(Sell, Yes, t(55)), (BookSide::Ask, p(55)));
+        assert_eq!(yes_terms(Buy, No, t(40)), (BookSide::Ask, p(60)));
+        assert_eq!(yes_terms(Sell, No, t(40)), (BookSide::Bid, p(60)));
         assert_eq!(yes_terms(Buy, No, t(100)), (BookSide::Ask, Price::ZERO));
     }
 
     #[test]
     fn a_bid_crosses_asks_at_or_below_it_and_an_ask_bids_at_or_above() {
-        assert!(BookSide::Bid.crosses(Price(50), Price(50)));
-        assert!(BookSide::Bid.crosses(Price(50), Price(49)));
-        assert!(!BookSide::Bid.crosses(Price(50), Price(51)));
-        assert!(BookSide::Ask.crosses(Price(50), Price(50)));
-        assert!(BookSide::Ask.crosses(Price(50), Price(51)));
-        assert!(!BookSide::Ask.crosses(Price(50), Price(49)));
+        assert!(BookSide::Bid.crosses(p(50), p(50)));
+        assert!(BookSide::Bid.crosses(p(50), p(49)));
+        assert!(!BookSide::Bid.crosses(p(50), p(51)));
+        assert!(BookSide::Ask.crosses(p(50), p(50)));
+        assert!(BookSide::Ask.crosses(p(50), p(51)));
+        assert!(!BookSide::Ask.crosses(p(50), p(49)));
     }
 }

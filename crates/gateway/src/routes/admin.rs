@@ -4,11 +4,14 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
+use engine::Engine;
 use market_data::admin::{CreateMarket, CreditBalance, UpdateMarket};
 use market_data::params::MarketQuery;
 use market_data::MarketData;
 
-use crate::error::ApiError;
+use types::MarketKey;
+
+use crate::error::{ApiError, HttpError};
 use crate::extractors::admin::Admin;
 use crate::extractors::json::ValidJson;
 use crate::routes::markets::json_text;
@@ -24,9 +27,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 async fn create_market(
     _: Admin,
     md: web::Data<MarketData>,
+    engine: web::Data<Engine>,
     body: ValidJson<CreateMarket>,
 ) -> Result<HttpResponse, ApiError> {
-    let market = md.create_market(body.0).await?;
+    let (record, market) = md.create_market(body.0).await?;
+    // A market created OPEN trades at once: its matcher runs before the answer.
+    engine
+        .add_market(&record)
+        .await
+        .map_err(HttpError::Engine)?;
     Ok(json_text(StatusCode::CREATED, market))
 }
 
@@ -35,9 +44,19 @@ async fn update_market(
     md: web::Data<MarketData>,
     path: web::Path<String>,
     q: web::Query<MarketQuery>,
+    engine: web::Data<Engine>,
     body: ValidJson<UpdateMarket>,
 ) -> Result<HttpResponse, ApiError> {
-    let market = md.update_market(&path, &q, body.0).await?;
+    let (record, market) = md.update_market(&path, &q, body.0).await?;
+    // The status reaches the book before the answer: a closed market's orders are cancelled.
+    let key = MarketKey {
+        condition_id: record.condition_id,
+        chain_id: record.chain_id,
+    };
+    engine
+        .set_status(key, record.status)
+        .await
+        .map_err(HttpError::Engine)?;
     Ok(json_text(StatusCode::OK, market))
 }
 

@@ -126,10 +126,7 @@ async fn cancel_orders(
     // A body is required: `{}` (all open orders) must be said, never implied by a missing body.
     check_json_content_type(&req)?;
     let selection = CancelBody::parse(&body)?;
-    Ok(HttpResponse::Ok().json(
-        svc.cancel_orders(principal.wallet, &selection, Timestamp::now())
-            .await?,
-    ))
+    Ok(HttpResponse::Ok().json(svc.cancel_orders(principal.wallet, &selection).await?))
 }
 
 async fn cancel_onchain(
@@ -138,10 +135,7 @@ async fn cancel_onchain(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let hash = order_hash(&path)?;
-    Ok(HttpResponse::Ok().json(
-        svc.cancel_onchain(principal.wallet, &hash, Timestamp::now())
-            .await?,
-    ))
+    Ok(HttpResponse::Ok().json(svc.cancel_onchain(principal.wallet, &hash).await?))
 }
 
 #[cfg(test)]
