@@ -11,6 +11,7 @@ mod config;
 mod errors;
 mod lifecycle;
 mod markets;
+mod matching;
 mod ops;
 mod orders;
 mod pagination;
