@@ -62,6 +62,19 @@ async fn until_status(t: &Trader, order: &SignedOrder, status: OrderStatus) {
     panic!("order {} is {last:?}, not {status:?}", order.hash);
 }
 
+/// Waits (up to 2 s) until the matcher has put the order on the book. A POST answers `OPEN`
+/// before matching, so the status alone does not say it.
+async fn until_rested(t: &Trader, order: &SignedOrder) {
+    for _ in 0..200 {
+        let view = t.api.get_order(order.hash).await.expect("GET the order");
+        if view.book_added_at.is_some() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("order {} never rested", order.hash);
+}
+
 async fn book(gw: &Gateway) -> Value {
     let r = gw
         .get(&format!("/v1/markets/{DEMO_CONDITION_ID}/book?chain_id=56"))
@@ -91,7 +104,7 @@ async fn a_crossing_buy_fills_at_the_resting_price_and_both_orders_settle() {
     let (buyer, seller, market) = two_traders(&gw, "plain").await;
     let ask = seller.sign(&market, &limit(Yes, Sell, 40, 1_000));
     place(&seller, &ask).await;
-    until_status(&seller, &ask, OrderStatus::Open).await;
+    until_rested(&seller, &ask).await;
     let bid = buyer.sign(&market, &limit(Yes, Buy, 50, 500));
     place(&buyer, &bid).await;
     until_status(&buyer, &bid, OrderStatus::Filled).await;
@@ -141,11 +154,11 @@ async fn an_order_never_trades_with_its_own_wallet_the_resting_one_is_cancelled(
     trader.credit_asset(&gw, DEMO_YES, shares(100)).await;
     let ask = trader.sign(&market, &limit(Yes, Sell, 40, 500));
     place(&trader, &ask).await;
-    until_status(&trader, &ask, OrderStatus::Open).await;
+    until_rested(&trader, &ask).await;
     let bid = trader.sign(&market, &limit(Yes, Buy, 50, 500));
     place(&trader, &bid).await;
     until_status(&trader, &ask, OrderStatus::Cancelled).await;
-    until_status(&trader, &bid, OrderStatus::Open).await;
+    until_rested(&trader, &bid).await;
     assert_eq!(
         levels(&book(&gw).await, "bids"),
         vec![("0.50".to_owned(), "5.00".to_owned())]
@@ -158,7 +171,7 @@ async fn a_cancel_answers_once_the_book_has_changed() {
     let (buyer, _, market) = two_traders(&gw, "cancel").await;
     let bid = buyer.sign(&market, &limit(Yes, Buy, 30, 500));
     place(&buyer, &bid).await;
-    until_status(&buyer, &bid, OrderStatus::Open).await;
+    until_rested(&buyer, &bid).await;
     assert_eq!(levels(&book(&gw).await, "bids").len(), 1);
     let resp = buyer.api.cancel_orders(&[bid.hash]).await.expect("cancel");
     assert_eq!(resp.order_hashes, vec![bid.hash]);
@@ -181,7 +194,7 @@ async fn closing_a_market_cancels_its_resting_orders_and_reopening_trades_again(
     let (buyer, seller, market) = two_traders(&gw, "close").await;
     let bid = buyer.sign(&market, &limit(Yes, Buy, 30, 500));
     place(&buyer, &bid).await;
-    until_status(&buyer, &bid, OrderStatus::Open).await;
+    until_rested(&buyer, &bid).await;
     let path = format!("/admin/v1/markets/{DEMO_CONDITION_ID}?chain_id=56");
     let r = gw.admin_patch(&path, &json!({"status": "CLOSED"})).await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -211,7 +224,7 @@ async fn a_paused_market_keeps_its_book_and_matches_nothing_until_it_reopens() {
     let (buyer, seller, market) = two_traders(&gw, "pause").await;
     let ask = seller.sign(&market, &limit(Yes, Sell, 40, 500));
     place(&seller, &ask).await;
-    until_status(&seller, &ask, OrderStatus::Open).await;
+    until_rested(&seller, &ask).await;
     let path = format!("/admin/v1/markets/{DEMO_CONDITION_ID}?chain_id=56");
     let r = gw.admin_patch(&path, &json!({"status": "PAUSED"})).await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -233,7 +246,7 @@ async fn a_gtd_order_expires_within_five_seconds_of_its_expiration() {
         .as_secs();
     let bid = buyer.sign(&market, &gtd(Yes, Buy, 30, 500, now + 2));
     place(&buyer, &bid).await;
-    until_status(&buyer, &bid, OrderStatus::Open).await;
+    until_rested(&buyer, &bid).await;
     let deadline = std::time::Instant::now() + Duration::from_secs(2 + 5 + 1);
     loop {
         let status = buyer
@@ -257,10 +270,10 @@ async fn a_restart_rebuilds_the_book_and_the_oldest_order_at_a_price_still_fills
     let (buyer, seller, market) = two_traders(&gw, "restart").await;
     let first = seller.sign(&market, &limit(Yes, Sell, 40, 500));
     place(&seller, &first).await;
-    until_status(&seller, &first, OrderStatus::Open).await;
+    until_rested(&seller, &first).await;
     let second = seller.sign(&market, &limit(Yes, Sell, 40, 500));
     place(&seller, &second).await;
-    until_status(&seller, &second, OrderStatus::Open).await;
+    until_rested(&seller, &second).await;
     let before = book(&gw).await;
     let dir = gw.kill().dir;
     let gw = Gateway::start_in(dir, &DEV_ENV).await;

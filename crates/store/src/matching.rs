@@ -29,6 +29,8 @@ pub struct OrderProgress {
     pub remaining: Size,
     pub status: OrderStatus,
     pub book_priority: Option<u64>,
+    /// When it first rested; kept once set.
+    pub book_added_at: Option<Timestamp>,
     pub filled_notional: u128,
     /// What it still holds reserved.
     pub reserved: Wei,
@@ -138,8 +140,9 @@ pub async fn write_order_progress(
         })?;
         let sql = format!(
             "UPDATE orders SET remaining_hundredths = $1, status = $2, book_priority = $3, \
-             filled_notional = $4, reserved = $5, updated_at = $6 WHERE {}",
-            key.condition("$7")
+             filled_notional = $4, reserved = $5, updated_at = $6, \
+             book_added_at = COALESCE(book_added_at, $7) WHERE {}",
+            key.condition("$8")
         );
         let done = key
             .bind(
@@ -149,7 +152,8 @@ pub async fn write_order_progress(
                     .bind(o.book_priority.map(|p| p as i64))
                     .bind(o.filled_notional.to_string())
                     .bind(o.reserved.to_string())
-                    .bind(now.0),
+                    .bind(now.0)
+                    .bind(o.book_added_at.map(|t| t.0)),
             )
             .execute(&mut *tx.inner)
             .await?;

@@ -20,9 +20,15 @@ async fn trader_with_open_orders(label: &str) -> (Gateway, Trader, Vec<OrderView
     ];
     let placed = trader.api.place_orders(&orders, None).await.unwrap();
     assert_eq!(placed.body.refused(), 0, "{placed:?}");
-    let open = open_orders(&trader).await;
-    assert_eq!(open.len(), 2);
-    (gw, trader, open)
+    // Once their matcher has put both on the book, nothing but a cancel changes them.
+    for _ in 0..200 {
+        let open = open_orders(&trader).await;
+        if open.len() == 2 && open.iter().all(|o| o.book_added_at.is_some()) {
+            return (gw, trader, open);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the two orders never rested");
 }
 
 async fn open_orders(trader: &Trader) -> Vec<OrderView> {

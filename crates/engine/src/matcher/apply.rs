@@ -127,6 +127,7 @@ impl Matcher {
                     t.priority = Some(priority);
                     if let Some(p) = batch.progress.get_mut(&order) {
                         p.book_priority = Some(priority);
+                        p.book_added_at = Some(batch.now);
                     }
                     if t.record.order_type == OrderType::Gtd {
                         if let Some(at) = t.expires_at() {
@@ -331,6 +332,7 @@ impl Matcher {
                 remaining: update.remaining,
                 status: stored_status,
                 book_priority: t.priority,
+                book_added_at: t.priority.map(|_| batch.now),
                 filled_notional: t.notional,
                 reserved: t.reserved,
             },
