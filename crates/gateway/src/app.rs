@@ -22,7 +22,7 @@ use crate::extractors::admin::AdminToken;
 use crate::metrics::Metrics;
 use crate::middleware::envelope_and_metrics;
 use crate::routes::ops::Readiness;
-use crate::routes::{admin, auth as auth_routes, markets, ops, orders as order_routes};
+use crate::routes::{admin, auth as auth_routes, markets, ops, orders as order_routes, portfolio};
 use crate::telemetry::ConnectionErrors;
 
 /// Bodies over this are refused with 413 before they are read.
@@ -109,7 +109,8 @@ fn configure(state: &AppState, cfg: &mut web::ServiceConfig) {
         .app_data(state.auth.clone())
         .configure(auth_routes::configure)
         .app_data(state.orders.clone())
-        .configure(order_routes::configure);
+        .configure(order_routes::configure)
+        .configure(portfolio::configure);
     if let Some(token) = &state.admin_token {
         cfg.app_data(token.clone())
             .app_data(state.engine.clone())

@@ -1,7 +1,7 @@
 //! Order intake and the order routes' domain layer: the per-order validation pipeline,
 //! acceptance through a group-committing writer with balance reservations, cancels (also on
-//! chain), the order requests' rules and the order views. No HTTP here: the gateway's handlers
-//! call [`OrderService`].
+//! chain), the order requests' rules and the order views, and the wallet's reads of what its
+//! orders did (fills, positions). No HTTP here: the gateway's handlers call [`OrderService`].
 //!
 //! The EIP-712 hashing and signer recovery, the signed-amount formulas and the cancel calldata
 //! are the `signing` crate's, which the bot client shares.
@@ -10,9 +10,11 @@ pub mod accept;
 pub mod acceptance;
 pub mod cancels;
 mod error;
+pub mod fills;
 pub mod idempotency;
 pub mod ledger;
 pub mod onchain;
+pub mod positions;
 pub mod request;
 pub mod service;
 pub mod validate;
@@ -27,6 +29,7 @@ pub use accept::{
 pub use error::{
     AcceptError, GroupCommitError, InlineError, OrderError, ReservedAsset, ServiceError, Shortfall,
 };
+pub use fills::FillsQuery;
 pub use ledger::{BalanceSource, BalanceSourceError, InternalLedger};
 pub use request::StatusGroup;
 pub use service::{

@@ -17,11 +17,16 @@ use types::{Cursor, MarketKey, OrderHash, Timestamp, Wallet};
 use crate::accept::{AcceptanceHandle, Submission};
 use crate::cancels::{cancel_in, cancel_selected, is_filled};
 use crate::error::ServiceError;
+use crate::fills::{fills_page, FillsQuery};
 use crate::idempotency::{IdempotencyClaim, IdempotencyKeys, DEFAULT_KEYS_PER_WALLET};
 use crate::onchain::cancel_order_calldata;
+use crate::positions::positions_view;
 use crate::request::StatusGroup;
 use crate::validate::{validate_batch, Intake, ItemSource, MarketLookup};
-use crate::views::{CancelResponse, OnchainCancelView, OrderView, OrdersPage, PlaceResponse};
+use crate::views::{
+    CancelResponse, FillsPage, OnchainCancelView, OrderView, OrdersPage, PlaceResponse,
+    PositionsView,
+};
 use signing::eip712::DomainCache;
 
 /// The parsed query of `GET /v1/orders`.
@@ -286,6 +291,28 @@ impl OrderService {
             next_cursor,
             has_more,
         })
+    }
+}
+
+impl OrderService {
+    /// `GET /v1/fills`: the wallet's fills, of one market when asked, newest first.
+    pub async fn fills(
+        &self,
+        wallet: Wallet,
+        query: &FillsQuery,
+    ) -> Result<FillsPage, ServiceError> {
+        fills_page(&self.store, wallet, query).await
+    }
+
+    /// `GET /v1/positions`: the wallet's positions (of one market when asked) and its
+    /// collateral.
+    pub async fn positions(
+        &self,
+        wallet: Wallet,
+        market: Option<MarketKey>,
+    ) -> Result<PositionsView, ServiceError> {
+        let holdings = self.store.holdings(wallet, market.as_ref()).await?;
+        Ok(positions_view(&holdings, &*self.markets, market.as_ref()))
     }
 }
 

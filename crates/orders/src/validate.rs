@@ -158,11 +158,20 @@ impl MarketTerms {
 /// Where validation finds markets (the market catalog in the gateway, a map in tests).
 pub trait MarketLookup {
     fn market(&self, key: &MarketKey) -> Option<MarketTerms>;
+
+    /// The market an outcome token belongs to. A token id names one token of one market
+    /// (the catalog refuses a market that reuses one), so a balance, which is kept per token,
+    /// finds its market and its decimals here.
+    fn market_of_token(&self, token: &TokenId) -> Option<MarketTerms>;
 }
 
 impl MarketLookup for HashMap<MarketKey, MarketTerms> {
     fn market(&self, key: &MarketKey) -> Option<MarketTerms> {
         self.get(key).copied()
+    }
+
+    fn market_of_token(&self, token: &TokenId) -> Option<MarketTerms> {
+        self.values().find(|m| m.token(token).is_some()).copied()
     }
 }
 
@@ -367,6 +376,10 @@ impl<M: MarketLookup + ?Sized> MarketLookup for BatchMarkets<'_, M> {
         let terms = self.markets.market(key);
         self.seen.borrow_mut().push((*key, terms));
         terms
+    }
+
+    fn market_of_token(&self, token: &TokenId) -> Option<MarketTerms> {
+        self.markets.market_of_token(token)
     }
 }
 

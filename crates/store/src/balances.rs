@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 use types::{Timestamp, Wallet, Wei};
 
 use crate::error::{parse_col, StoreError};
@@ -197,4 +197,28 @@ pub async fn ensure_balance_row(
     .execute(&mut *tx.inner)
     .await?;
     Ok(())
+}
+
+/// Every balance row of the wallet, collateral and tokens, in the order of their asset text.
+pub(crate) async fn wallet_balances(
+    conn: &mut AnyConnection,
+    wallet: Wallet,
+) -> Result<Vec<(Asset, Balance)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT asset, available, reserved FROM balances WHERE wallet = $1 ORDER BY asset",
+    )
+    .bind(wallet.to_string())
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                parse_col(&row.try_get::<String, _>("asset")?, "asset")?,
+                Balance {
+                    available: parse_col(&row.try_get::<String, _>("available")?, "available")?,
+                    reserved: parse_col(&row.try_get::<String, _>("reserved")?, "reserved")?,
+                },
+            ))
+        })
+        .collect()
 }

@@ -6,10 +6,15 @@
 use std::fmt;
 use std::str::FromStr;
 
-use types::{MarketKey, OrderHash, Outcome, Price, Side, Size, Timestamp, TokenId, Wallet, Wei};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use types::{
+    ChainId, MarketKey, OrderHash, Outcome, Price, Side, Size, Timestamp, TokenId, Wallet, Wei,
+};
 
-use crate::error::StoreError;
+use crate::error::{parse_col, StoreError};
 use crate::tx::Tx;
+use crate::Store;
 
 /// Whose order was resting (the maker) and whose arrived (the taker).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -137,4 +142,105 @@ pub async fn insert_fills(tx: &mut Tx<'_>, fills: &[FillRecord]) -> Result<(), S
         query.execute(&mut *tx.inner).await?;
     }
     Ok(())
+}
+
+/// The sort key of the last fill a page returned (newest first).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FillCursor {
+    pub created_at: Timestamp,
+    pub fill_id: String,
+}
+
+/// What a read of `fills` selects, in the order [`fill_from_row`] reads it.
+const SELECTED: &str = "condition_id, chain_id, seq, n, fill_id, trade_id, order_hash, wallet, \
+    token_id, outcome, side, price_ticks, size_hundredths, tokens, collateral, fee, role, status, \
+    created_at";
+
+impl Store {
+    /// Up to `limit` of the wallet's fills, of one market when asked, newest first (creation
+    /// time, then `fill_id`), strictly after `after`.
+    ///
+    /// It walks the wallet's index (`fills_by_wallet`) from the cursor and filters the market
+    /// on the way: a wallet trades few markets, so a page rarely reads far past its rows.
+    pub async fn fills_page(
+        &self,
+        wallet: Wallet,
+        market: Option<&MarketKey>,
+        after: Option<&FillCursor>,
+        limit: u32,
+    ) -> Result<Vec<FillRecord>, StoreError> {
+        let mut sql = format!("SELECT {SELECTED} FROM fills WHERE wallet = $1");
+        let mut next = 2;
+        if market.is_some() {
+            sql.push_str(" AND condition_id = $2 AND chain_id = $3");
+            next = 4;
+        }
+        if after.is_some() {
+            sql.push_str(&format!(
+                " AND (created_at < ${next} OR (created_at = ${next} AND fill_id < ${}))",
+                next + 1
+            ));
+            next += 2;
+        }
+        sql.push_str(&format!(
+            " ORDER BY created_at DESC, fill_id DESC LIMIT ${next}"
+        ));
+        let mut query = sqlx::query(&sql).bind(wallet.to_string());
+        if let Some(m) = market {
+            query = query
+                .bind(m.condition_id.to_string())
+                .bind(m.chain_id.0 as i64);
+        }
+        if let Some(c) = after {
+            query = query.bind(c.created_at.0).bind(c.fill_id.as_str());
+        }
+        let rows = query.bind(i64::from(limit)).fetch_all(&self.read).await?;
+        rows.iter().map(fill_from_row).collect()
+    }
+}
+
+fn fill_from_row(row: &AnyRow) -> Result<FillRecord, StoreError> {
+    let text = |c: &str| -> Result<String, StoreError> { Ok(row.try_get::<String, _>(c)?) };
+    let int = |c: &str| -> Result<i64, StoreError> { Ok(row.try_get::<i64, _>(c)?) };
+    let corrupt = |c: &str, v: i64| StoreError::Corrupt(format!("{c} = {v}"));
+    let (chain_id, seq, n) = (int("chain_id")?, int("seq")?, int("n")?);
+    let (outcome, ticks, size) = (
+        int("outcome")?,
+        int("price_ticks")?,
+        int("size_hundredths")?,
+    );
+    Ok(FillRecord {
+        market: MarketKey {
+            condition_id: parse_col(&text("condition_id")?, "condition_id")?,
+            chain_id: u64::try_from(chain_id)
+                .ok()
+                .and_then(ChainId::new)
+                .ok_or_else(|| corrupt("chain_id", chain_id))?,
+        },
+        seq: u64::try_from(seq).map_err(|_| corrupt("seq", seq))?,
+        n: u32::try_from(n).map_err(|_| corrupt("n", n))?,
+        fill_id: text("fill_id")?,
+        trade_id: text("trade_id")?,
+        order_hash: parse_col(&text("order_hash")?, "order_hash")?,
+        wallet: parse_col(&text("wallet")?, "wallet")?,
+        token_id: parse_col(&text("token_id")?, "token_id")?,
+        outcome: u8::try_from(outcome)
+            .ok()
+            .and_then(Outcome::from_u8)
+            .ok_or_else(|| corrupt("outcome", outcome))?,
+        side: parse_col(&text("side")?, "side")?,
+        price: u8::try_from(ticks)
+            .ok()
+            .and_then(Price::new)
+            .ok_or_else(|| corrupt("price_ticks", ticks))?,
+        size: Size::from_hundredths(
+            u64::try_from(size).map_err(|_| corrupt("size_hundredths", size))?,
+        ),
+        tokens: parse_col(&text("tokens")?, "tokens")?,
+        collateral: parse_col(&text("collateral")?, "collateral")?,
+        fee: parse_col(&text("fee")?, "fee")?,
+        role: parse_col(&text("role")?, "role")?,
+        status: parse_col(&text("status")?, "status")?,
+        created_at: Timestamp(int("created_at")?),
+    })
 }

@@ -4,11 +4,14 @@
 
 use std::collections::HashMap;
 
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
+use types::balance::{Asset, Balance};
 use types::{MarketKey, Outcome, Timestamp, TokenId, Wallet, Wei, I256};
 
+use crate::balances::wallet_balances;
 use crate::error::{parse_col, StoreError};
 use crate::tx::Tx;
+use crate::{Backend, Store};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PositionRecord {
@@ -82,6 +85,68 @@ pub async fn write_positions(
         query.execute(&mut *tx.inner).await?;
     }
     Ok(())
+}
+
+/// What a wallet holds, read at one moment: its balances and its positions rows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Holdings {
+    /// Every asset the wallet has a balance row of (collateral and tokens, of every market).
+    pub balances: Vec<(Asset, Balance)>,
+    /// Its positions rows, of one market when asked.
+    pub positions: Vec<PositionRecord>,
+}
+
+impl Store {
+    /// The wallet's balances (all assets) and its positions rows (of `market` when given).
+    ///
+    /// Both are read in one read-only snapshot: the matcher changes a token balance and the
+    /// position's cost in one transaction, and a size from after a fill beside a cost from
+    /// before it would show a wrong average price. SQLite's read transaction is a snapshot from
+    /// its first read on; PostgreSQL's default gives each statement its own, so the
+    /// transaction asks for REPEATABLE READ.
+    pub async fn holdings(
+        &self,
+        wallet: Wallet,
+        market: Option<&MarketKey>,
+    ) -> Result<Holdings, StoreError> {
+        let mut tx = self.read.begin().await?;
+        if self.backend() == Backend::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(&mut *tx)
+                .await?;
+        }
+        let balances = wallet_balances(&mut tx, wallet).await?;
+        let positions = wallet_positions(&mut tx, wallet, market).await?;
+        tx.commit().await?;
+        Ok(Holdings {
+            balances,
+            positions,
+        })
+    }
+}
+
+/// The wallet's positions rows, of one market when asked, by market then token.
+async fn wallet_positions(
+    conn: &mut AnyConnection,
+    wallet: Wallet,
+    market: Option<&MarketKey>,
+) -> Result<Vec<PositionRecord>, StoreError> {
+    let mut sql = String::from(
+        "SELECT wallet, token_id, condition_id, chain_id, outcome, cost, realized_pnl \
+         FROM positions WHERE wallet = $1",
+    );
+    if market.is_some() {
+        sql.push_str(" AND condition_id = $2 AND chain_id = $3");
+    }
+    sql.push_str(" ORDER BY condition_id, chain_id, token_id");
+    let mut query = sqlx::query(&sql).bind(wallet.to_string());
+    if let Some(m) = market {
+        query = query
+            .bind(m.condition_id.to_string())
+            .bind(m.chain_id.0 as i64);
+    }
+    let rows = query.fetch_all(conn).await?;
+    rows.iter().map(position_from_row).collect()
 }
 
 pub(crate) fn position_from_row(row: &sqlx::any::AnyRow) -> Result<PositionRecord, StoreError> {

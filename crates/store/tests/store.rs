@@ -8,7 +8,7 @@ use store::markets::{MarketChange, MarketRecord, TokenSpec, Translation};
 use store::trades::{TradeCursor, TradePrint};
 use store::{Store, StoreError, StoreOptions};
 use test_support::{on_backend, Backend, PgSchema};
-use types::{ChainId, MarketStatus, Side, Size, Ticks, Timestamp, Wallet, Wei, U256};
+use types::{ChainId, MarketStatus, Price, Side, Size, Timestamp, Wallet, Wei, U256};
 
 fn market(seed: u8) -> MarketRecord {
     MarketRecord {
@@ -248,7 +248,7 @@ async fn trade_pages_are_newest_first_and_resume_after_the_cursor_on(backend: Ba
                 trade_id: format!("t{i}"),
                 condition_id: m.condition_id,
                 chain_id: m.chain_id,
-                price: Ticks::new(10 + i).unwrap(),
+                price: Price::new(10 + i).unwrap(),
                 size: Size::from_hundredths(100),
                 taker_side: Side::Buy,
                 // Two prints share a millisecond: the id breaks the tie.
@@ -274,7 +274,7 @@ async fn trade_pages_are_newest_first_and_resume_after_the_cursor_on(backend: Ba
             .unwrap();
         let ids: Vec<_> = second.iter().map(|t| t.trade_id.as_str()).collect();
         assert_eq!(ids, ["t1", "t0"], "{backend}");
-        assert_eq!(second[0].price, Ticks::new(11).unwrap());
+        assert_eq!(second[0].price, Price::new(11).unwrap());
     })
     .await;
 }

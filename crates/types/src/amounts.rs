@@ -210,14 +210,20 @@ impl Wei {
     /// `0.000000000000000001`. Trailing zeros after the second decimal are dropped, so a reader
     /// sees every base unit there is and at least two decimals, as prices and sizes show.
     pub fn in_whole_units(self, decimals: u8) -> String {
-        let digits = self.0.to_string();
-        let decimals = usize::from(decimals);
-        // Left-pad so that there is at least one integer digit before the point.
-        let padded = format!("{digits:0>width$}", width = decimals + 1);
-        let (whole, fraction) = padded.split_at(padded.len() - decimals);
-        let kept = fraction.trim_end_matches('0');
-        format!("{whole}.{kept:0<2}")
+        whole_units(&self.0.to_string(), decimals)
     }
+}
+
+/// A count of base units, given as its decimal digits, in whole units of an asset with
+/// `decimals`, exactly as [`Wei::in_whole_units`] shows it: for counts that a `Wei` cannot hold
+/// (a balance's available and reserved parts added together).
+pub fn whole_units(digits: &str, decimals: u8) -> String {
+    let decimals = usize::from(decimals);
+    // Left-pad so that there is at least one integer digit before the point.
+    let padded = format!("{digits:0>width$}", width = decimals + 1);
+    let (whole, fraction) = padded.split_at(padded.len() - decimals);
+    let kept = fraction.trim_end_matches('0');
+    format!("{whole}.{kept:0<2}")
 }
 
 impl FromStr for Wei {
@@ -322,6 +328,16 @@ mod tests {
             Wei(U256::MAX).in_whole_units(36),
             "115792089237316195423570985008687907853269.984665640564039457584007913129639935"
         );
+    }
+
+    #[test]
+    fn whole_units_take_counts_beyond_u256() {
+        let beyond = format!("{}0", U256::MAX);
+        assert_eq!(
+            whole_units(&beyond, 18),
+            "1157920892373161954235709850086879078532699846656405640394575.84007913129639935"
+        );
+        assert_eq!(whole_units("0", 6), "0.00");
     }
 
     #[test]

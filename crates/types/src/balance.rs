@@ -2,7 +2,9 @@
 //! orders hold reserved.
 
 use std::fmt;
+use std::str::FromStr;
 
+use crate::ids::ParseIdError;
 use crate::{TokenId, Wei};
 
 /// The collateral's decimals (18 on BNB Smart Chain, docs/api.md 1.2). Balances and amounts
@@ -25,8 +27,35 @@ impl fmt::Display for Asset {
     }
 }
 
+/// The text [`Asset`]'s `Display` writes: `collateral`, or a token id's decimal digits.
+impl FromStr for Asset {
+    type Err = ParseIdError;
+    fn from_str(s: &str) -> Result<Asset, ParseIdError> {
+        match s {
+            "collateral" => Ok(Asset::Collateral),
+            token => token.parse().map(Asset::Token),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Balance {
     pub available: Wei,
     pub reserved: Wei,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::U256;
+
+    #[test]
+    fn an_asset_reads_back_what_it_writes() {
+        for asset in [Asset::Collateral, Asset::Token(TokenId(U256::MAX))] {
+            assert_eq!(asset.to_string().parse::<Asset>(), Ok(asset));
+        }
+        for bad in ["", "Collateral", "0x01", "-1"] {
+            assert!(bad.parse::<Asset>().is_err(), "{bad}");
+        }
+    }
 }

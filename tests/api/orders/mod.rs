@@ -1,7 +1,7 @@
 //! The order routes end to end (docs/api.md 1.4, 2, 6 and 7): every inline code of docs/api.md
 //! 6.2 with a real signed order, the request-level errors, idempotency, reservations, other
-//! wallets, listing, cancels, cancel-onchain calldata, a restart, and one happy path on
-//! PostgreSQL.
+//! wallets, listing, cancels, cancel-onchain calldata, a restart, one happy path on PostgreSQL,
+//! and the wallet's fills and positions.
 //!
 //! Happy paths go through the bot SDK (`client`); bad inputs are raw HTTP, built from what the
 //! SDK signs and altered after signing (re-signed where the rule under test must be the only
@@ -10,6 +10,7 @@
 //! One file per rule family; this module holds what they share.
 
 mod cancels;
+mod fills_positions;
 mod idempotency;
 mod listing;
 mod metrics;

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod markets;
 pub mod ops;
 pub mod orders;
+pub mod portfolio;
 
 use actix_web::{guard, web, Route};
 
