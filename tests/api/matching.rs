@@ -8,7 +8,7 @@ use client::{Client, Credentials, SignedOrder};
 use serde_json::{json, Value};
 use types::{OrderStatus, Outcome, Side};
 
-use crate::harness::{Gateway, DEMO_CONDITION_ID};
+use crate::harness::{condition_id, market_body, token_ids, Gateway, DEMO_CONDITION_ID};
 use crate::trading::{dev_gateway, gtd, limit, market_info, Trader, DEMO_YES, DEV_ENV};
 
 use Outcome::{No, Yes};
@@ -317,4 +317,75 @@ async fn a_restart_rebuilds_the_book_and_the_oldest_order_at_a_price_still_fills
             .status,
         OrderStatus::Open
     );
+}
+
+#[tokio::test]
+async fn each_side_pays_its_fee_in_what_it_receives_and_fills_and_positions_show_it() {
+    let gw = dev_gateway().await;
+    let mut body = market_body(901);
+    body["fee_rate_bps"] = json!(100);
+    gw.create_market(&body).await;
+    let (yes_token, _) = token_ids(901);
+    let market = market_info(&gw, &condition_id(901)).await;
+    let buyer = Trader::new(&gw, "fees-buyer").await;
+    let seller = Trader::new(&gw, "fees-seller").await;
+    buyer.credit(&gw, shares(1_000)).await;
+    seller.credit(&gw, shares(1_000)).await;
+    seller.credit_asset(&gw, &yes_token, shares(10)).await;
+    let ask = seller.sign(&market, &limit(Yes, Sell, 40, 1_000));
+    place(&seller, &ask).await;
+    until_rested(&seller, &ask).await;
+    let bid = buyer.sign(&market, &limit(Yes, Buy, 40, 1_000));
+    place(&buyer, &bid).await;
+    until_status(&buyer, &bid, OrderStatus::Filled).await;
+
+    // The buyer pays 100 bps * min(0.40, 0.60) * 10 / 0.40 = 0.1 YES; the seller
+    // 100 bps * 0.40 * 10 = 0.04 collateral.
+    let fills = buyer.get(&gw, "/v1/fills").await;
+    assert_eq!(fills.status, 200, "{}", fills.text);
+    let fill = &fills.body["data"][0];
+    assert_eq!(
+        (
+            &fill["side"],
+            &fill["price"],
+            &fill["size"],
+            &fill["role"],
+            &fill["status"]
+        ),
+        (
+            &json!("BUY"),
+            &json!("0.40"),
+            &json!("10.00"),
+            &json!("TAKER"),
+            &json!("CONFIRMED")
+        )
+    );
+    assert_eq!(fill["fee"], "100000000000000000");
+    let fills = seller.get(&gw, "/v1/fills").await;
+    let fill = &fills.body["data"][0];
+    assert_eq!(
+        (&fill["side"], &fill["role"]),
+        (&json!("SELL"), &json!("MAKER"))
+    );
+    assert_eq!(fill["fee"], "40000000000000000");
+
+    let positions = buyer.get(&gw, "/v1/positions").await;
+    assert_eq!(positions.status, 200, "{}", positions.text);
+    let yes = &positions.body["data"][0];
+    assert_eq!(yes["token_id"], json!(yes_token));
+    assert_eq!(yes["size"], "9.90");
+    // 4.00 paid for 9.90 YES.
+    assert_eq!(yes["avg_price"], "0.4040");
+    assert_eq!(
+        positions.body["collateral"],
+        json!({"available": "996000000000000000000", "reserved": "0"})
+    );
+    let positions = seller.get(&gw, "/v1/positions").await;
+    assert_eq!(
+        positions.body["collateral"],
+        json!({"available": "1003960000000000000000", "reserved": "0"})
+    );
+    // Sold everything at 0.40 less the fee, bought for nothing (credited): 3.96 realised.
+    assert_eq!(positions.body["data"][0]["size"], "0.00");
+    assert_eq!(positions.body["data"][0]["realized_pnl"], "3.96");
 }
