@@ -509,6 +509,7 @@ mod tests {
         assert_eq!(c.acceptance_fill_wait, Duration::from_millis(2));
         assert_eq!(c.idempotency_sweep, Duration::from_secs(600));
         assert_eq!(c.idempotency_keys_per_wallet, 10_000);
+        assert_eq!(c.fee_wallet, Wallet::ZERO);
         assert_eq!(c.body_timeout, Duration::from_secs(10));
         assert_eq!(c.max_connections_per_ip, 256);
         assert!(c.trusted_proxies.is_empty());
@@ -597,6 +598,11 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "FS_IDEMPOTENCY_KEYS_PER_WALLET: must be an integer from 1 to 1000000"
+        );
+        let e = load("", &[("FS_FEE_WALLET", "0x12")]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "FS_FEE_WALLET: must be 0x followed by 40 hex characters"
         );
     }
 
