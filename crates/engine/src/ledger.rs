@@ -211,3 +211,140 @@ fn add(to: Wei, amount: Wei, wallet: Wallet, asset: Asset) -> Result<Wei, Ledger
     to.checked_add(amount)
         .ok_or(LedgerError::Overflow { wallet, asset })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use types::{ChainId, ConditionId, B256};
+
+    fn wei(v: u64) -> Wei {
+        Wei(U256::from(v))
+    }
+
+    fn wallet(n: u8) -> Wallet {
+        Wallet(types::Address::repeat_byte(n))
+    }
+
+    fn position(w: Wallet) -> PositionKey {
+        PositionKey {
+            wallet: w,
+            token: TokenId(U256::from(7u8)),
+            market: MarketKey {
+                condition_id: ConditionId(B256::repeat_byte(1)),
+                chain_id: ChainId(56),
+            },
+            outcome: Outcome::Yes,
+        }
+    }
+
+    fn token() -> Asset {
+        Asset::Token(TokenId(U256::from(7u8)))
+    }
+
+    #[test]
+    fn a_sale_takes_off_the_average_cost_of_what_was_held_and_realises_the_rest() {
+        let w = wallet(1);
+        let mut balances = BTreeMap::from([(
+            (w, token()),
+            Balance {
+                available: wei(60),
+                reserved: wei(40),
+            },
+        )]);
+        let mut positions = HashMap::new();
+        let moves = [
+            // 100 tokens bought for 50 (0.50 each).
+            Move::Bought {
+                position: position(w),
+                cost: wei(50),
+            },
+            // 40 of them sold for 30 (0.75 each): cost 20 off, 10 realised.
+            Move::Sold {
+                position: position(w),
+                tokens: wei(40),
+                proceeds: wei(30),
+            },
+            Move::Spend {
+                wallet: w,
+                asset: token(),
+                amount: wei(40),
+            },
+        ];
+        apply(&moves, &mut balances, &mut positions).expect("the moves apply");
+        let p = &positions[&(w, position(w).token)];
+        assert_eq!(
+            (p.cost, p.realized_pnl),
+            (wei(30), I256::try_from(10).expect("fits"))
+        );
+        assert_eq!(balances[&(w, token())].reserved, Wei::ZERO);
+        assert_eq!(balances[&(w, token())].available, wei(60));
+    }
+
+    #[test]
+    fn a_sale_below_cost_realises_a_loss() {
+        let w = wallet(2);
+        let mut balances = BTreeMap::from([(
+            (w, token()),
+            Balance {
+                available: Wei::ZERO,
+                reserved: wei(10),
+            },
+        )]);
+        let mut positions = HashMap::new();
+        let moves = [
+            Move::Bought {
+                position: position(w),
+                cost: wei(8),
+            },
+            Move::Sold {
+                position: position(w),
+                tokens: wei(10),
+                proceeds: wei(5),
+            },
+        ];
+        apply(&moves, &mut balances, &mut positions).expect("the moves apply");
+        let p = &positions[&(w, position(w).token)];
+        assert_eq!(
+            (p.cost, p.realized_pnl),
+            (Wei::ZERO, I256::try_from(-3).expect("fits"))
+        );
+    }
+
+    #[test]
+    fn a_release_moves_reserved_back_to_available_and_overspending_is_refused() {
+        let w = wallet(3);
+        let mut balances = BTreeMap::from([(
+            (w, Asset::Collateral),
+            Balance {
+                available: wei(1),
+                reserved: wei(5),
+            },
+        )]);
+        let mut positions = HashMap::new();
+        let release = Move::Release {
+            wallet: w,
+            asset: Asset::Collateral,
+            amount: wei(5),
+        };
+        apply(&[release], &mut balances, &mut positions).expect("releases");
+        assert_eq!(
+            balances[&(w, Asset::Collateral)],
+            Balance {
+                available: wei(6),
+                reserved: Wei::ZERO
+            }
+        );
+        let spend = Move::Spend {
+            wallet: w,
+            asset: Asset::Collateral,
+            amount: wei(1),
+        };
+        assert!(matches!(
+            apply(&[spend], &mut balances, &mut positions),
+            Err(LedgerError::Short {
+                what: "spending",
+                ..
+            })
+        ));
+    }
+}
