@@ -63,16 +63,12 @@ pub struct PositionKey {
 /// so the batch is rolled back and the market reloaded.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum LedgerError {
-    #[error("{wallet} {asset}: {what} {amount} but only {held} is there")]
-    Short {
-        wallet: Wallet,
-        asset: Asset,
-        what: &'static str,
-        amount: Wei,
-        held: Wei,
-    },
-    #[error("{wallet} {asset}: a balance would exceed 2^256 - 1")]
-    Overflow { wallet: Wallet, asset: Asset },
+    /// A move takes more than the balance holds (the message names the wallet, the asset and
+    /// the amounts).
+    #[error("{0}")]
+    Short(String),
+    #[error("{0}: a balance would exceed 2^256 - 1")]
+    Overflow(String),
 }
 
 impl Move {
@@ -198,18 +194,16 @@ fn take(
     asset: Asset,
     what: &'static str,
 ) -> Result<Wei, LedgerError> {
-    from.checked_sub(amount).ok_or(LedgerError::Short {
-        wallet,
-        asset,
-        what,
-        amount,
-        held: from,
+    from.checked_sub(amount).ok_or_else(|| {
+        LedgerError::Short(format!(
+            "{wallet} {asset}: {what} {amount} but only {from} is there"
+        ))
     })
 }
 
 fn add(to: Wei, amount: Wei, wallet: Wallet, asset: Asset) -> Result<Wei, LedgerError> {
     to.checked_add(amount)
-        .ok_or(LedgerError::Overflow { wallet, asset })
+        .ok_or_else(|| LedgerError::Overflow(format!("{wallet} {asset}")))
 }
 
 #[cfg(test)]
@@ -341,10 +335,7 @@ mod tests {
         };
         assert!(matches!(
             apply(&[spend], &mut balances, &mut positions),
-            Err(LedgerError::Short {
-                what: "spending",
-                ..
-            })
+            Err(LedgerError::Short(m)) if m.contains("spending 1 but only 0")
         ));
     }
 }
