@@ -1,21 +1,29 @@
 //! Acceptance beside other writers on both backends (SQLite; PostgreSQL in the `_on_postgres`
 //! tests, which need `--include-ignored`): another instance storing a hash or changing a balance,
-//! and credits and cancels interleaved with acceptance in one process.
+//! and credits and cancels (through the order service and its matching engine) interleaved with
+//! acceptance in one process.
 
 #[path = "acceptance_common/mod.rs"]
+mod acceptance_common;
+// The signing crate's test keys (they sign like a wallet does).
+#[path = "../../signing/tests/common/mod.rs"]
 mod common;
+mod service_common;
 
-use common::*;
+use std::sync::Arc;
+use std::time::Duration;
+
+use acceptance_common::*;
 use orders::acceptance::{accept_group, Holdings, Refusal};
-use orders::cancels::cancel_selected;
 use orders::idempotency::{claim_key, IdempotencyClaim};
+use orders::{CancelSelection, IdempotencyKey, Placed};
+use service_common::{codes, e18, open_market, Draft, World, NOW};
 use sqlx::Connection;
 use store::acceptance::{IdempotencyTarget, Submission};
-use store::balances::Asset;
-use store::cancels::CancelSelection;
+use store::balances::{Asset, Balance};
 use store::{Backend, Store, StoreError};
 use test_support::on_backend;
-use types::{OrderHash, Side, U256};
+use types::{ErrorCode, OrderHash, OrderStatus, Side, Wei, U256};
 
 /// Makes the insert of `trigger` store a copy of it under `hash` first, as another instance
 /// would that stores `hash` after this one's duplicate check and before its insert.
@@ -128,50 +136,66 @@ async fn balances_changed_since_the_last_group_are_read_afresh_on_postgres() {
 }
 
 async fn balances_changed_since_the_last_group_are_read_afresh_on(backend: Backend) {
-    on_backend(backend, |s, url, backend| async move {
-        let me = wallet(0xaa);
-        s.credit_balance(me, Asset::Collateral, wei(100), T0)
-            .await
-            .unwrap();
-        accept(&s, vec![order(1, me, Side::Buy, 60)]).await;
-        // Lower than this process last saw (40 available): written behind its back.
+    on_backend(backend, |store, url, backend| async move {
+        let w = World::running(store, url.clone(), backend).await;
+        let alice = &w.alice;
+        w.credit(alice, Asset::Collateral, e18(10, 0)).await;
+        let first = Draft::new(alice, Side::Buy, 60, 1_000, 1); // 6.00
+        let placed = w.place(alice, vec![first.signed_by(alice)]).await;
+        assert_eq!(codes(&placed), vec![None], "{backend}");
+        // Lower than this process last saw (4.00 available): written behind its back.
         let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
-        sqlx::query("UPDATE balances SET available = '10'")
+        sqlx::query("UPDATE balances SET available = '1000000000000000000'")
             .execute(&mut conn)
             .await
             .unwrap();
         conn.close().await.unwrap();
-        let out = decide(&s, &[submission(vec![order(2, me, Side::Buy, 20)])]).await;
-        assert_eq!(out, vec![vec![short(20, 10)]], "{backend}");
-        // Higher than it last saw: a cancel returns the 60.
-        let cancelled = cancel_selected(
-            &s,
-            me,
-            &CancelSelection::Hashes(vec![order(1, me, Side::Buy, 1).order_hash]),
-            T0,
-        )
-        .await
-        .unwrap();
-        assert_eq!(cancelled.hashes.len(), 1, "{backend}");
-        accept(&s, vec![order(3, me, Side::Buy, 60)]).await;
-        // As this process last saw it: its response is kept with the orders as ever.
-        claim_key(&s, me, "k", "body", T0).await.unwrap();
-        let keyed = Submission::new(
-            vec![order(4, me, Side::Buy, 10)],
-            Some(IdempotencyTarget {
-                wallet: me,
-                key: "k".into(),
-            }),
-        );
-        assert_eq!(decide(&s, &[keyed]).await, vec![vec![Ok(())]], "{backend}");
+        let second = Draft::new(alice, Side::Buy, 40, 500, 2); // 2.00
+        let refused = w.place(alice, vec![second.signed_by(alice)]).await;
         assert_eq!(
-            claim_key(&s, me, "k", "body", T0).await.unwrap(),
-            IdempotencyClaim::Replay("0:[Ok(())]".into()),
+            refused[0].error().map(|e| (e.code, e.message.as_str())),
+            Some((
+                ErrorCode::InsufficientBalance,
+                "Insufficient balance: needs 2.00 collateral (2000000000000000000 base units); \
+                 available 1.00"
+            )),
+            "{backend}"
+        );
+        // Higher than it last saw: a cancel, committed by the matcher, returns the 6.00.
+        let cancelled = w
+            .service
+            .cancel_orders(alice.wallet(), &CancelSelection::Hashes(vec![first.hash()]))
+            .await
+            .unwrap();
+        assert_eq!(cancelled.order_hashes, vec![first.hash()], "{backend}");
+        let third = Draft::new(alice, Side::Buy, 60, 1_000, 3); // 6.00 of 7.00
+        let placed = w.place(alice, vec![third.signed_by(alice)]).await;
+        assert_eq!(codes(&placed), vec![None], "{backend}");
+        // As this process last saw it: its response is kept with the orders as ever.
+        let keyed = [Draft::new(alice, Side::Buy, 20, 500, 4).signed_by(alice)]; // 1.00 of 1.00
+        let key = IdempotencyKey {
+            key: "k",
+            request_hash: "body",
+        };
+        let place_keyed = || {
+            w.service
+                .place_orders(alice.wallet(), &keyed, Some(key), NOW)
+        };
+        let Placed::Fresh(response) = place_keyed().await.unwrap() else {
+            panic!("{backend}: the first request replayed");
+        };
+        assert_eq!(codes(&response.results), vec![None], "{backend}");
+        assert_eq!(
+            place_keyed().await.unwrap(),
+            Placed::Replayed(serde_json::to_string(&response).unwrap()),
             "{backend}"
         );
         assert_eq!(
-            s.balance(me, Asset::Collateral).await.unwrap(),
-            balance(0, 70),
+            w.balance(alice, Asset::Collateral).await,
+            Balance {
+                available: e18(0, 0),
+                reserved: e18(7, 0)
+            },
             "{backend}"
         );
     })
@@ -179,8 +203,8 @@ async fn balances_changed_since_the_last_group_are_read_afresh_on(backend: Backe
 }
 
 /// On SQLite an optimistic acceptance writes through a connection of its own, beside the one
-/// credits, cancels and the locking path use: interleaved in any order, no write may find the
-/// database busy, and the ledger stays whole.
+/// credits and the matcher's commits (cancels) use: interleaved in any order, no write may find
+/// the database busy, and no reservation is lost or released twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writes_beside_acceptance_all_succeed() {
     writes_beside_acceptance_all_succeed_on(Backend::Sqlite).await;
@@ -193,45 +217,117 @@ async fn writes_beside_acceptance_all_succeed_on_postgres() {
 }
 
 async fn writes_beside_acceptance_all_succeed_on(backend: Backend) {
-    on_backend(backend, |s, _, backend| async move {
-        let me = wallet(0xaa);
-        s.credit_balance(me, Asset::Collateral, wei(1_000), T0)
-            .await
-            .unwrap();
+    on_backend(backend, |store, url, backend| async move {
+        let w = Arc::new(World::running(store, url, backend).await);
+        let me = w.alice.wallet();
+        w.credit(&w.alice, Asset::Collateral, e18(1_000, 0)).await;
+        // Bids at one price, 5.00 each: nothing trades, only cancels release.
+        let bid = |salt| Draft::new(&w.alice, Side::Buy, 50, 1_000, salt);
+        let resting: Vec<Draft> = (1..=60u64).map(bid).collect();
+        let arriving: Vec<Draft> = (61..=120u64).map(bid).collect();
+        for chunk in resting.chunks(15) {
+            let items = chunk.iter().map(|d| d.signed_by(&w.alice)).collect();
+            assert_eq!(
+                codes(&w.place(&w.alice, items).await),
+                vec![None; chunk.len()]
+            );
+        }
+        // While the arriving orders are accepted: a credit, a cancel of a resting order, and a
+        // cancel of the arriving order itself, from 0 to 190 ms later (it may find the order not
+        // stored yet, stored but not yet with its matcher, or on the book: each is seen on
+        // both backends).
         let mut accepts = Vec::new();
-        let mut others = Vec::new();
-        for seed in 1..=120u8 {
-            let s2 = s.clone();
+        let mut credits = Vec::new();
+        let mut cancels = Vec::new();
+        let cancel = |w: Arc<World>, hash: OrderHash, after_ms: u64| {
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(after_ms)).await;
+                let selection = CancelSelection::Hashes(vec![hash]);
+                let done = w.service.cancel_orders(me, &selection).await;
+                (
+                    hash,
+                    done.map(|r| r.order_hashes).map_err(|e| e.to_string()),
+                )
+            })
+        };
+        for (i, (old, new)) in (0u64..).zip(resting.iter().zip(&arriving)) {
+            let (w2, items) = (Arc::clone(&w), [new.signed_by(&w.alice)]);
             accepts.push(tokio::spawn(async move {
-                let group = [submission(vec![order(seed, me, Side::Buy, 5)])];
-                accept_group(&s2, &group, &Holdings::new(), T0, render).await
+                w2.service.place_orders(me, &items, None, NOW).await
             }));
-            let s2 = s.clone();
-            others.push(tokio::spawn(async move {
-                if seed % 2 == 0 {
-                    s2.credit_balance(me, Asset::Collateral, wei(1), T0)
-                        .await
-                        .map(drop)
-                } else {
-                    // The order may not be stored yet: then there is nothing to cancel.
-                    let hashes = vec![order(seed, me, Side::Buy, 5).order_hash];
-                    let selection = CancelSelection::Hashes(hashes);
-                    cancel_selected(&s2, me, &selection, T0).await.map(drop)
-                }
+            let w2 = Arc::clone(&w);
+            credits.push(tokio::spawn(async move {
+                w2.store
+                    .credit_balance(me, Asset::Collateral, e18(1, 0), NOW)
+                    .await
             }));
+            cancels.push(cancel(Arc::clone(&w), old.hash(), 0));
+            cancels.push(cancel(Arc::clone(&w), new.hash(), i % 20 * 10));
         }
         for accepted in accepts {
-            let out = accepted.await.unwrap().unwrap();
-            assert_eq!(out, vec![vec![Ok(())]], "{backend}");
+            let Placed::Fresh(r) = accepted.await.unwrap().unwrap() else {
+                panic!("{backend}: replayed without a key");
+            };
+            assert_eq!(codes(&r.results), vec![None], "{backend}");
         }
-        for other in others {
-            other.await.unwrap().unwrap();
+        for credited in credits {
+            credited.await.unwrap().expect("a credit beside acceptance");
         }
-        let after = s.balance(me, Asset::Collateral).await.unwrap();
+        let mut cancelled = Vec::new();
+        for task in cancels {
+            let (hash, done) = task.await.unwrap();
+            let hashes = done.expect("a cancel beside acceptance");
+            assert!(
+                hashes.is_empty() || hashes == [hash],
+                "{backend}: {hashes:?}"
+            );
+            cancelled.extend(hashes);
+        }
+        for old in &resting {
+            assert!(
+                cancelled.contains(&old.hash()),
+                "{backend}: a resting order stays"
+            );
+        }
+        w.matched(open_market()).await;
+        // Each order is cancelled with nothing left reserved exactly when its cancel said so.
+        let mut open = 0u64;
+        for draft in resting.iter().chain(&arriving) {
+            let o = w.store.order(&draft.hash()).await.unwrap().unwrap();
+            let expected = if cancelled.contains(&draft.hash()) {
+                (OrderStatus::Cancelled, Wei::ZERO)
+            } else {
+                open += 1;
+                (OrderStatus::Open, e18(5, 0))
+            };
+            assert_eq!((o.status, o.reserved), expected, "{backend}");
+        }
+        let after = w.balance(&w.alice, Asset::Collateral).await;
+        assert_eq!(
+            after.reserved.0,
+            e18(5, 0).0 * U256::from(open),
+            "{backend}: {after:?}"
+        );
         assert_eq!(
             after.available.0 + after.reserved.0,
-            U256::from(1_000 + 60),
+            e18(1_000 + 60, 0).0,
             "{backend}: {after:?}"
+        );
+        // What is still open gives back exactly what it holds.
+        let all = CancelSelection::Matching {
+            market: None,
+            outcome: None,
+            side: None,
+        };
+        let rest = w.service.cancel_orders(me, &all).await.unwrap();
+        assert_eq!(rest.cancelled_count as u64, open, "{backend}");
+        assert_eq!(
+            w.balance(&w.alice, Asset::Collateral).await,
+            Balance {
+                available: e18(1_000 + 60, 0),
+                reserved: Wei::ZERO
+            },
+            "{backend}"
         );
     })
     .await;

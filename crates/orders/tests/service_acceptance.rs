@@ -44,7 +44,7 @@ async fn a_mixed_batch_accepts_the_valid_orders_and_refuses_each_bad_one_inline_
     backend: Backend,
 ) {
     on_backend(backend, |store, url, backend| async move {
-        let w = World::running(store, url, backend);
+        let w = World::running(store, url, backend).await;
         let (alice, bob) = (&w.alice, &w.bob);
         w.credit(alice, Asset::Collateral, e18(100, 0)).await;
         let valid = Draft::new(alice, Side::Buy, 55, 1_000, 1);
@@ -80,11 +80,12 @@ async fn a_mixed_batch_accepts_the_valid_orders_and_refuses_each_bad_one_inline_
             valid.signed_by(alice),
             // Tokens alice does not hold.
             Draft::new(alice, Side::Sell, 55, 1_000, 12).signed_by(alice),
+            // On a market whose tokens have 6 decimals.
             Draft::new(alice, Side::Sell, 40, 1_234, 13)
-                .no_token()
+                .six_decimal_no()
                 .signed_by(alice),
         ];
-        w.credit(alice, no(), wei(12_340_000)).await;
+        w.credit(alice, six_no(), wei(12_340_000)).await;
         let results = w.place(alice, items).await;
         use ErrorCode::*;
         assert_eq!(
@@ -138,7 +139,7 @@ async fn a_mixed_batch_accepts_the_valid_orders_and_refuses_each_bad_one_inline_
                  of token_id {YES}); available 0.00"
             )
         );
-        // Reservations: 5.5 collateral for the BUY, 12.34 NO tokens for the SELL.
+        // Reservations: 5.5 collateral for the BUY, 12.34 NO tokens (6 decimals) for the SELL.
         assert_eq!(
             w.balance(alice, Asset::Collateral).await,
             Balance {
@@ -148,7 +149,7 @@ async fn a_mixed_batch_accepts_the_valid_orders_and_refuses_each_bad_one_inline_
             "{backend}"
         );
         assert_eq!(
-            w.balance(alice, no()).await,
+            w.balance(alice, six_no()).await,
             Balance {
                 available: wei(0),
                 reserved: wei(12_340_000)
@@ -178,7 +179,7 @@ async fn a_reservation_sees_only_what_earlier_orders_of_the_batch_left_on_postgr
 
 async fn a_reservation_sees_only_what_earlier_orders_of_the_batch_left_on(backend: Backend) {
     on_backend(backend, |store, url, backend| async move {
-        let w = World::running(store, url, backend);
+        let w = World::running(store, url, backend).await;
         let alice = &w.alice;
         w.credit(alice, Asset::Collateral, e18(10, 0)).await;
         let results = w
@@ -242,18 +243,20 @@ async fn insufficient_balance_says_what_the_order_needs_and_what_is_available_on
 async fn insufficient_balance_says_what_the_order_needs_and_what_is_available_on(backend: Backend) {
     on_backend(backend, |store, url, backend| async move {
         // 10 collateral and 12.34 NO tokens (6 decimals), from the ledger or from a chain.
-        let ledger = World::running(store.clone(), url, backend);
+        let ledger = World::running(store.clone(), url, backend).await;
         ledger
             .credit(&ledger.alice, Asset::Collateral, e18(10, 0))
             .await;
-        ledger.credit(&ledger.alice, no(), wei(12_340_000)).await;
+        ledger
+            .credit(&ledger.alice, six_no(), wei(12_340_000))
+            .await;
         let mut totals = Holdings::new();
         totals.insert((Wallet::ZERO, Asset::Collateral), e18(10, 0));
-        totals.insert((Wallet::ZERO, no()), wei(12_340_000));
+        totals.insert((Wallet::ZERO, six_no()), wei(12_340_000));
         let (writer, handle) =
             acceptance_writer(store.clone(), Holds(totals), WriterConfig::default());
-        writer.spawn();
-        let chain = OrderService::new(store, Arc::new(markets()), handle);
+        writer.hand_off_to(ledger.engine.clone()).spawn();
+        let chain = OrderService::new(store, Arc::new(markets()), handle, ledger.engine.clone());
 
         let bob = &ledger.bob;
         let alice = &ledger.alice;
@@ -262,7 +265,7 @@ async fn insufficient_balance_says_what_the_order_needs_and_what_is_available_on
                 Draft::new(who, Side::Buy, 55, 1_000, 1).signed_by(who), // 5.50 of 10
                 Draft::new(who, Side::Buy, 55, 1_000, 2).signed_by(who), // 5.50 of 4.50
                 Draft::new(who, Side::Sell, 40, 1_235, 3)
-                    .no_token()
+                    .six_decimal_no()
                     .signed_by(who), // 12.35 of 12.34
             ];
             let results = match service.place_orders(who.wallet(), &items, None, NOW).await {
@@ -284,7 +287,7 @@ async fn insufficient_balance_says_what_the_order_needs_and_what_is_available_on
                     ),
                     Some(format!(
                         "Insufficient balance: needs 12.35 NO tokens (12350000 base units of \
-                         token_id {NO}); available 12.34"
+                         token_id {SIX_NO}); available 12.34"
                     )),
                 ],
                 "{backend}, {source}"
@@ -307,7 +310,7 @@ async fn an_order_sent_again_later_is_a_duplicate_and_reserves_nothing_more_on_p
 
 async fn an_order_sent_again_later_is_a_duplicate_and_reserves_nothing_more_on(backend: Backend) {
     on_backend(backend, |store, url, backend| async move {
-        let w = World::running(store, url, backend);
+        let w = World::running(store, url, backend).await;
         let alice = &w.alice;
         w.credit(alice, yes(), e18(50, 0)).await;
         let sell = Draft::new(alice, Side::Sell, 60, 2_000, 1);
@@ -361,10 +364,11 @@ async fn an_unreachable_balance_source_is_service_degraded_and_accepts_nothing_o
     backend: Backend,
 ) {
     on_backend(backend, |store, _url, backend| async move {
+        let engine = start_engine(&store).await;
         let (writer, handle) =
             acceptance_writer(store.clone(), Unreachable, WriterConfig::default());
-        writer.spawn();
-        let service = OrderService::new(store.clone(), Arc::new(markets()), handle);
+        writer.hand_off_to(engine.clone()).spawn();
+        let service = OrderService::new(store.clone(), Arc::new(markets()), handle, engine);
         let alice = TestKey::named("alice");
         store
             .credit_balance(alice.wallet(), Asset::Collateral, e18(10, 0), NOW)
@@ -417,7 +421,7 @@ async fn a_batch_refused_by_stateless_rules_is_answered_without_the_writer() {
         .await
         .unwrap();
     // The writer is never run: a request that needed it would wait forever.
-    let (w, _writer, _handle) = World::paused(store, url, "sqlite", WriterConfig::default());
+    let (w, _writer, _handle) = World::paused(store, url, "sqlite", WriterConfig::default()).await;
     let bob = &w.bob;
     let results = tokio::time::timeout(
         Duration::from_secs(5),

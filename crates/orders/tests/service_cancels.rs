@@ -31,10 +31,11 @@ async fn cancels_release_exactly_what_each_order_reserved_on_postgres() {
 
 async fn cancels_release_exactly_what_each_order_reserved_on(backend: Backend) {
     on_backend(backend, |store, url, backend| async move {
-        let w = World::running(store, url, backend);
+        let w = World::running(store, url, backend).await;
         let alice = &w.alice;
         w.credit(alice, Asset::Collateral, e18(20, 0)).await;
-        w.credit(alice, no(), wei(50_000_000)).await;
+        w.credit(alice, no(), e18(50, 0)).await;
+        // None of them crosses another (in YES terms: bids at 0.37 and 0.30, an ask at 0.80).
         let buy_yes = Draft::new(alice, Side::Buy, 37, 1_234, 1); // 4.5658 collateral
         let buy_no = Draft::new(alice, Side::Buy, 20, 500, 2).no_token(); // 1.00 collateral
         let sell_no = Draft::new(alice, Side::Sell, 70, 1_500, 3).no_token(); // 15 NO
@@ -52,10 +53,10 @@ async fn cancels_release_exactly_what_each_order_reserved_on(backend: Backend) {
         let reserved_yes = Wei(U256::from(45_658u64) * U256::from(100_000_000_000_000u64));
         assert_eq!(
             w.balance(alice, Asset::Collateral).await.reserved,
-            Wei(reserved_yes.0 + U256::from(1_000_000u64)),
+            Wei(reserved_yes.0 + e18(1, 0).0),
             "{backend}"
         );
-        assert_eq!(w.balance(alice, no()).await.reserved, wei(15_000_000));
+        assert_eq!(w.balance(alice, no()).await.reserved, e18(15, 0));
 
         // By filter: alice's NO orders that sell.
         let sold = w
@@ -67,7 +68,6 @@ async fn cancels_release_exactly_what_each_order_reserved_on(backend: Backend) {
                     outcome: Some(Outcome::No),
                     side: Some(Side::Sell),
                 },
-                NOW,
             )
             .await
             .unwrap();
@@ -75,7 +75,7 @@ async fn cancels_release_exactly_what_each_order_reserved_on(backend: Backend) {
         assert_eq!(
             w.balance(alice, no()).await,
             Balance {
-                available: wei(50_000_000),
+                available: e18(50, 0),
                 reserved: wei(0)
             }
         );
@@ -85,7 +85,6 @@ async fn cancels_release_exactly_what_each_order_reserved_on(backend: Backend) {
             .cancel_orders(
                 alice.wallet(),
                 &CancelSelection::Hashes(vec![buy_yes.hash()]),
-                NOW,
             )
             .await
             .unwrap();
@@ -93,8 +92,8 @@ async fn cancels_release_exactly_what_each_order_reserved_on(backend: Backend) {
         assert_eq!(
             w.balance(alice, Asset::Collateral).await,
             Balance {
-                available: Wei(e18(20, 0).0 - U256::from(1_000_000u64)),
-                reserved: wei(1_000_000)
+                available: e18(19, 0),
+                reserved: e18(1, 0)
             },
             "{backend}"
         );
@@ -108,7 +107,6 @@ async fn cancels_release_exactly_what_each_order_reserved_on(backend: Backend) {
                     outcome: None,
                     side: None,
                 },
-                NOW,
             )
             .await
             .unwrap();
@@ -146,18 +144,14 @@ async fn another_wallets_orders_are_never_cancelled_or_revealed_on_postgres() {
 
 async fn another_wallets_orders_are_never_cancelled_or_revealed_on(backend: Backend) {
     on_backend(backend, |store, url, backend| async move {
-        let w = World::running(store, url, backend);
+        let w = World::running(store, url, backend).await;
         let (alice, bob) = (&w.alice, &w.bob);
         w.credit(alice, Asset::Collateral, e18(10, 0)).await;
         let order = Draft::new(alice, Side::Buy, 50, 1_000, 1);
         w.place(alice, vec![order.signed_by(alice)]).await;
         let by_hash = w
             .service
-            .cancel_orders(
-                bob.wallet(),
-                &CancelSelection::Hashes(vec![order.hash()]),
-                NOW,
-            )
+            .cancel_orders(bob.wallet(), &CancelSelection::Hashes(vec![order.hash()]))
             .await
             .unwrap();
         assert_eq!(by_hash.cancelled_count, 0, "{backend}");
@@ -171,16 +165,9 @@ async fn another_wallets_orders_are_never_cancelled_or_revealed_on(backend: Back
             outcome: None,
             side: None,
         };
-        let everything = w
-            .service
-            .cancel_orders(bob.wallet(), &all, NOW)
-            .await
-            .unwrap();
+        let everything = w.service.cancel_orders(bob.wallet(), &all).await.unwrap();
         assert!(everything.order_hashes.is_empty(), "{backend}");
-        let onchain = w
-            .service
-            .cancel_onchain(bob.wallet(), &order.hash(), NOW)
-            .await;
+        let onchain = w.service.cancel_onchain(bob.wallet(), &order.hash()).await;
         assert!(
             matches!(onchain, Err(ServiceError::OrderNotFound)),
             "{backend}"
@@ -226,11 +213,11 @@ async fn cancel_onchain_takes_the_order_off_the_book_and_returns_its_cancel_orde
     backend: Backend,
 ) {
     on_backend(backend, |store, url, backend| async move {
-        let w = World::running(store, url, backend);
-        let alice = &w.alice;
+        let w = World::running(store, url, backend).await;
+        let (alice, bob) = (&w.alice, &w.bob);
         w.credit(alice, yes(), e18(100, 0)).await;
         let mut gtd = Draft::new(alice, Side::Sell, 45, 2_500, 0xdead_beef);
-        gtd.expiration = NOW_SECS as u64 + 3_600;
+        gtd.expiration = FAR_EXPIRATION_SECS;
         let filled = Draft::new(alice, Side::Sell, 45, 1_000, 2);
         let matched = Draft::new(alice, Side::Sell, 45, 1_000, 3);
         let mut item = gtd.signed_by(alice);
@@ -243,7 +230,7 @@ async fn cancel_onchain_takes_the_order_off_the_book_and_returns_its_cancel_orde
 
         let view = w
             .service
-            .cancel_onchain(alice.wallet(), &gtd.hash(), NOW)
+            .cancel_onchain(alice.wallet(), &gtd.hash())
             .await
             .unwrap();
         assert_eq!(view.order_hash, gtd.hash());
@@ -283,23 +270,32 @@ async fn cancel_onchain_takes_the_order_off_the_book_and_returns_its_cancel_orde
         // Asking again still gives the calldata (the signature is valid on chain until then).
         let again = w
             .service
-            .cancel_onchain(alice.wallet(), &gtd.hash(), NOW)
+            .cancel_onchain(alice.wallet(), &gtd.hash())
             .await
             .unwrap();
         assert_eq!(again.data, view.data);
         assert_eq!(w.balance(alice, yes()).await.available, e18(80, 0));
 
+        // `filled` trades in full: bob buys its 10 shares (it rests ahead of `matched`).
+        w.credit(bob, Asset::Collateral, e18(10, 0)).await;
+        let buy = Draft::new(bob, Side::Buy, 45, 1_000, 1);
+        w.place(bob, vec![buy.signed_by(bob)]).await;
+        w.matched(open_market()).await;
+        assert_eq!(w.status(&filled.hash()).await, OrderStatus::Filled);
+        assert_eq!(w.status(&matched.hash()).await, OrderStatus::Open);
+        // The internal ledger settles a trade at once, so no order stays MATCHED: written as a
+        // settlement still pending on chain leaves one.
+        w.store
+            .set_order_state(&matched.hash(), OrderStatus::Matched, Size::ZERO, NOW)
+            .await
+            .expect("the order is stored");
         for (draft, status) in [
             (&filled, OrderStatus::Filled),
             (&matched, OrderStatus::Matched),
         ] {
-            w.store
-                .set_order_state(&draft.hash(), status, Size::ZERO, NOW)
-                .await
-                .unwrap();
             let err = w
                 .service
-                .cancel_onchain(alice.wallet(), &draft.hash(), NOW)
+                .cancel_onchain(alice.wallet(), &draft.hash())
                 .await
                 .unwrap_err();
             assert_eq!(
@@ -311,7 +307,7 @@ async fn cancel_onchain_takes_the_order_off_the_book_and_returns_its_cancel_orde
         let unknown = OrderHash(B256::repeat_byte(0x42));
         let err = w
             .service
-            .cancel_onchain(alice.wallet(), &unknown, NOW)
+            .cancel_onchain(alice.wallet(), &unknown)
             .await
             .unwrap_err();
         assert_eq!(RequestFailure::from(err).code, ErrorCode::OrderNotFound);

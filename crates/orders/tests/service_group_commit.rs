@@ -34,7 +34,7 @@ async fn concurrent_requests_through_the_group_commit_accept_each_order_once_on(
             max_requests: 8,
             ..WriterConfig::default()
         };
-        let (w, writer, handle) = World::paused(store, url, backend, config);
+        let (w, writer, handle) = World::paused(store, url, backend, config).await;
         let w = Arc::new(w);
         let alice = TestKey::named("alice");
         w.credit(&alice, Asset::Collateral, e18(1_000, 0)).await;
@@ -114,7 +114,7 @@ async fn several_writers_each_decide_their_own_wallets_and_reserve_exactly_once_
             writers: 3,
             ..WriterConfig::default()
         };
-        let (w, writer, handle) = World::paused(store, url, backend, config);
+        let (w, writer, handle) = World::paused(store, url, backend, config).await;
         let w = Arc::new(w);
         let keys: Vec<TestKey> = (0..6).map(|i| TestKey::named(&format!("w{i}"))).collect();
         for key in &keys {
@@ -192,7 +192,7 @@ async fn a_failed_group_commit_accepts_nothing_and_fails_every_request_of_the_gr
     backend: Backend,
 ) {
     on_backend(backend, |store, url, backend| async move {
-        let (w, writer, handle) = World::paused(store, url, backend, WriterConfig::default());
+        let (w, writer, handle) = World::paused(store, url, backend, WriterConfig::default()).await;
         let w = Arc::new(w);
         let alice = TestKey::named("alice");
         w.credit(&alice, Asset::Collateral, e18(100, 0)).await;

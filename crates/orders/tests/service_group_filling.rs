@@ -78,7 +78,7 @@ async fn behind(
     config: WriterConfig,
     verifying: usize,
 ) -> Behind {
-    let (w, writer, handle) = World::paused(store, url, backend, config);
+    let (w, writer, handle) = World::paused(store, url, backend, config).await;
     let w = Arc::new(w);
     w.credit(&w.alice, Asset::Collateral, e18(100, 0)).await;
     w.credit(&w.bob, Asset::Collateral, e18(100, 0)).await;

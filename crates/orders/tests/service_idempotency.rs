@@ -31,7 +31,7 @@ async fn the_same_key_and_body_replays_the_response_committed_with_the_orders_on
 
 async fn the_same_key_and_body_replays_the_response_committed_with_the_orders_on(backend: Backend) {
     on_backend(backend, |store, url, backend| async move {
-        let w = World::running(store, url, backend);
+        let w = World::running(store, url, backend).await;
         let alice = &w.alice;
         w.credit(alice, Asset::Collateral, e18(10, 0)).await;
         let items = vec![Draft::new(alice, Side::Buy, 50, 1_000, 1).signed_by(alice)];
@@ -135,7 +135,7 @@ async fn a_request_whose_key_is_in_flight_waits_and_replays_the_first_answer_on_
 
 async fn a_request_whose_key_is_in_flight_waits_and_replays_the_first_answer_on(backend: Backend) {
     on_backend(backend, |store, url, backend| async move {
-        let (w, writer, handle) = World::paused(store, url, backend, WriterConfig::default());
+        let (w, writer, handle) = World::paused(store, url, backend, WriterConfig::default()).await;
         let w = Arc::new(w);
         w.credit(&w.alice, Asset::Collateral, e18(10, 0)).await;
         let items = [Draft::new(&w.alice, Side::Buy, 50, 1_000, 1).signed_by(&w.alice)];
@@ -181,7 +181,8 @@ async fn a_request_whose_key_stays_in_flight_past_the_wait_is_a_409_and_changes_
     backend: Backend,
 ) {
     on_backend(backend, |store, url, backend| async move {
-        let (mut w, writer, handle) = World::paused(store, url, backend, WriterConfig::default());
+        let (mut w, writer, handle) =
+            World::paused(store, url, backend, WriterConfig::default()).await;
         w.service = w.service.with_in_flight_wait(Duration::from_millis(50));
         let w = Arc::new(w);
         w.credit(&w.alice, Asset::Collateral, e18(10, 0)).await;

@@ -11,7 +11,7 @@ use serde_json::json;
 use service_common::*;
 use store::balances::Asset;
 use test_support::{on_backend, Backend};
-use types::{ErrorCode, OrderHash, OrderStatus, Side, Size};
+use types::{ErrorCode, OrderHash, OrderStatus, Side, Size, Timestamp};
 
 #[tokio::test]
 async fn orders_are_listed_by_status_group_a_page_at_a_time() {
@@ -26,10 +26,12 @@ async fn orders_are_listed_by_status_group_a_page_at_a_time_on_postgres() {
 
 async fn orders_are_listed_by_status_group_a_page_at_a_time_on(backend: Backend) {
     on_backend(backend, |store, url, backend| async move {
-        let w = World::running(store, url, backend);
+        let w = World::running(store, url, backend).await;
         let (alice, bob) = (&w.alice, &w.bob);
+        let started = Timestamp::now();
         w.credit(alice, Asset::Collateral, e18(100, 0)).await;
         w.credit(bob, Asset::Collateral, e18(100, 0)).await;
+        // Bids only: nothing trades.
         let drafts: Vec<Draft> = (1..=5)
             .map(|salt| Draft::new(alice, Side::Buy, 50, 1_000, salt))
             .collect();
@@ -44,10 +46,11 @@ async fn orders_are_listed_by_status_group_a_page_at_a_time_on(backend: Backend)
             .cancel_orders(
                 alice.wallet(),
                 &CancelSelection::Hashes(vec![drafts[0].hash()]),
-                NOW,
             )
             .await
             .unwrap();
+        // The internal ledger settles a trade at once, so no order stays MATCHED: written as a
+        // settlement still pending on chain leaves one.
         w.store
             .set_order_state(&drafts[1].hash(), OrderStatus::Matched, Size::ZERO, NOW)
             .await
@@ -124,6 +127,14 @@ async fn orders_are_listed_by_status_group_a_page_at_a_time_on(backend: Backend)
             .await
             .unwrap();
         let json = serde_json::to_value(&view).unwrap();
+        // The matcher wrote the order's progress when it put it on the book: `updated_at` is that
+        // commit's time, on the matcher's clock.
+        let stored = w.store.order(&drafts[2].hash()).await.unwrap().unwrap();
+        assert!(
+            (started..=Timestamp::now()).contains(&stored.updated_at),
+            "{backend}: updated at {}",
+            stored.updated_at
+        );
         assert_eq!(
             json,
             json!({
@@ -140,9 +151,9 @@ async fn orders_are_listed_by_status_group_a_page_at_a_time_on(backend: Backend)
                 "token_id": YES.to_string(),
                 "fee_rate_bps": 0,
                 "expiration": "0",
-                "book_added_at": null,
+                "book_added_at": stored.book_added_at.map(|t| t.to_string()),
                 "created_at": NOW.to_string(),
-                "updated_at": NOW.to_string(),
+                "updated_at": stored.updated_at.to_string(),
             }),
             "{backend}"
         );

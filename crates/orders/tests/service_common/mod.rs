@@ -1,6 +1,6 @@
 //! What the order service test files share: the markets, orders built and signed as a client
-//! builds them, a service over a store with its acceptance writer, and waiting for that writer's
-//! queue.
+//! builds them, a service over a store with its acceptance writer and a running matching engine
+//! (orders trade), and waiting for that writer's queue or for the matcher.
 
 // Each test file uses part of it.
 #![allow(dead_code)]
@@ -10,6 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use alloy_primitives::{Address, B256, U256};
+use engine::{CancelTarget, Engine, EngineConfig};
+use market_data::BookViews;
 use orders::views::OrderResult;
 use orders::{
     acceptance_writer, AcceptanceHandle, AcceptanceWriter, InternalLedger, MarketTerms,
@@ -18,10 +20,11 @@ use orders::{
 use serde_json::{json, Value};
 use signing::eip712::{domain_separator, order_digest, Order};
 use store::balances::{Asset, Balance};
+use store::markets::{MarketRecord, TokenSpec};
 use store::Store;
 use types::{
     ChainId, ConditionId, ContractAddress, ContractError, ErrorCode, MarketKey, MarketStatus,
-    OrderHash, OrderStatus, Outcome, Side, Size, Timestamp, TokenId, Wei,
+    OrderHash, OrderStatus, Outcome, Side, Size, Timestamp, TokenId, Wallet, Wei,
 };
 
 use crate::common::{hex0x, TestKey};
@@ -44,8 +47,14 @@ impl<E: ContractError> From<E> for RequestFailure {
 
 pub const NOW_SECS: i64 = 1_800_000_000;
 pub const NOW: Timestamp = Timestamp(NOW_SECS * 1000);
+/// An expiration (Unix seconds) ahead of [`NOW`] and of the clock the matcher expires `GTD`
+/// orders by.
+pub const FAR_EXPIRATION_SECS: u64 = 4_000_000_000;
 pub const YES: u64 = 1001;
 pub const NO: u64 = 1002;
+/// The tokens of [`six_decimal_market`].
+pub const SIX_YES: u64 = 3001;
+pub const SIX_NO: u64 = 3002;
 pub const EXCHANGE: Address = Address::repeat_byte(0x5c);
 pub const E18: u64 = 1_000_000_000_000_000_000;
 
@@ -63,7 +72,17 @@ pub fn paused_market() -> MarketKey {
     }
 }
 
-pub fn terms(key: MarketKey, status: MarketStatus, first_token: u64) -> MarketTerms {
+/// An open market whose tokens have 6 decimals (the others' have 18).
+pub fn six_decimal_market() -> MarketKey {
+    MarketKey {
+        condition_id: ConditionId(B256::repeat_byte(0x33)),
+        chain_id: ChainId(56),
+    }
+}
+
+/// A market's terms; both of its tokens have `decimals` (the engine matches only markets whose
+/// outcome tokens share their base units).
+pub fn terms(key: MarketKey, status: MarketStatus, first_token: u64, decimals: u8) -> MarketTerms {
     MarketTerms {
         key,
         status,
@@ -72,12 +91,12 @@ pub fn terms(key: MarketKey, status: MarketStatus, first_token: u64) -> MarketTe
             TokenTerms {
                 token_id: TokenId(U256::from(first_token)),
                 outcome: Outcome::Yes,
-                decimals: 18,
+                decimals,
             },
             TokenTerms {
                 token_id: TokenId(U256::from(first_token + 1)),
                 outcome: Outcome::No,
-                decimals: 6,
+                decimals,
             },
         ],
         fee_rate_bps: 0,
@@ -87,12 +106,70 @@ pub fn terms(key: MarketKey, status: MarketStatus, first_token: u64) -> MarketTe
 
 pub fn markets() -> HashMap<MarketKey, MarketTerms> {
     let mut m = HashMap::new();
-    m.insert(open_market(), terms(open_market(), MarketStatus::Open, YES));
+    m.insert(
+        open_market(),
+        terms(open_market(), MarketStatus::Open, YES, 18),
+    );
     m.insert(
         paused_market(),
-        terms(paused_market(), MarketStatus::Paused, 2001),
+        terms(paused_market(), MarketStatus::Paused, 2001, 18),
+    );
+    m.insert(
+        six_decimal_market(),
+        terms(six_decimal_market(), MarketStatus::Open, SIX_YES, 6),
     );
     m
+}
+
+/// The catalog's record of a market [`markets`] describes: what the engine runs it from.
+pub fn record(t: &MarketTerms) -> MarketRecord {
+    let [yes, no] = t.tokens;
+    MarketRecord {
+        condition_id: t.key.condition_id,
+        chain_id: t.key.chain_id,
+        question: format!("Test market {}?", t.key.condition_id),
+        status: t.status,
+        yes: TokenSpec {
+            token_id: yes.token_id,
+            decimals: yes.decimals,
+        },
+        no: TokenSpec {
+            token_id: no.token_id,
+            decimals: no.decimals,
+        },
+        collateral_token: ContractAddress(Address::repeat_byte(0xc0)),
+        ctf_exchange_address: t.ctf_exchange_address,
+        conditional_tokens_address: ContractAddress(Address::repeat_byte(0xc7)),
+        fee_rate_bps: t.fee_rate_bps,
+        min_order_size: t.min_order_size,
+        end_date: None,
+        summary: String::new(),
+        rules: String::new(),
+        translations: Default::default(),
+        created_at: NOW,
+        updated_at: NOW,
+    }
+}
+
+/// Stores the markets [`markets`] describes and starts a matching engine over them, as the
+/// gateway does at start-up.
+pub async fn start_engine(store: &Store) -> Engine {
+    let records: Vec<MarketRecord> = markets().values().map(record).collect();
+    for r in &records {
+        store
+            .insert_market(r)
+            .await
+            .expect("a test market is stored");
+    }
+    Engine::start(
+        store.clone(),
+        records,
+        Arc::new(BookViews::new()),
+        Arc::new(engine::InternalLedger),
+        EngineConfig::default(),
+    )
+    .await
+    .expect("the engine starts over the test markets")
 }
 
 pub fn wei(n: u64) -> Wei {
@@ -136,6 +213,13 @@ impl Draft {
 
     pub fn no_token(mut self) -> Draft {
         self.token = NO;
+        self
+    }
+
+    /// The NO token of [`six_decimal_market`].
+    pub fn six_decimal_no(mut self) -> Draft {
+        self.market = six_decimal_market();
+        self.token = SIX_NO;
         self.decimals = 6;
         self
     }
@@ -208,6 +292,8 @@ impl Draft {
 pub struct World {
     pub store: Store,
     pub service: OrderService,
+    /// Runs every market of [`markets`]; the writer hands accepted orders to it.
+    pub engine: Engine,
     pub url: String,
     pub backend: &'static str,
     pub alice: TestKey,
@@ -215,18 +301,27 @@ pub struct World {
 }
 
 impl World {
-    /// A service whose writer is not running yet: requests queue until it is spawned.
-    pub fn paused(
+    /// A service whose writer is not running yet: requests queue until it is spawned. The
+    /// engine runs already.
+    pub async fn paused(
         store: Store,
         url: String,
         backend: &'static str,
         config: WriterConfig,
     ) -> (World, AcceptanceWriter<InternalLedger>, AcceptanceHandle) {
+        let engine = start_engine(&store).await;
         let (writer, handle) = acceptance_writer(store.clone(), InternalLedger, config);
-        let service = OrderService::new(store.clone(), Arc::new(markets()), handle.clone());
+        let writer = writer.hand_off_to(engine.clone());
+        let service = OrderService::new(
+            store.clone(),
+            Arc::new(markets()),
+            handle.clone(),
+            engine.clone(),
+        );
         let world = World {
             store,
             service,
+            engine,
             url,
             backend,
             alice: TestKey::named("alice"),
@@ -235,10 +330,20 @@ impl World {
         (world, writer, handle)
     }
 
-    pub fn running(store: Store, url: String, backend: &'static str) -> World {
-        let (world, writer, _) = World::paused(store, url, backend, WriterConfig::default());
+    pub async fn running(store: Store, url: String, backend: &'static str) -> World {
+        let (world, writer, _) = World::paused(store, url, backend, WriterConfig::default()).await;
         writer.spawn();
         world
+    }
+
+    /// Waits until `market`'s matcher has committed every order handed to it so far (every
+    /// order of a `place` that has returned): it takes requests in the order they reach its
+    /// queue and answers one only once the batch it was in has committed.
+    pub async fn matched(&self, market: MarketKey) {
+        self.engine
+            .cancel(market, Wallet::ZERO, CancelTarget::Hashes(Vec::new()))
+            .await
+            .expect("the matcher answers");
     }
 
     pub async fn credit(&self, who: &TestKey, asset: Asset, amount: Wei) {
@@ -274,6 +379,10 @@ pub fn yes() -> Asset {
 
 pub fn no() -> Asset {
     Asset::Token(TokenId(U256::from(NO)))
+}
+
+pub fn six_no() -> Asset {
+    Asset::Token(TokenId(U256::from(SIX_NO)))
 }
 
 pub fn codes(results: &[OrderResult]) -> Vec<Option<ErrorCode>> {
