@@ -226,6 +226,16 @@ async fn create_market_requires_exactly_outcomes_0_and_1() {
 }
 
 #[tokio::test]
+async fn create_market_requires_both_outcomes_to_share_their_decimals() {
+    // A YES + NO pair is worth one unit of collateral: mints and merges need one scale.
+    assert_create_rejected(
+        |b| b["tokens"][1]["decimals"] = json!(6),
+        "tokens.decimals: must be the same for both outcomes",
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn create_market_rejects_a_tick_size_other_than_0_01() {
     for bad in ["0.001", "0.1", "1", "0.010", ""] {
         assert_create_rejected(|b| b["tick_size"] = json!(bad), "tick_size").await;

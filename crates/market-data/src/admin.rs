@@ -112,6 +112,14 @@ impl CreateMarket {
                 return Err(InvalidField::new("tokens.decimals", "must be from 2 to 36"));
             }
         }
+        // A YES + NO pair is worth one unit of collateral in the signed amounts' base units,
+        // so a mint or a merge needs both outcomes on one scale (docs/engine.md, "Amounts").
+        if yes.decimals != no.decimals {
+            return Err(InvalidField::new(
+                "tokens.decimals",
+                "must be the same for both outcomes",
+            ));
+        }
         if self.fee_rate_bps > 10_000 {
             return Err(InvalidField::new("fee_rate_bps", "must be from 0 to 10000"));
         }
