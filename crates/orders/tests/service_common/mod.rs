@@ -154,6 +154,11 @@ pub fn record(t: &MarketTerms) -> MarketRecord {
 /// Stores the markets [`markets`] describes and starts a matching engine over them, as the
 /// gateway does at start-up.
 pub async fn start_engine(store: &Store) -> Engine {
+    start_engine_with(store, Arc::new(engine::InternalLedger)).await
+}
+
+/// [`start_engine`] with another settlement backend.
+pub async fn start_engine_with(store: &Store, settlement: Arc<dyn engine::Settlement>) -> Engine {
     let records: Vec<MarketRecord> = markets().values().map(record).collect();
     for r in &records {
         store
@@ -165,7 +170,7 @@ pub async fn start_engine(store: &Store) -> Engine {
         store.clone(),
         records,
         Arc::new(BookViews::new()),
-        Arc::new(engine::InternalLedger),
+        settlement,
         EngineConfig::default(),
     )
     .await
@@ -310,6 +315,29 @@ impl World {
         config: WriterConfig,
     ) -> (World, AcceptanceWriter<InternalLedger>, AcceptanceHandle) {
         let engine = start_engine(&store).await;
+        World::over(store, url, backend, config, engine)
+    }
+
+    /// A running service whose matchers settle with `settlement`.
+    pub async fn settling_with(
+        store: Store,
+        url: String,
+        backend: &'static str,
+        settlement: Arc<dyn engine::Settlement>,
+    ) -> World {
+        let engine = start_engine_with(&store, settlement).await;
+        let (world, writer, _) = World::over(store, url, backend, WriterConfig::default(), engine);
+        writer.spawn();
+        world
+    }
+
+    fn over(
+        store: Store,
+        url: String,
+        backend: &'static str,
+        config: WriterConfig,
+        engine: Engine,
+    ) -> (World, AcceptanceWriter<InternalLedger>, AcceptanceHandle) {
         let (writer, handle) = acceptance_writer(store.clone(), InternalLedger, config);
         let writer = writer.hand_off_to(engine.clone());
         let service = OrderService::new(
