@@ -108,7 +108,7 @@ async fn fills_are_listed_newest_first_a_page_at_a_time_and_by_market_on_postgre
 
 async fn fills_are_listed_newest_first_a_page_at_a_time_and_by_market_on(backend: Backend) {
     on_backend(backend, |store, url, backend| async move {
-        let w = World::running(store, url, backend);
+        let w = World::running(store, url, backend).await;
         let (alice, bob) = (w.alice.wallet(), w.bob.wallet());
         let mut fills: Vec<FillRecord> = (1..=5)
             .map(|n| fill(alice, open_market(), n, i64::from(n)))
@@ -238,7 +238,7 @@ async fn positions_count_reserved_tokens_and_show_collateral_in_base_units_on_po
 
 async fn positions_count_reserved_tokens_and_show_collateral_in_base_units_on(backend: Backend) {
     on_backend(backend, |store, url, backend| async move {
-        let w = World::running(store, url, backend);
+        let w = World::running(store, url, backend).await;
         let alice = &w.alice;
         let empty = w
             .service
