@@ -508,9 +508,10 @@ const TWO_POW_256_MINUS_1: &str =
 #[tokio::test]
 async fn credit_amount_errors_say_it_is_base_units_and_give_the_assets_decimals() {
     let gw = admin_gateway().await;
-    // A market whose YES token has 6 decimals.
+    // A market whose tokens have 6 decimals.
     let mut body = market_body(1);
     body["tokens"][0]["decimals"] = json!(6);
+    body["tokens"][1]["decimals"] = json!(6);
     gw.create_market(&body).await;
     let (yes, _) = token_ids(1);
     let collateral = r#"(collateral has 18 decimals: 1.5 collateral is "1500000000000000000")"#;
