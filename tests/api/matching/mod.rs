@@ -1,16 +1,20 @@
 //! The matching engine end to end (docs/api.md 6.7), every rule on SQLite and on PostgreSQL:
 //! accepted orders trade on the real binary ([`trades`]); cancels, status changes, expiry and
-//! restarts go through the market's matcher ([`lifecycle`]).
+//! restarts go through the market's matcher ([`lifecycle`]); and a gateway killed while two
+//! wallets trade loses and duplicates nothing ([`crash`], checked from the database by
+//! [`reconcile`]).
 //!
 //! Each rule is one `async fn rule(db: Db)`; [`on_both_backends!`] makes it two tests,
 //! `sqlite::rule` and `postgres::rule` (ignored unless PostgreSQL is there, like every test that
 //! needs it).
 
+use std::path::Path;
 use std::time::Duration;
 
 use alloy_primitives::U256;
 use client::{Client, Credentials, SignedOrder};
 use serde_json::Value;
+use sqlx::Connection;
 use test_support::PgSchema;
 use types::OrderStatus;
 
@@ -42,7 +46,9 @@ macro_rules! on_both_backends {
     };
 }
 
+mod crash;
 mod lifecycle;
+mod reconcile;
 mod trades;
 
 /// How long a test waits for the matcher to do something: generous, because a test machine runs
@@ -90,6 +96,18 @@ impl Db {
     /// A trader whose API key has `read` and `trade`.
     async fn trader(&self, gw: &Gateway, label: &str) -> Trader {
         Trader::with_permissions(gw, &self.env(), label, &["read", "trade"]).await
+    }
+
+    /// A connection of its own to the database of the gateway that runs (or ran) in `dir`.
+    async fn connect(&self, dir: &Path) -> sqlx::AnyConnection {
+        sqlx::any::install_default_drivers();
+        let url = match &self.schema {
+            Some(schema) => schema.url.clone(),
+            None => format!("sqlite://{}", dir.join("data/gateway.db").display()),
+        };
+        sqlx::AnyConnection::connect(&url)
+            .await
+            .expect("connect to the gateway's database")
     }
 }
 
