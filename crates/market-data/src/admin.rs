@@ -333,6 +333,8 @@ impl MarketData {
         &self,
         request: CreditBalance,
     ) -> Result<BalanceView, MarketDataError> {
+        // The conditional-tokens contract of the token's market, which backs it.
+        let mut backing = None;
         let (asset, units) = if request.asset == "collateral" {
             let units = Units {
                 name: "collateral".to_owned(),
@@ -345,7 +347,11 @@ impl MarketData {
                 .asset
                 .parse()
                 .map_err(|_| InvalidField::new("asset", "must be \"collateral\" or a token_id"))?;
-            let decimals = self.catalog.market_of_token(&token).and_then(|market| {
+            let market = self.catalog.market_of_token(&token);
+            backing = market
+                .as_ref()
+                .map(|m| Wallet(m.record.conditional_tokens_address.address()));
+            let decimals = market.and_then(|market| {
                 [&market.record.yes, &market.record.no]
                     .into_iter()
                     .find(|t| t.token_id == token)
@@ -362,10 +368,19 @@ impl MarketData {
             (Asset::Token(token), units)
         };
         let amount = units.amount(&request.amount)?;
+        // Outcome tokens exist on chain only as halves of pairs whose collateral the
+        // conditional-tokens contract holds. The ledger never sees that collateral, so it records
+        // one unit of it on the contract per token credited: a merge of credited tokens then
+        // finds the collateral it frees (docs/engine.md, "The ledger and the chain").
+        let mut credits = vec![(request.wallet, asset, amount)];
+        if let Some(contract) = backing {
+            credits.push((contract, Asset::Collateral, amount));
+        }
         let balance = match self
             .store
-            .credit_balance(request.wallet, asset, amount, Timestamp::now())
+            .credit_balances(&credits, Timestamp::now())
             .await
+            .map(|b| b.get(&(request.wallet, asset)).copied().unwrap_or_default())
         {
             Err(StoreError::BalanceOutOfRange) => {
                 return Err(units

@@ -23,50 +23,58 @@ impl Store {
         amount: Wei,
         now: Timestamp,
     ) -> Result<Balance, StoreError> {
+        let balances = self
+            .credit_balances(&[(wallet, asset, amount)], now)
+            .await?;
+        Ok(balances.get(&(wallet, asset)).copied().unwrap_or_default())
+    }
+
+    /// Adds each amount to its wallet's available balance of its asset, all in one transaction
+    /// (none when one would exceed 2^256-1), and returns the new balances.
+    pub async fn credit_balances(
+        &self,
+        credits: &[(Wallet, Asset, Wei)],
+        now: Timestamp,
+    ) -> Result<BTreeMap<(Wallet, Asset), Balance>, StoreError> {
         let mut conn = self.write_connection().await?;
         let mut tx = conn.begin().await?;
-        let (wallet_s, asset_s) = (wallet.to_string(), asset.to_string());
-        sqlx::query(
-            "INSERT INTO balances (wallet, asset, available, reserved, updated_at) \
-             VALUES ($1, $2, '0', '0', $3) ON CONFLICT (wallet, asset) DO NOTHING",
-        )
-        .bind(&wallet_s)
-        .bind(&asset_s)
-        .bind(now.0)
-        .execute(&mut *tx.inner)
-        .await?;
-        let sql = format!(
-            "SELECT available, reserved FROM balances WHERE wallet = $1 AND asset = $2{}",
-            self.backend().for_update()
-        );
-        let row = sqlx::query(&sql)
-            .bind(&wallet_s)
-            .bind(&asset_s)
-            .fetch_one(&mut *tx.inner)
-            .await?;
-        let current = Balance {
-            available: parse_col(&row.try_get::<String, _>("available")?, "available")?,
-            reserved: parse_col(&row.try_get::<String, _>("reserved")?, "reserved")?,
+        let pairs: Vec<(Wallet, Asset)> = credits.iter().map(|(w, a, _)| (*w, *a)).collect();
+        // Rows first, so that two credits of a new balance lock one row instead of both
+        // inserting it (the second would overwrite the first).
+        for (wallet, asset) in &pairs {
+            if let Err(e) = ensure_balance_row(&mut tx, *wallet, *asset, now).await {
+                tx.rollback().await;
+                return Err(e);
+            }
+        }
+        let found = match lock_balances(&mut tx, &pairs).await {
+            Ok(found) => found,
+            Err(e) => {
+                tx.rollback().await;
+                return Err(e);
+            }
         };
-        let Some(available) = current.available.checked_add(amount) else {
-            tx.rollback().await;
-            return Err(StoreError::BalanceOutOfRange);
-        };
-        let updated = Balance {
-            available,
-            ..current
-        };
-        sqlx::query(
-            "UPDATE balances SET available = $1, updated_at = $2 WHERE wallet = $3 AND asset = $4",
-        )
-        .bind(updated.available.to_string())
-        .bind(now.0)
-        .bind(&wallet_s)
-        .bind(&asset_s)
-        .execute(&mut *tx.inner)
-        .await?;
-        tx.note_balance((wallet, asset), updated);
-        tx.commit().await?;
+        let mut updated: BTreeMap<(Wallet, Asset), Balance> = BTreeMap::new();
+        for (wallet, asset, amount) in credits {
+            let current = updated
+                .get(&(*wallet, *asset))
+                .or_else(|| found.get(&(*wallet, *asset)))
+                .copied()
+                .unwrap_or_default();
+            let Some(available) = current.available.checked_add(*amount) else {
+                tx.rollback().await;
+                return Err(StoreError::BalanceOutOfRange);
+            };
+            updated.insert(
+                (*wallet, *asset),
+                Balance {
+                    available,
+                    ..current
+                },
+            );
+        }
+        let result = write_balances(&mut tx, &updated, now).await;
+        tx.finish(result).await?;
         Ok(updated)
     }
 

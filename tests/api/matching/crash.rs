@@ -41,9 +41,9 @@ async fn a_gateway_killed_while_two_wallets_trade_loses_and_duplicates_nothing(d
     body["fee_rate_bps"] = json!(100);
     gw.create_market(&body).await;
     let market = market_info(&gw, &condition_id(MARKET)).await;
-    let (yes_token, _) = token_ids(MARKET);
-    // Both wallets hold collateral and YES. NO comes only from mints, so merges (SELL YES with
-    // SELL NO) never free more collateral than mints locked in the conditional-tokens contract.
+    let (yes_token, no_token) = token_ids(MARKET);
+    // Both wallets hold collateral, YES and NO: merges free collateral of mints made here and
+    // of credited pairs alike.
     let mut credits = Credits::new();
     let mut traders = Vec::new();
     for label in LABELS {
@@ -51,6 +51,7 @@ async fn a_gateway_killed_while_two_wallets_trade_loses_and_duplicates_nothing(d
         for (asset, amount) in [
             (COLLATERAL, shares(1_000_000)),
             (&yes_token, shares(100_000)),
+            (&no_token, shares(100_000)),
         ] {
             t.credit_asset(&gw, asset, amount).await;
             *credits

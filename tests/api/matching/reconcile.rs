@@ -366,8 +366,10 @@ impl Snapshot {
     }
 
     /// Collateral: what all wallets hold (the fee wallet and the conditional-tokens contract
-    /// included) is what was credited. Each outcome token: what was credited plus what mints
-    /// created less what merges destroyed, which is the contract's collateral for both.
+    /// included) is what was credited, plus one unit on the contract per outcome token credited
+    /// (the backing the ledger records for it). Each outcome token: what was credited plus what
+    /// mints created less what merges destroyed, which is the contract's collateral beyond that
+    /// backing, for both.
     pub(super) fn check_assets_conserved(&self, credits: &Credits) {
         let total = |asset: &str| -> U256 {
             self.balances
@@ -383,19 +385,24 @@ impl Snapshot {
                 .map(|(_, v)| *v)
                 .sum()
         };
+        let backing = credited(&self.yes_token) + credited(&self.no_token);
         assert_eq!(
             total(COLLATERAL),
-            credited(COLLATERAL),
+            credited(COLLATERAL) + backing,
             "collateral is not conserved"
         );
-        let locked = self.held(&self.escrow, COLLATERAL);
-        assert_eq!(locked.reserved, U256::ZERO, "the contract reserves nothing");
+        let contract = self.held(&self.escrow, COLLATERAL);
+        assert_eq!(
+            contract.reserved,
+            U256::ZERO,
+            "the contract reserves nothing"
+        );
+        let locked = contract.available - backing;
         for token in [&self.yes_token, &self.no_token] {
             assert_eq!(
                 total(token),
-                credited(token) + locked.available,
-                "token {token}: held != credited + minted - merged ({} locked)",
-                locked.available
+                credited(token) + locked,
+                "token {token}: held != credited + minted - merged ({locked} locked)"
             );
         }
     }
@@ -414,6 +421,10 @@ impl Snapshot {
         };
         for ((wallet, asset), v) in credits {
             add(wallet, asset, signed(*v));
+            if asset != COLLATERAL {
+                // The backing the ledger records on the contract for credited tokens.
+                add(&self.escrow, COLLATERAL, signed(*v));
+            }
         }
         for f in &self.fills {
             let (tokens, collateral, fee) = (signed(f.tokens), signed(f.collateral), signed(f.fee));

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use types::{OrderStatus, OrderType, Outcome, Side};
 
 use crate::harness::{condition_id, market_body, token_ids, DEMO_CONDITION_ID};
-use crate::trading::{limit, market_info, DEMO_YES};
+use crate::trading::{limit, market_info, DEMO_NO, DEMO_YES};
 
 use super::{
     book, cents, collateral, level, levels, place, shares, two_traders, until_rested, until_status,
@@ -23,6 +23,7 @@ on_both_backends!(
     a_crossing_buy_fills_at_the_resting_price_and_both_orders_settle,
     a_buy_yes_and_a_buy_no_that_add_up_to_one_mint,
     a_sell_yes_and_a_sell_no_that_add_up_to_at_most_one_merge,
+    credited_tokens_merge_as_minted_ones_do,
     a_market_order_fills_what_it_can_at_once_within_its_price_and_cancels_the_rest,
     a_partially_filled_order_keeps_its_place_ahead_of_later_orders,
     an_order_never_trades_with_its_own_wallet_the_resting_one_is_cancelled,
@@ -102,6 +103,31 @@ async fn a_buy_yes_and_a_buy_no_that_add_up_to_one_mint(db: Db) {
         .find(|p| p["outcome"] == 0)
         .expect("a NO position");
     assert_eq!(no_row["size"], "5.00");
+}
+
+/// Tokens credited by the operator were minted on chain, their collateral held by the
+/// conditional-tokens contract: a merge of them frees it, as for pairs minted here.
+async fn credited_tokens_merge_as_minted_ones_do(db: Db) {
+    let gw = db.start().await;
+    let yes_holder = db.trader(&gw, "credited-merge-yes").await;
+    let no_holder = db.trader(&gw, "credited-merge-no").await;
+    yes_holder.credit_asset(&gw, DEMO_YES, shares(10)).await;
+    no_holder.credit_asset(&gw, DEMO_NO, shares(10)).await;
+    let market = market_info(&gw, DEMO_CONDITION_ID).await;
+    let sell_yes = yes_holder.sign(&market, &limit(Yes, Sell, 40, 1_000));
+    place(&yes_holder, &sell_yes).await;
+    until_rested(&yes_holder, &sell_yes).await;
+    let sell_no = no_holder.sign(&market, &limit(No, Sell, 55, 1_000));
+    place(&no_holder, &sell_no).await;
+    until_status(&no_holder, &sell_no, OrderStatus::Filled).await;
+    until_status(&yes_holder, &sell_yes, OrderStatus::Filled).await;
+    // At the resting 0.40: 4.00 to the YES side, 6.00 to the NO side.
+    assert_eq!(collateral(&gw, &yes_holder).await.0, shares(4));
+    assert_eq!(collateral(&gw, &no_holder).await.0, shares(6));
+    // The market goes on: a later order is matched.
+    let again = yes_holder.sign(&market, &limit(Yes, Buy, 30, 500));
+    place(&yes_holder, &again).await;
+    until_rested(&yes_holder, &again).await;
 }
 
 async fn a_sell_yes_and_a_sell_no_that_add_up_to_at_most_one_merge(db: Db) {
