@@ -40,6 +40,18 @@ pub enum EngineError {
     Internal(String),
 }
 
+impl EngineError {
+    /// True when retrying the same work later may succeed: the database was out of reach, the
+    /// gateway is stopping, or another writer moved the market's sequence (a reload re-reads
+    /// it). Anything else would fail again on the same input.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            EngineError::Unavailable | EngineError::Stopped | EngineError::Fenced(_)
+        )
+    }
+}
+
 impl From<StoreError> for EngineError {
     fn from(e: StoreError) -> EngineError {
         match e {

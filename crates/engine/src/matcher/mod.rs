@@ -150,6 +150,12 @@ pub(crate) struct Matcher {
     loaded_pending: HashSet<OrderHash>,
     /// A batch failed: the market must be rebuilt from the database before the next one.
     needs_reload: bool,
+    /// A batch failed for a reason other than the database being out of reach: the orders it
+    /// held are taken again one per batch, to find the one that fails on its own.
+    isolating: bool,
+    /// Orders whose batch failed on their own: left unprocessed (live, reserved) and skipped
+    /// until an operator has looked, so that one order cannot stop its market.
+    quarantined: HashSet<OrderHash>,
     shared: Shared,
     rx: mpsc::Receiver<Request>,
 }
@@ -191,13 +197,23 @@ impl Matcher {
     /// Orders a (re)load found not yet processed, in acceptance order; stops at a failed
     /// batch (the reload that follows finds the rest again).
     async fn take_pending(&mut self, pending: Vec<OrderRecord>) {
-        for chunk in pending.chunks(self.shared.max_batch.max(1)) {
+        let pending: Vec<OrderRecord> = pending
+            .into_iter()
+            .filter(|r| !self.quarantined.contains(&r.order_hash))
+            .collect();
+        let per_batch = if self.isolating {
+            1
+        } else {
+            self.shared.max_batch.max(1)
+        };
+        for chunk in pending.chunks(per_batch) {
             let requests = chunk.iter().cloned().map(Request::Loaded).collect();
             self.batch(requests).await;
             if self.needs_reload {
                 return;
             }
         }
+        self.isolating = false;
     }
 
     /// One batch: run, commit, then publish and answer (or reload).
@@ -206,12 +222,19 @@ impl Matcher {
         let mut batch = Batch::new(self.terms.market, self.seq + 1, now);
         self.expire_due(&mut batch);
         let mut replies = Vec::new();
+        let lone_order = match requests.as_slice() {
+            [Request::Place(r) | Request::Loaded(r)] => Some(r.order_hash),
+            _ => None,
+        };
         for request in requests {
             match request {
                 Request::Place(record) => {
                     let hash = record.order_hash;
                     // A hand-off of an order a reload already took, or a second hand-off.
-                    if self.loaded_pending.remove(&hash) || self.orders.contains_key(&hash) {
+                    if self.loaded_pending.remove(&hash)
+                        || self.orders.contains_key(&hash)
+                        || self.quarantined.contains(&hash)
+                    {
                         continue;
                     }
                     self.take(record, &mut batch);
@@ -250,6 +273,15 @@ impl Matcher {
             }
             Err(e) => {
                 tracing::error!(market = %self.terms.label, seq = batch.seq, error = %e, "a matcher batch failed; rebuilding the market from the database");
+                if !e.is_transient() {
+                    match lone_order {
+                        Some(hash) if self.isolating => {
+                            tracing::error!(market = %self.terms.label, order = %hash, error = %e, "an order fails its batch on its own: it is left unprocessed until an operator looks at it");
+                            self.quarantined.insert(hash);
+                        }
+                        _ => self.isolating = true,
+                    }
+                }
                 answer(replies, Err(e));
                 self.needs_reload = true;
             }

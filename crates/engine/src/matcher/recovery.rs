@@ -7,7 +7,7 @@
 //! order.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 
 use market_data::{BookLevel, BookState};
 use store::markets::MarketRecord;
@@ -138,6 +138,8 @@ impl Matcher {
             last_price,
             loaded_pending,
             needs_reload: false,
+            isolating: false,
+            quarantined: HashSet::new(),
             shared,
             rx,
         };
