@@ -29,20 +29,12 @@ pub async fn fills_page(
 ) -> Result<FillsPage, ServiceError> {
     let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
     let limit = query.limit.clamp(1, 100);
-    let mut rows = store
+    let rows = store
         .fills_page(wallet, query.market.as_ref(), after.as_ref(), limit + 1)
         .await?;
-    let has_more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next_cursor = match rows.last() {
-        Some(last) if has_more => Some(encode_cursor(last)),
-        _ => None,
-    };
-    Ok(FillsPage {
-        data: rows.iter().map(FillView::from).collect(),
-        next_cursor,
-        has_more,
-    })
+    Ok(FillsPage::of(rows, limit, encode_cursor, |r| {
+        FillView::from(r)
+    }))
 }
 
 fn encode_cursor(f: &FillRecord) -> String {

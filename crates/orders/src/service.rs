@@ -276,21 +276,13 @@ impl OrderService {
             market: query.market,
             statuses: query.status.statuses(),
         };
-        let mut rows = self
+        let rows = self
             .store
             .orders_page(wallet, &filter, after.as_ref(), limit + 1)
             .await?;
-        let has_more = rows.len() > limit as usize;
-        rows.truncate(limit as usize);
-        let next_cursor = match rows.last() {
-            Some(last) if has_more => Some(encode_cursor(last)),
-            _ => None,
-        };
-        Ok(OrdersPage {
-            data: rows.iter().map(OrderView::from).collect(),
-            next_cursor,
-            has_more,
-        })
+        Ok(OrdersPage::of(rows, limit, encode_cursor, |r| {
+            OrderView::from(r)
+        }))
     }
 }
 

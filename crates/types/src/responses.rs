@@ -145,6 +145,30 @@ pub struct Page<T> {
     pub has_more: bool,
 }
 
+impl<T> Page<T> {
+    /// A page of at most `limit` items from `rows`, read with `limit + 1` so that one more row
+    /// says whether more follow; the cursor names the last row shown.
+    pub fn of<R>(
+        mut rows: Vec<R>,
+        limit: u32,
+        cursor: impl Fn(&R) -> String,
+        view: impl Fn(&R) -> T,
+    ) -> Page<T> {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let has_more = rows.len() > limit;
+        rows.truncate(limit);
+        let next_cursor = match rows.last() {
+            Some(last) if has_more => Some(cursor(last)),
+            _ => None,
+        };
+        Page {
+            data: rows.iter().map(view).collect(),
+            next_cursor,
+            has_more,
+        }
+    }
+}
+
 /// The body of `POST /v1/orders/cancel`: the orders this call actually cancelled, and why each
 /// other hash it was given was not.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
