@@ -253,8 +253,13 @@ async fn positions_count_reserved_tokens_and_show_collateral_in_base_units_on(ba
 
         w.credit(alice, Asset::Collateral, e18(100, 0)).await;
         w.credit(alice, yes(), e18(10, 0)).await;
-        // 9.975 NO shares: the NO token has 6 decimals.
-        w.credit(alice, no(), wei(9_975_000)).await;
+        // 9.975 NO shares: more decimals than a price or an order size has.
+        w.credit(
+            alice,
+            no(),
+            Wei(U256::from(9_975u64) * U256::from(10u64).pow(U256::from(15u8))),
+        )
+        .await;
         // A SELL reserves 6 of the 10 YES shares, a BUY 0.50 collateral: both still held.
         let placed = w
             .place(
@@ -274,7 +279,7 @@ async fn positions_count_reserved_tokens_and_show_collateral_in_base_units_on(ba
                 e18(3, 70),
                 -25 * 10i128.pow(16),
             ),
-            position(alice.wallet(), open_market(), NO, wei(5_000_000), 0),
+            position(alice.wallet(), open_market(), NO, e18(5, 0), 0),
             // Sold down to nothing in the other market: shown for what it made.
             position(
                 alice.wallet(),
