@@ -4,14 +4,19 @@
 //!
 //! Each backend gets a fresh gateway binary in dev mode in a temp directory (PostgreSQL a fresh
 //! schema, dropped afterwards) and two wallets, each with an API key: a maker credited YES
-//! tokens and a taker credited collateral. The load is an open loop paced by the clock: pair
-//! `i` is due `i / BENCH_RATE` seconds after the start; the maker places a SELL YES at 0.50
-//! (the market's minimum size) and, once that is answered, the taker a BUY YES of the same
-//! price and size: the crossing order, which fills in full against a resting SELL (the matcher
-//! takes orders in acceptance order, so there is always one). `BENCH_SENDERS` connections take
-//! the pairs in turn, so one slow answer delays no other pair; a pair whose connection is still
-//! busy at its time goes late, and lateness is printed. Every order is signed before any clock
-//! starts, the same set for both backends; every answer must be a 200 with the order `OPEN`.
+//! tokens and a taker credited collateral. Every order is a YES order at 0.50 of the market's
+//! minimum size. The taker's BUYs are the crossing orders, one per request, in an open loop
+//! paced by the clock: BUY `i` is due `i / BENCH_RATE` seconds after the start, whatever the
+//! answers do. `BENCH_SENDERS` connections take them in turn, so one slow answer delays no
+//! other; a BUY whose connection is still busy at its time goes late, and lateness is printed.
+//!
+//! The maker keeps SELLs resting ahead of the BUYs, the way a market maker quotes: before the
+//! clock starts it rests `SEED_REQUESTS` requests of 15 SELLs, then sends its next 15 (on
+//! `MAKER_CONNECTIONS` connections of its own, in turn) when the first BUY they are for is due.
+//! So every BUY fills in full against a resting SELL as the taker; a BUY that rested instead
+//! (the maker fell that far behind) is counted, and fails the run. Every order is signed
+//! before any clock starts, the same set for both backends; every answer must be a 200 with
+//! each order `OPEN`.
 //!
 //! A watcher polls the taker's newest fills (`GET /v1/fills?limit=10`, following the cursor
 //! while a page holds nothing seen before) every `BENCH_POLL_MS` milliseconds, back to back
@@ -19,12 +24,12 @@
 //! visible at the answer of the first poll that lists it, so each latency is an upper bound
 //! that includes up to one poll period; the periods and the poll's round trip are printed
 //! beside the figures. A fill listed before the bench had the order's own answer counts as 0.
-//! Pairs due in the warm-up do not count; a measured BUY not accepted, or whose fill is never
+//! BUYs due in the warm-up do not count; a measured BUY not accepted, or whose fill is never
 //! listed, fails the run.
 //!
 //! Run with `cargo bench -p gateway --bench fill_latency`. Settings (environment):
-//! `BENCH_RATE` (1000 crossing orders per second, so twice as many orders), `BENCH_SECS` (20,
-//! measured per backend), `BENCH_WARMUP_SECS` (2), `BENCH_POLL_MS` (1), `BENCH_SENDERS` (16),
+//! `BENCH_RATE` (1000 crossing orders per second), `BENCH_SECS` (20, measured per backend),
+//! `BENCH_WARMUP_SECS` (2), `BENCH_POLL_MS` (1), `BENCH_SENDERS` (16),
 //! `BENCH_BACKENDS` (`sqlite,postgres`), `DATABASE_URL` (the PostgreSQL server; default
 //! `postgres://postgres@127.0.0.1:5432/test`; a run skips PostgreSQL, and says so, when it is
 //! unreachable). Run by `cargo test` (no `--bench` argument) it only checks that it works,
@@ -33,8 +38,8 @@
 #[path = "common/backend.rs"]
 mod backend;
 mod common;
-#[path = "fill_latency/pairs.rs"]
-mod pairs;
+#[path = "fill_latency/load.rs"]
+mod load;
 #[path = "common/place.rs"]
 mod place;
 #[path = "common/wallets.rs"]
@@ -56,7 +61,7 @@ use backend::{machine_busy, print_log_tail, run_each, BackendKind, Database, Sto
 use common::{
     client_runtime, env_number, load_average, percentile_ms, smoke_run, CpuSource, GatewayProcess,
 };
-use pairs::{Answered, Heads, Schedule, Sent};
+use load::{Answered, Heads, Request, Schedule, Sent};
 use wallets::{api_key, credit, fetch_market, wallet_key, ApiKey};
 use watch::Seen;
 
@@ -66,6 +71,14 @@ const TAKER: usize = 0;
 const MAKER: usize = 1;
 const PRICE: &str = "0.50";
 const SIZE: &str = "5";
+/// SELLs per maker request (the most one request may carry, docs/api.md 6.1).
+const SELLS_PER_REQUEST: usize = 15;
+/// The maker's connections: a request of 15 SELLs can take longer to answer than the time
+/// between two of them.
+const MAKER_CONNECTIONS: usize = 4;
+/// Maker requests resting before the clock starts: the crossing orders of this many
+/// requests' worth of time could come with the maker's next request late.
+const SEED_REQUESTS: usize = 10;
 
 fn main() -> ExitCode {
     let smoke = smoke_run();
@@ -76,12 +89,13 @@ fn main() -> ExitCode {
     };
     println!("{} (at the start)", load_average());
     println!(
-        "fill_latency: {} crossing orders/s (a SELL then a BUY that fills it, paced, on {} \
-         connections), fills polled every {:?}, {:?} warm-up, {:?} measured per backend",
+        "fill_latency: {} crossing orders/s (a BUY per request, paced, on {} connections; the \
+         maker's SELLs {SELLS_PER_REQUEST} per request ahead of them), fills polled every {:?}, \
+         {:?} warm-up, {:?} measured per backend",
         settings.rate, settings.senders, settings.poll, settings.warmup, settings.measured
     );
 
-    let mut signed: Option<Arc<[Pair]>> = None;
+    let mut signed: Option<Arc<Signed>> = None;
     let (results, failed) = run_each(
         &settings.backends,
         |database| run_backend(&settings, database, &mut signed),
@@ -126,7 +140,7 @@ fn target_ms(backend: BackendKind) -> f64 {
 
 /// How hard and how long to push, from the environment.
 struct Settings {
-    /// Crossing orders (pairs) per second.
+    /// Crossing orders per second.
     rate: u64,
     warmup: Duration,
     measured: Duration,
@@ -159,7 +173,8 @@ impl Settings {
         }
     }
 
-    fn pairs(&self) -> usize {
+    /// Crossing orders in a run, warm-up included.
+    fn crossing(&self) -> usize {
         (self.rate as f64 * (self.warmup + self.measured).as_secs_f64()) as usize
     }
 
@@ -172,23 +187,19 @@ impl Settings {
     }
 }
 
-/// One pair: the maker's SELL and the taker's BUY that fills it.
-pub(crate) struct Pair {
-    sell: SignedOne,
-    buy: SignedOne,
+/// Every order of a run, signed before any clock starts.
+pub(crate) struct Signed {
+    /// The maker's requests, `SELLS_PER_REQUEST` SELLs each: the seed, then one for each
+    /// `SELLS_PER_REQUEST` crossing orders.
+    sells: Vec<Request>,
+    /// The crossing orders, one per request.
+    buys: Vec<Request>,
 }
 
-/// A request of one signed order: its body, and what its answer must carry.
-pub(crate) struct SignedOne {
-    body: Vec<u8>,
-    needle: Vec<u8>,
-    hash: OrderHash,
-}
-
-/// Signs every pair: the SELLs on one thread, the BUYs on another.
-fn sign_pairs(market: &MarketInfo, pairs: usize) -> Arc<[Pair]> {
+/// Signs `crossing` BUYs of the taker and the SELLs they fill, on two threads.
+fn sign(market: &MarketInfo, crossing: usize) -> Signed {
     let started = Instant::now();
-    let sign = |wallet: usize, side: Side| -> Vec<SignedOne> {
+    let sign = |wallet: usize, side: Side, requests: usize, per_request: usize| -> Vec<Request> {
         let key = wallet_key(wallet);
         let builder = OrderBuilder::new(&key, market);
         let spec = OrderSpec::limit(
@@ -197,32 +208,35 @@ fn sign_pairs(market: &MarketInfo, pairs: usize) -> Arc<[Pair]> {
             PRICE.parse().expect("a price"),
             SIZE.parse().expect("a size"),
         );
-        (0..pairs)
-            .map(|i| {
-                let salt = U256::from(wallet as u64 + 1) << 128 | U256::from(i as u64);
-                let order = builder.build_with_salt(&spec, salt).expect("sign an order");
-                SignedOne {
-                    body: place::body(std::slice::from_ref(&order)),
-                    needle: place::needle(&order.hash),
-                    hash: order.hash,
+        (0..requests)
+            .map(|r| {
+                let orders: Vec<_> = (0..per_request)
+                    .map(|i| {
+                        let n = (r * per_request + i) as u64;
+                        let salt = U256::from(wallet as u64 + 1) << 128 | U256::from(n);
+                        builder.build_with_salt(&spec, salt).expect("sign an order")
+                    })
+                    .collect();
+                Request {
+                    body: place::body(&orders),
+                    needles: orders.iter().map(|o| place::needle(&o.hash)).collect(),
+                    hash: orders[0].hash,
                 }
             })
             .collect()
     };
+    let sell_requests = SEED_REQUESTS + crossing.div_ceil(SELLS_PER_REQUEST);
     let (sells, buys) = std::thread::scope(|s| {
-        let sells = s.spawn(|| sign(MAKER, Side::Sell));
-        let buys = sign(TAKER, Side::Buy);
+        let sells = s.spawn(|| sign(MAKER, Side::Sell, sell_requests, SELLS_PER_REQUEST));
+        let buys = sign(TAKER, Side::Buy, crossing, 1);
         (sells.join().expect("the SELLs signed"), buys)
     });
     println!(
-        "signed {pairs} pairs in {:.1} s",
+        "signed {crossing} BUYs and {} SELLs in {:.1} s",
+        sell_requests * SELLS_PER_REQUEST,
         started.elapsed().as_secs_f64()
     );
-    sells
-        .into_iter()
-        .zip(buys)
-        .map(|(sell, buy)| Pair { sell, buy })
-        .collect()
+    Signed { sells, buys }
 }
 
 /// One backend's figures.
@@ -239,6 +253,8 @@ struct Figures {
     gateway_cpu: Option<Duration>,
     machine_cpu: Option<Duration>,
     measured: Duration,
+    /// SELLs the maker sent, seed included.
+    sells: usize,
     stored: Option<Stored>,
 }
 
@@ -247,23 +263,26 @@ impl Figures {
         percentile_ms(&self.latencies_us, p)
     }
 
+    /// No error, every measured BUY's fill listed, as the taker, and the rows to match: every
+    /// order sent stored and every BUY filled (two fills each, the maker's and its own).
     fn clean(&self) -> bool {
-        let pairs = self.sent.answered.len() as i64;
+        let buys = self.sent.answered.len() as i64;
         self.sent.errors == 0
             && self.sent.lost == 0
             && self.unseen == 0
+            && self.seen.rested.is_empty()
             && !self.latencies_us.is_empty()
             && self
                 .stored
                 .as_ref()
-                .is_some_and(|s| s.orders() == 2 * pairs && s.fills == 2 * pairs)
+                .is_some_and(|s| s.orders() == buys + self.sells as i64 && s.fills == 2 * buys)
     }
 }
 
 fn run_backend(
     settings: &Settings,
     database: &Database,
-    signed: &mut Option<Arc<[Pair]>>,
+    signed: &mut Option<Arc<Signed>>,
 ) -> Result<Figures, String> {
     let name = database.kind.name();
     let gateway = database.start_gateway(&[]);
@@ -271,8 +290,8 @@ fn run_backend(
     let http = reqwest::Client::new();
     let base = format!("http://{}", gateway.addr);
     let market = runtime.block_on(fetch_market(&http, &base))?;
-    let pairs = signed
-        .get_or_insert_with(|| sign_pairs(&market, settings.pairs()))
+    let signed = signed
+        .get_or_insert_with(|| Arc::new(sign(&market, settings.crossing())))
         .clone();
     println!(
         "{name}: gateway pid {}, {}; {}",
@@ -287,10 +306,13 @@ fn run_backend(
         maker: place::head(gateway.addr, &maker),
         taker: place::head(gateway.addr, &taker),
     });
+    runtime
+        .block_on(load::seed(&signed, SEED_REQUESTS, &heads, gateway.addr))
+        .map_err(|e| format!("resting the maker's first SELLs: {e}"))?;
 
     let gateway_cpu = CpuSource::Process(gateway.child.id());
     let (sent, seen, cpu) = runtime.block_on(async {
-        // Time to open the connections before the first pair is due.
+        // Time to open the connections before the first BUY is due.
         let schedule = settings.schedule(Instant::now() + Duration::from_millis(50));
         let (expected_tx, expected) = oneshot::channel();
         let watcher = tokio::spawn(watch::watch(
@@ -305,12 +327,25 @@ fn run_backend(
             window,
             window + settings.measured,
         ));
-        let senders: Vec<_> = (0..settings.senders)
+        let makers: Vec<_> = (0..MAKER_CONNECTIONS)
             .map(|k| {
-                tokio::spawn(pairs::send(
+                tokio::spawn(load::make(
+                    k,
+                    MAKER_CONNECTIONS,
+                    signed.clone(),
+                    SEED_REQUESTS,
+                    heads.clone(),
+                    gateway.addr,
+                    schedule,
+                ))
+            })
+            .collect();
+        let takers: Vec<_> = (0..settings.senders)
+            .map(|k| {
+                tokio::spawn(load::take(
                     k,
                     settings.senders,
-                    pairs.clone(),
+                    signed.clone(),
                     heads.clone(),
                     gateway.addr,
                     schedule,
@@ -318,7 +353,7 @@ fn run_backend(
             })
             .collect();
         let mut sent = Sent::default();
-        for sender in senders {
+        for sender in makers.into_iter().chain(takers) {
             sent.merge(sender.await.expect("a sender panicked"));
         }
         let measured: HashSet<OrderHash> = sent
@@ -335,6 +370,7 @@ fn run_backend(
     });
     let seen = seen?;
     let mut figures = figures(database.kind, sent, seen, settings.measured);
+    figures.sells = signed.sells.len() * SELLS_PER_REQUEST;
     (figures.gateway_cpu, figures.machine_cpu) = cpu;
     let stored = runtime
         .block_on(database.stored(&gateway))
@@ -395,7 +431,7 @@ fn figures(backend: BackendKind, mut sent: Sent, mut seen: Seen, measured: Durat
                 before_answer += 1;
                 latencies_us.push(0);
             }
-            Some(listed) => latencies_us.push(pairs::micros(*listed - *at)),
+            Some(listed) => latencies_us.push(load::micros(*listed - *at)),
             None => unseen += 1,
         }
     }
@@ -418,6 +454,7 @@ fn figures(backend: BackendKind, mut sent: Sent, mut seen: Seen, measured: Durat
         gateway_cpu: None,
         machine_cpu: None,
         measured,
+        sells: 0,
         stored: None,
     }
 }
@@ -430,7 +467,8 @@ fn report(f: &Figures) {
     let v = &f.latencies_us;
     println!(
         "  {name:<8} visible  p50 {:.2} ms  p90 {:.2} ms  p99 {:.2} ms  p99.9 {:.2} ms  max {:.2} ms \
-         (target p99 <= {:.0} ms); {} crossing orders, {} listed before their answer, {} never listed",
+         (target p99 <= {:.0} ms); {} crossing orders, {} listed before their answer, {} never listed, \
+         {} filled as the maker",
         ms(v, 0.50),
         ms(v, 0.90),
         ms(v, 0.99),
@@ -440,6 +478,7 @@ fn report(f: &Figures) {
         v.len(),
         f.before_answer,
         f.unseen,
+        f.seen.rested.len(),
     );
     println!(
         "  {name:<8} polls    {} pages; answer to answer p50 {:.2} ms  p99 {:.2} ms; round trip p50 {:.2} ms  p99 {:.2} ms \
@@ -451,31 +490,34 @@ fn report(f: &Figures) {
         ms(round_trip, 0.99),
     );
     println!(
-        "  {name:<8} POST     answer p50 {:.2} ms  p99 {:.2} ms; sent late by p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
+        "  {name:<8} POST     BUY answer p50 {:.2} ms  p99 {:.2} ms; sent late by p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms; \
+         the maker's SELLs late by {:.2} ms at most",
         ms(post, 0.50),
         ms(post, 0.99),
         ms(late, 0.50),
         ms(late, 0.99),
         ms(late, 1.0),
+        f.sent.maker_late.as_secs_f64() * 1e3,
     );
-    let per_pair = |cpu: Option<Duration>| match cpu {
+    let per_crossing = |cpu: Option<Duration>| match cpu {
         Some(cpu) if !v.is_empty() => format!("{:.0} us", cpu.as_secs_f64() * 1e6 / v.len() as f64),
         _ => "unknown".to_owned(),
     };
     let busy = machine_busy(f.machine_cpu, f.measured);
     println!(
-        "  {name:<8} CPU      per crossing pair: gateway {}, whole machine {}; machine busy {busy}",
-        per_pair(f.gateway_cpu),
-        per_pair(f.machine_cpu),
+        "  {name:<8} CPU      per crossing order (with its SELL and the polls): gateway {}, whole machine {}; machine busy {busy}",
+        per_crossing(f.gateway_cpu),
+        per_crossing(f.machine_cpu),
     );
     if let Some(stored) = &f.stored {
         println!(
-            "  {name:<8} stored   {stored} (every pair sent: 2 orders FILLED, 2 fills; {} pairs)",
-            f.sent.answered.len()
+            "  {name:<8} stored   {stored} (of {} BUYs and {} SELLs sent: every BUY FILLED, two fills each)",
+            f.sent.answered.len(),
+            f.sells,
         );
     }
     println!(
-        "  {name:<8} errors   {} (measured pairs lost: {}){}",
+        "  {name:<8} errors   {} (measured crossing orders lost: {}){}",
         f.sent.errors,
         f.sent.lost,
         f.sent

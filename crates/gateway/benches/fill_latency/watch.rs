@@ -10,7 +10,7 @@ use tokio::sync::oneshot;
 use types::OrderHash;
 
 use crate::common::Connection;
-use crate::pairs::micros;
+use crate::load::micros;
 use crate::place::RESPONSE_TIMEOUT;
 
 /// Fills per page: a poll finds one or two new ones; the cursor is followed when a page holds
@@ -24,6 +24,8 @@ const LINGER: Duration = Duration::from_secs(10);
 pub(crate) struct Seen {
     /// When a poll's answer first listed a fill of each order.
     pub first_listed: HashMap<OrderHash, Instant>,
+    /// Orders whose first fill was as the maker: they rested before a SELL came.
+    pub rested: HashSet<OrderHash>,
     /// Between two consecutive polls' answers, in microseconds: how long a fill committed
     /// just after one poll read the list can wait to be seen.
     pub period_us: Vec<u32>,
@@ -42,6 +44,7 @@ struct FillsPage {
 #[derive(Deserialize)]
 struct FillRow {
     order_hash: OrderHash,
+    role: String,
 }
 
 /// Polls `GET /v1/fills` with `headers` (the taker's key) every `every`, back to back when a
@@ -121,6 +124,9 @@ async fn poll(
             all_new &= !known;
             if !known {
                 seen.first_listed.insert(fill.order_hash, answered);
+                if fill.role != "TAKER" {
+                    seen.rested.insert(fill.order_hash);
+                }
             }
         }
         match page.next_cursor {
