@@ -26,8 +26,8 @@ use actix_web::web::{self, Bytes};
 use actix_web::{App, HttpResponse, HttpServer};
 
 use common::{
-    client_runtime, env_number, load_average, percentile_ms, Connection, CpuSource, GatewayProcess,
-    DEMO_CONDITION_ID,
+    client_runtime, env_number, load_average, percentile_ms, smoke_run, Connection, CpuSource,
+    GatewayProcess, DEMO_CONDITION_ID,
 };
 /// The route pattern the gateway serves the market under; the bare server routes the same way.
 const MARKET_ROUTE: &str = "/v1/markets/{condition_id}";
@@ -39,8 +39,7 @@ const ROUND_SETTLE: Duration = Duration::from_millis(100);
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 fn main() -> ExitCode {
-    // `cargo bench` passes `--bench`; `cargo test --benches` does not.
-    let smoke = !std::env::args().any(|a| a == "--bench");
+    let smoke = smoke_run();
     let settings = if smoke {
         Settings::smoke()
     } else {

@@ -16,7 +16,7 @@ pub const DEMO_CONDITION_ID: &str =
     "0xde30000000000000000000000000000000000000000000000000000000000001";
 
 /// Settings the gateway reads from its environment; the bench's own must not leak in.
-fn gateway_setting(name: &str) -> bool {
+pub fn gateway_setting(name: &str) -> bool {
     name.starts_with("FS_") || matches!(name, "DATABASE_URL" | "REDIS_URL")
 }
 
@@ -81,13 +81,17 @@ impl Drop for GatewayProcess {
     }
 }
 
-/// Where to read a server's CPU time: a whole process, or this process's threads whose name
-/// starts with a prefix (the in-process bare server's are `actix-rt|...` and `actix-server ...`).
+/// Where to read CPU time: a whole process, this process's threads whose name starts with a
+/// prefix (the in-process bare server's are `actix-rt|...` and `actix-server ...`), or every
+/// core of the machine (busy time of every process).
 pub enum CpuSource {
     Process(u32),
     // Only market_read has a server of its own in-process.
     #[allow(dead_code)]
     OwnThreads(&'static str),
+    // Only the benches that load a whole gateway weigh it against the machine.
+    #[allow(dead_code)]
+    Machine,
 }
 
 impl CpuSource {
@@ -106,8 +110,24 @@ impl CpuSource {
                 }
                 Some(total)
             }
+            CpuSource::Machine => machine_busy(),
         }
     }
+}
+
+/// Busy time of all cores so far (`/proc/stat`: everything but idle and iowait).
+fn machine_busy() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let ticks: Vec<u64> = stat
+        .lines()
+        .next()?
+        .split_whitespace()
+        .skip(1)
+        .map(|t| t.parse().unwrap_or(0))
+        .collect();
+    let total: u64 = ticks.iter().take(8).sum();
+    let idle = ticks.get(3)? + ticks.get(4)?;
+    Some(Duration::from_millis((total - idle) * 10))
 }
 
 /// `utime + stime` of a `/proc/.../stat` file. They count in USER_HZ ticks, which Linux fixes
@@ -131,6 +151,12 @@ pub fn load_average() -> String {
         averages.join(" "),
         std::thread::available_parallelism().map_or(0, |n| n.get())
     )
+}
+
+/// Whether this is a smoke run, which only checks that the bench works: `cargo bench` passes
+/// `--bench`; `cargo test --benches` does not.
+pub fn smoke_run() -> bool {
+    !std::env::args().any(|a| a == "--bench")
 }
 
 /// A whole number from the environment, or `default`.
