@@ -59,11 +59,9 @@ use tokio::sync::oneshot;
 use types::{OrderHash, Outcome, Side};
 
 use backend::{machine_busy, print_log_tail, run_each, BackendKind, Database, Stored};
-use common::{
-    client_runtime, env_number, load_average, percentile_ms, smoke_run, CpuSource, GatewayProcess,
-};
+use common::{client_runtime, env_number, load_average, percentile_ms, smoke_run, CpuSource};
 use load::{Answered, Heads, Request, Schedule, Sent};
-use wallets::{api_key, credit, fetch_market, wallet_key, ApiKey};
+use wallets::{fetch_market, trader, wallet_key};
 use watch::Seen;
 
 /// The taker's and the maker's keys (`wallet_key`): the same wallets as order_intake's
@@ -307,9 +305,20 @@ fn run_backend(
         runtime.block_on(database.durability(&gateway)),
         load_average()
     );
-    let (maker, taker) = runtime
-        .block_on(wallets(&http, &gateway, &market))
-        .map_err(|e| format!("{e}\n{}", gateway.log()))?;
+    let trader = |wallet: usize, side: Side, name: &str| {
+        runtime
+            .block_on(trader(
+                &http,
+                &gateway,
+                &market,
+                &wallet_key(wallet),
+                side,
+                name,
+            ))
+            .map_err(|e| format!("{e}\n{}", gateway.log()))
+    };
+    let maker = trader(MAKER, Side::Sell, "bench-maker")?;
+    let taker = trader(TAKER, Side::Buy, "bench-taker")?;
     let heads = Arc::new(Heads {
         maker: place::head(gateway.addr, &maker),
         taker: place::head(gateway.addr, &taker),
@@ -391,29 +400,6 @@ fn run_backend(
         print_log_tail(&gateway);
     }
     Ok(figures)
-}
-
-/// The maker's and the taker's API keys, the maker credited YES tokens, the taker collateral.
-async fn wallets(
-    http: &reqwest::Client,
-    gateway: &GatewayProcess,
-    market: &MarketInfo,
-) -> Result<(ApiKey, ApiKey), String> {
-    let base = format!("http://{}", gateway.addr);
-    let yes_token = market
-        .token(Outcome::Yes)
-        .ok_or("the demo market has no YES token")?
-        .token_id
-        .to_string();
-    let mut keys = Vec::new();
-    for (wallet, asset) in [(MAKER, yes_token.as_str()), (TAKER, "collateral")] {
-        let key = wallet_key(wallet);
-        keys.push(api_key(http, &base, gateway, &key, &format!("bench-{wallet}")).await?);
-        credit(http, &base, &key, asset).await?;
-    }
-    let taker = keys.pop().expect("two keys");
-    let maker = keys.pop().expect("two keys");
-    Ok((maker, taker))
 }
 
 /// The gateway's and the machine's CPU time between `from` and `to`.

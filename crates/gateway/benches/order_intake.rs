@@ -79,7 +79,7 @@ use common::{
     GatewayProcess,
 };
 use load::load;
-use wallets::{api_key, credit, fetch_market, wallet_key, ApiKey};
+use wallets::{fetch_market, trader, wallet_key, ApiKey};
 
 /// The most orders one request may carry (docs/api.md 6.1): every request carries this many.
 const ORDERS_PER_REQUEST: usize = 15;
@@ -578,26 +578,11 @@ async fn load_clients(
     gateway: &GatewayProcess,
     set: &SignedSet,
 ) -> Result<Vec<LoadClient>, String> {
-    let base = format!("http://{}", gateway.addr);
-    let yes_token = set
-        .market
-        .token(Outcome::Yes)
-        .ok_or("the demo market has no YES token")?
-        .token_id
-        .to_string();
     let mut clients = Vec::with_capacity(set.clients.len());
     for (i, (role, batches)) in set.clients.iter().enumerate() {
         let key = wallet_key(role.wallet);
-        let asset = match role.side {
-            Side::Buy => "collateral",
-            Side::Sell => &yes_token,
-        };
-        let api_key = api_key(http, &base, gateway, &key, &format!("bench-{i}"))
-            .await
-            .map_err(|e| format!("an API key for client {i}: {e}"))?;
-        credit(http, &base, &key, asset)
-            .await
-            .map_err(|e| format!("crediting client {i}'s wallet: {e}"))?;
+        let name = format!("bench-client-{i}");
+        let api_key = trader(http, gateway, &set.market, &key, role.side, &name).await?;
         clients.push(LoadClient {
             head: place::head(gateway.addr, &api_key),
             batches: batches.clone(),

@@ -5,6 +5,7 @@ use std::process::Command;
 
 use client::{Market, MarketInfo, PrivateKey};
 use serde_json::{json, Value};
+use types::{Outcome, Side};
 
 use crate::common::{gateway_setting, GatewayProcess, DEMO_CONDITION_ID};
 
@@ -48,8 +49,36 @@ pub async fn fetch_market(http: &reqwest::Client, base: &str) -> Result<MarketIn
     Ok(market.info())
 }
 
+/// A new API key of the wallet (`name`), which is credited with what its YES orders on `side`
+/// reserve: collateral for BUYs, YES tokens for SELLs.
+pub async fn trader(
+    http: &reqwest::Client,
+    gateway: &GatewayProcess,
+    market: &MarketInfo,
+    key: &PrivateKey,
+    side: Side,
+    name: &str,
+) -> Result<ApiKey, String> {
+    let base = format!("http://{}", gateway.addr);
+    let asset = match side {
+        Side::Buy => "collateral".to_owned(),
+        Side::Sell => market
+            .token(Outcome::Yes)
+            .ok_or("the demo market has no YES token")?
+            .token_id
+            .to_string(),
+    };
+    let api_key = api_key(http, &base, gateway, key, name)
+        .await
+        .map_err(|e| format!("an API key for {name}: {e}"))?;
+    credit(http, &base, key, &asset)
+        .await
+        .map_err(|e| format!("crediting {name}'s wallet: {e}"))?;
+    Ok(api_key)
+}
+
 /// A new API key of the wallet with `read` + `trade`, made with a JWT from `gateway dev-token`.
-pub async fn api_key(
+async fn api_key(
     http: &reqwest::Client,
     base: &str,
     gateway: &GatewayProcess,
@@ -96,7 +125,7 @@ pub async fn api_key(
 }
 
 /// Credits the wallet with `CREDIT` base units of `asset` (`collateral` or a token id).
-pub async fn credit(
+async fn credit(
     http: &reqwest::Client,
     base: &str,
     key: &PrivateKey,
