@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use sqlx::Row;
 use types::{MarketKey, OrderHash, OrderStatus, Outcome, Side, Wallet};
 
-use crate::error::{parse_col, StoreError};
+use crate::error::{market_key_col, parse_col, StoreError};
 use crate::hash_index::{order_key_or_no_row, OrderKey};
 use crate::Store;
 
@@ -64,7 +64,7 @@ impl Store {
             found.insert(
                 parse_col(&row.try_get::<String, _>("order_hash")?, "order_hash")?,
                 (
-                    market_of_row(&row)?,
+                    market_key_col(&row)?,
                     parse_col(&row.try_get::<String, _>("status")?, "status")?,
                 ),
             );
@@ -81,17 +81,6 @@ impl Store {
             .bind(wallet.to_string())
             .fetch_all(&self.read)
             .await?;
-        rows.iter().map(market_of_row).collect()
+        rows.iter().map(market_key_col).collect()
     }
-}
-
-fn market_of_row(row: &sqlx::any::AnyRow) -> Result<MarketKey, StoreError> {
-    let chain_id = row.try_get::<i64, _>("chain_id")?;
-    Ok(MarketKey {
-        condition_id: parse_col(&row.try_get::<String, _>("condition_id")?, "condition_id")?,
-        chain_id: u64::try_from(chain_id)
-            .ok()
-            .and_then(types::ChainId::new)
-            .ok_or_else(|| StoreError::Corrupt(format!("chain_id = {chain_id}")))?,
-    })
 }

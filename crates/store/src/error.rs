@@ -114,6 +114,19 @@ pub(crate) fn parse_col<T: std::str::FromStr>(value: &str, column: &str) -> Resu
         .map_err(|_| StoreError::Corrupt(format!("{column} = {value:?}")))
 }
 
+/// The market a row names by its `condition_id` and `chain_id` columns.
+pub(crate) fn market_key_col(row: &sqlx::any::AnyRow) -> Result<types::MarketKey, StoreError> {
+    use sqlx::Row;
+    let chain_id = row.try_get::<i64, _>("chain_id")?;
+    Ok(types::MarketKey {
+        condition_id: parse_col(&row.try_get::<String, _>("condition_id")?, "condition_id")?,
+        chain_id: u64::try_from(chain_id)
+            .ok()
+            .and_then(types::ChainId::new)
+            .ok_or_else(|| StoreError::Corrupt(format!("chain_id = {chain_id}")))?,
+    })
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> StoreError {
         match e {

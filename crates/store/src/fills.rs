@@ -8,11 +8,9 @@ use std::str::FromStr;
 
 use sqlx::any::AnyRow;
 use sqlx::Row;
-use types::{
-    ChainId, MarketKey, OrderHash, Outcome, Price, Side, Size, Timestamp, TokenId, Wallet, Wei,
-};
+use types::{MarketKey, OrderHash, Outcome, Price, Side, Size, Timestamp, TokenId, Wallet, Wei};
 
-use crate::error::{parse_col, StoreError};
+use crate::error::{market_key_col, parse_col, StoreError};
 use crate::tx::Tx;
 use crate::Store;
 
@@ -203,20 +201,14 @@ fn fill_from_row(row: &AnyRow) -> Result<FillRecord, StoreError> {
     let text = |c: &str| -> Result<String, StoreError> { Ok(row.try_get::<String, _>(c)?) };
     let int = |c: &str| -> Result<i64, StoreError> { Ok(row.try_get::<i64, _>(c)?) };
     let corrupt = |c: &str, v: i64| StoreError::Corrupt(format!("{c} = {v}"));
-    let (chain_id, seq, n) = (int("chain_id")?, int("seq")?, int("n")?);
+    let (seq, n) = (int("seq")?, int("n")?);
     let (outcome, ticks, size) = (
         int("outcome")?,
         int("price_ticks")?,
         int("size_hundredths")?,
     );
     Ok(FillRecord {
-        market: MarketKey {
-            condition_id: parse_col(&text("condition_id")?, "condition_id")?,
-            chain_id: u64::try_from(chain_id)
-                .ok()
-                .and_then(ChainId::new)
-                .ok_or_else(|| corrupt("chain_id", chain_id))?,
-        },
+        market: market_key_col(row)?,
         seq: u64::try_from(seq).map_err(|_| corrupt("seq", seq))?,
         n: u32::try_from(n).map_err(|_| corrupt("n", n))?,
         fill_id: text("fill_id")?,

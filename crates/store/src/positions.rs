@@ -9,7 +9,7 @@ use types::balance::{Asset, Balance};
 use types::{MarketKey, Outcome, Timestamp, TokenId, Wallet, Wei, I256};
 
 use crate::balances::wallet_balances;
-use crate::error::{parse_col, StoreError};
+use crate::error::{market_key_col, parse_col, StoreError};
 use crate::tx::Tx;
 use crate::{Backend, Store};
 
@@ -152,18 +152,11 @@ async fn wallet_positions(
 pub(crate) fn position_from_row(row: &sqlx::any::AnyRow) -> Result<PositionRecord, StoreError> {
     let text = |c: &str| -> Result<String, StoreError> { Ok(row.try_get::<String, _>(c)?) };
     let outcome = row.try_get::<i64, _>("outcome")?;
-    let chain_id = row.try_get::<i64, _>("chain_id")?;
     let pnl = text("realized_pnl")?;
     Ok(PositionRecord {
         wallet: parse_col(&text("wallet")?, "wallet")?,
         token_id: parse_col(&text("token_id")?, "token_id")?,
-        market: MarketKey {
-            condition_id: parse_col(&text("condition_id")?, "condition_id")?,
-            chain_id: u64::try_from(chain_id)
-                .ok()
-                .and_then(types::ChainId::new)
-                .ok_or_else(|| StoreError::Corrupt(format!("chain_id = {chain_id}")))?,
-        },
+        market: market_key_col(row)?,
         outcome: u8::try_from(outcome)
             .ok()
             .and_then(Outcome::from_u8)

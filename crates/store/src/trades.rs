@@ -27,21 +27,13 @@ pub struct TradeCursor {
 }
 
 impl Store {
+    /// Appends one print on its own (the matcher appends its prints inside its batch,
+    /// `matching::insert_trades`).
     pub async fn insert_trade(&self, t: &TradePrint) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO trades (trade_id, condition_id, chain_id, price_ticks, size_hundredths, \
-             taker_side, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&t.trade_id)
-        .bind(t.condition_id.to_string())
-        .bind(t.chain_id.0 as i64)
-        .bind(i64::from(t.price.get()))
-        .bind(t.size.hundredths() as i64)
-        .bind(t.taker_side.as_str())
-        .bind(t.created_at.0)
-        .execute(self.write_connection().await?.connection())
-        .await?;
-        Ok(())
+        let mut conn = self.write_connection().await?;
+        let mut tx = conn.begin().await?;
+        let result = crate::matching::insert_trades(&mut tx, std::slice::from_ref(t)).await;
+        tx.finish(result).await
     }
 
     /// Up to `limit` prints of one market, newest first, strictly after `after` when given.
